@@ -1,0 +1,106 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tandem", targets: ["tandem"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+    ],
+    targets: [
+        // Pure sync semantics: no I/O, no clock reads, no logging.
+        .target(name: "TandemCore", swiftSettings: swiftSettings),
+        // Threads for blocking C calls, kept off Swift's cooperative pool.
+        .target(name: "TandemSupport", swiftSettings: swiftSettings),
+        // Reference C clients.
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // Async Swift clients over them.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", "TandemSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Redis",
+            dependencies: ["CHiredis", "TandemSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(
+            name: "HTTP",
+            dependencies: ["CCurl", "TandemSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TandemConnectors",
+            dependencies: ["HTTP", "TandemCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TandemQueue",
+            dependencies: ["Redis", "TandemCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Configuration as code: the YAML schema, parsing and validation (pure).
+        .target(
+            name: "TandemConfig",
+            dependencies: ["TandemCore", "Yams"],
+            swiftSettings: swiftSettings
+        ),
+        // PostgreSQL: migrations, secrets, configuration storage.
+        .target(
+            name: "TandemStore",
+            dependencies: [
+                "Postgres", "TandemConfig", "TandemCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tandem",
+            dependencies: [
+                "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "Postgres", "Redis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TandemCoreTests",
+            dependencies: ["TandemCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TandemConfigTests", dependencies: ["TandemConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TandemStoreTests",
+            dependencies: ["TandemStore", "Postgres", "TandemConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TandemConnectorsTests",
+            dependencies: ["TandemConnectors", "HTTP", "TandemCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "RedisTests", dependencies: ["Redis"], swiftSettings: swiftSettings),
+        .testTarget(name: "TandemQueueTests", dependencies: ["TandemQueue", "Redis"], swiftSettings: swiftSettings),
+    ]
+)
