@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+/// The server under test: `TANDEM_DATABASE_URL` (see `Ops/services.sh env`).
+enum TestDatabase {
+    static var url: String {
+        guard let url = ProcessInfo.processInfo.environment["TANDEM_DATABASE_URL"], !url.isEmpty else {
+            fatalError("TANDEM_DATABASE_URL is not set: run eval \"$(Ops/services.sh start)\" first")
+        }
+        return url
+    }
+
+    static var adminURL: String? { ProcessInfo.processInfo.environment["TANDEM_PG_ADMIN_URL"] }
+
+    static var logger: Logger {
+        var logger = Logger(label: "tandem.postgres.tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return logger
+    }
+
+    /// A unique table name for one test.
+    static func table(_ prefix: String) -> String {
+        "t_\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs `body` with a fresh client and shuts it down afterwards.
+    static func withClient<T: Sendable>(
+        maximumConnections: Int = 4,
+        applicationName: String = "tandem-tests",
+        _ body: (PostgresClient) async throws -> T
+    ) async throws -> T {
+        var configuration = PostgresConfiguration(connectionString: url, maximumConnections: maximumConnections)
+        configuration.applicationName = applicationName
+        let client = PostgresClient(configuration: configuration, logger: logger)
+        do {
+            let value = try await body(client)
+            await client.shutdown()
+            return value
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+}
