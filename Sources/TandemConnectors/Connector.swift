@@ -1,0 +1,42 @@
+public import Foundation
+public import TandemCore
+
+/// One repository (a tracker instance), as the hub sees it. Every call either succeeds or throws a
+/// `ConnectorError`; implementations never crash on bad answers and never skip silently.
+///
+/// Field values use `FieldValue`; select values are option names (see `FieldDescriptor.options`).
+public protocol Connector: Sendable {
+    /// The tool's name, used in messages ("Redmine").
+    var tool: String { get }
+    var capabilities: ConnectorCapabilities { get }
+
+    /// Reachable, credentials accepted, and (when given) the project exists. Never throws.
+    func testConnection(project: String?) async -> ConnectionTestResult
+    /// The repository's clock now (from its `Date` header); feeds never use the local clock.
+    func repositoryTime() async throws -> Date
+
+    func projects() async throws -> [ProjectInfo]
+    func artifactTypes(project: String) async throws -> [ArtifactTypeInfo]
+    /// The fields of a type with their types and options (schema discovery).
+    func fields(project: String, artifactType: String) async throws -> [FieldDescriptor]
+
+    /// The artifacts changed after `cursor` (nil: from the beginning), at most `pageSize`, ordered by
+    /// (updated, id). The connector re-reads an overlap window behind the cursor and drops what the cursor
+    /// already delivered, so an entry is delivered once per version, even when many share a second.
+    func changes(project: String, since cursor: FeedCursor?, pageSize: Int) async throws -> ChangePage
+    /// A cursor whose feed starts at `time` (a repository time, e.g. from `repositoryTime()`).
+    func cursor(startingAt time: Date) -> FeedCursor
+
+    /// Fields, comments and attachment metadata. Throws `artifactGone` for a deleted artifact.
+    func artifact(id: String) async throws -> Artifact
+    func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult
+    func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult
+    func addComment(id: String, text: String) async throws -> WriteResult
+    func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult
+    /// Moves the artifact to a status (by option name), through the tool's workflow where it has one.
+    func applyTransition(id: String, to status: String) async throws -> WriteResult
+    /// Artifacts of a project created with this marker (`ArtifactDraft.marker`).
+    func findByMarker(project: String, marker: String) async throws -> [String]
+    /// Deletes (or retires) an artifact.
+    func deleteArtifact(id: String) async throws
+}

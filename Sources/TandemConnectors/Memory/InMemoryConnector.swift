@@ -1,0 +1,268 @@
+public import Foundation
+import HTTP
+public import TandemCore
+
+/// A repository held in memory, with the same behaviour contract as the real connectors: coarse timestamps
+/// (whole seconds by default), a feed ordered by (updated, id) with overlap and de-duplication, comments,
+/// attachments, markers, deletion reported as gone, and credentials that can be rejected. For fast tests and
+/// sync benchmarks.
+public actor InMemoryRepository {
+    public static let statuses = ["open", "in-progress", "done"]
+    public static let priorities = ["low", "normal", "high"]
+
+    struct Item {
+        var project: String
+        var type: String
+        var marker: String?
+        var fields: [String: FieldValue]
+        var comments: [Comment] = []
+        var attachments: [AttachmentInfo] = []
+        var created: Date
+        var updated: Date
+        var revision = 1
+    }
+
+    let projects: [String]
+    let acceptedCredentials: Credentials
+    private let now: @Sendable () -> Date
+    private let precision: TimeInterval
+    private var items: [Int: Item] = [:]
+    private var nextID = 1
+    private var nextItemID = 1
+
+    /// - Parameters:
+    ///   - now: the repository's clock (inject one for tests); timestamps are truncated to `precision`.
+    public init(
+        projects: [String] = ["demo"], acceptedCredentials: Credentials = .none, precision: TimeInterval = 1,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.projects = projects
+        self.acceptedCredentials = acceptedCredentials
+        self.precision = precision
+        self.now = now
+    }
+
+    var clock: Date {
+        let t = self.now().timeIntervalSince1970
+        return Date(timeIntervalSince1970: self.precision > 0 ? (t / self.precision).rounded(.down) * self.precision : t)
+    }
+
+    func item(_ id: String) throws -> Item {
+        guard let key = Int(id), let item = self.items[key] else { throw ConnectorError.gone(id, tool: "memory") }
+        return item
+    }
+
+    func create(_ draft: ArtifactDraft) throws -> (String, Item) {
+        guard self.projects.contains(draft.project) else {
+            throw ConnectorError(.projectNotFound, kind: .needsAttention, message: "memory project \(draft.project) not found")
+        }
+        guard case .string(let title)? = draft.fields["title"], !title.isEmpty else {
+            throw ConnectorError(.validation, kind: .permanent, message: "Title cannot be blank")
+        }
+        var fields = draft.fields
+        fields["status"] = fields["status"] ?? .select("open")
+        fields["priority"] = fields["priority"] ?? .select("normal")
+        try Self.validate(fields)
+        let now = self.clock
+        let id = self.nextID
+        self.nextID += 1
+        let item = Item(project: draft.project, type: draft.artifactType, marker: draft.marker, fields: fields, created: now, updated: now)
+        self.items[id] = item
+        return (String(id), item)
+    }
+
+    static func validate(_ fields: [String: FieldValue]) throws {
+        for (key, value) in fields {
+            switch (key, value) {
+            case ("title", .string), ("description", .richText), ("description", .string), ("description", .null),
+                ("assignee", .person), ("assignee", .null):
+                continue
+            case ("status", .select(let name)) where Self.statuses.contains(name): continue
+            case ("priority", .select(let name)) where Self.priorities.contains(name): continue
+            default: throw ConnectorError(.validation, kind: .permanent, message: "invalid value for \(key): \(value)")
+            }
+        }
+    }
+
+    func mutate(_ id: String, _ change: (inout Item) throws -> Void) throws -> Item {
+        var item = try self.item(id)
+        try change(&item)
+        item.updated = self.clock
+        item.revision += 1
+        self.items[Int(id)!] = item
+        return item
+    }
+
+    func addComment(_ id: String, text: String) throws -> (Item, String) {
+        let commentID = String(self.nextItemID)
+        self.nextItemID += 1
+        let now = self.clock
+        let item = try self.mutate(id) { $0.comments.append(Comment(id: commentID, author: nil, created: now, text: text)) }
+        return (item, commentID)
+    }
+
+    func addAttachment(_ id: String, filename: String, contentType: String, size: Int) throws -> (Item, String) {
+        let attachmentID = String(self.nextItemID)
+        self.nextItemID += 1
+        let now = self.clock
+        let item = try self.mutate(id) {
+            $0.attachments.append(
+                AttachmentInfo(id: attachmentID, filename: filename, contentType: contentType, size: size, created: now, author: nil, url: nil))
+        }
+        return (item, attachmentID)
+    }
+
+    func delete(_ id: String) throws {
+        _ = try self.item(id)
+        self.items[Int(id)!] = nil
+    }
+
+    func find(project: String, marker: String) -> [String] {
+        self.items.filter { $0.value.project == project && $0.value.marker == marker }.keys.sorted().map(String.init)
+    }
+
+    /// The feed as a repository would serve it: updated ≥ from, ordered by (updated, id), offset-paged.
+    func feed(project: String, from: Date?, offset: Int, limit: Int) -> (entries: [ChangedArtifact], isLast: Bool) {
+        let all = self.items.filter { $0.value.project == project && (from == nil || $0.value.updated >= from!) }
+            .sorted { ($0.value.updated, $0.key) < ($1.value.updated, $1.key) }
+            .map { ChangedArtifact(id: String($0.key), updated: $0.value.updated, version: Self.version($0.value)) }
+        let page = Array(all.dropFirst(offset).prefix(limit))
+        return (page, offset + page.count >= all.count)
+    }
+
+    static func version(_ item: Item) -> String { "r\(item.revision)" }
+}
+
+/// A connector over an `InMemoryRepository`; several connectors (with different credentials) may share one.
+public struct InMemoryConnector: Connector {
+    public let tool = "memory"
+    public let repository: InMemoryRepository
+    public let credentials: Credentials
+
+    public init(repository: InMemoryRepository, credentials: Credentials = .none) {
+        self.repository = repository
+        self.credentials = credentials
+    }
+
+    public var capabilities: ConnectorCapabilities {
+        ConnectorCapabilities(
+            comments: true, attachments: true, impersonation: false, relationships: false, transitions: true,
+            optimisticConcurrency: false, maxPageSize: 50, timestampPrecision: 1, overlapWindow: 2,
+            rateLimitSignals: [], deletion: .notFoundOnRead)
+    }
+
+    private func authenticate() async throws {
+        guard self.repository.acceptedCredentials == self.credentials else {
+            throw ConnectorError(.credentialsRejected, kind: .needsAttention, message: "memory rejected the credentials", status: 401)
+        }
+    }
+
+    public func testConnection(project: String?) async -> ConnectionTestResult {
+        do {
+            try await self.authenticate()
+        } catch let error as ConnectorError {
+            return .failed(error)
+        } catch {
+            return .failed(ConnectorError(.unavailable, kind: .transient, message: "\(error)"))
+        }
+        guard let project else { return ConnectionTestResult(reachable: true, authenticated: true, projectFound: nil) }
+        let found = self.repository.projects.contains(project)
+        return ConnectionTestResult(
+            reachable: true, authenticated: true, projectFound: found,
+            error: found ? nil : ConnectorError(.projectNotFound, kind: .needsAttention, message: "memory project \(project) not found"))
+    }
+
+    public func repositoryTime() async throws -> Date {
+        try await self.authenticate()
+        return await self.repository.clock
+    }
+
+    public func projects() async throws -> [ProjectInfo] {
+        try await self.authenticate()
+        return self.repository.projects.map { ProjectInfo(id: $0, name: $0) }
+    }
+
+    public func artifactTypes(project: String) async throws -> [ArtifactTypeInfo] {
+        try await self.authenticate()
+        return [ArtifactTypeInfo(id: "task", name: "Task")]
+    }
+
+    public func fields(project: String, artifactType: String) async throws -> [FieldDescriptor] {
+        try await self.authenticate()
+        return [
+            FieldDescriptor(id: "title", name: "Title", type: .string, required: true),
+            FieldDescriptor(id: "description", name: "Description", type: .richText),
+            FieldDescriptor(
+                id: "status", name: "Status", type: .singleSelect,
+                options: InMemoryRepository.statuses.map { FieldOption(id: $0, name: $0, isClosed: $0 == "done") }),
+            FieldDescriptor(id: "priority", name: "Priority", type: .singleSelect, options: InMemoryRepository.priorities.map { FieldOption(id: $0, name: $0) }),
+            FieldDescriptor(id: "assignee", name: "Assignee", type: .person),
+        ]
+    }
+
+    public func cursor(startingAt time: Date) -> FeedCursor { ChangeFeedWindow.cursor(startingAt: time) }
+
+    public func changes(project: String, since cursor: FeedCursor?, pageSize: Int) async throws -> ChangePage {
+        try await self.authenticate()
+        let repository = self.repository
+        return try await ChangeFeedWindow.read(
+            cursor: cursor, pageSize: pageSize, overlap: self.capabilities.overlapWindow, remotePageSize: self.capabilities.maxPageSize,
+            tool: self.tool
+        ) { from, offset, limit in
+            let page = await repository.feed(project: project, from: from, offset: offset, limit: limit)
+            return .init(entries: page.entries, isLast: page.isLast, repositoryTime: await repository.clock)
+        }
+    }
+
+    public func artifact(id: String) async throws -> Artifact {
+        try await self.authenticate()
+        let item = try await self.repository.item(id)
+        return Artifact(
+            id: id, formattedID: "MEM-\(id)", url: nil, project: item.project, artifactType: item.type, created: item.created,
+            updated: item.updated, version: InMemoryRepository.version(item), fields: item.fields, comments: item.comments,
+            attachments: item.attachments)
+    }
+
+    private func result(_ id: String, _ item: InMemoryRepository.Item, itemID: String? = nil) -> WriteResult {
+        WriteResult(artifactID: id, itemID: itemID, updated: item.updated, version: InMemoryRepository.version(item))
+    }
+
+    public func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult {
+        try await self.authenticate()
+        let (id, item) = try await self.repository.create(draft)
+        return self.result(id, item)
+    }
+
+    public func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult {
+        try await self.authenticate()
+        try InMemoryRepository.validate(fields)
+        let item = try await self.repository.mutate(id) { $0.fields.merge(fields) { _, new in new } }
+        return self.result(id, item)
+    }
+
+    public func addComment(id: String, text: String) async throws -> WriteResult {
+        try await self.authenticate()
+        let (item, commentID) = try await self.repository.addComment(id, text: text)
+        return self.result(id, item, itemID: commentID)
+    }
+
+    public func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult {
+        try await self.authenticate()
+        let (item, attachmentID) = try await self.repository.addAttachment(id, filename: filename, contentType: contentType, size: data.count)
+        return self.result(id, item, itemID: attachmentID)
+    }
+
+    public func applyTransition(id: String, to status: String) async throws -> WriteResult {
+        try await self.updateFields(id: id, ["status": .select(status)])
+    }
+
+    public func findByMarker(project: String, marker: String) async throws -> [String] {
+        try await self.authenticate()
+        return await self.repository.find(project: project, marker: marker)
+    }
+
+    public func deleteArtifact(id: String) async throws {
+        try await self.authenticate()
+        try await self.repository.delete(id)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import HTTP
+
+/// The HTTP side shared by REST connectors: URLs under a base, credentials, extra headers, and mapping of
+/// classified `HTTPError`s to `ConnectorError`s naming the tool.
+struct RESTSession: Sendable {
+    let client: HTTPClient
+    let settings: ConnectionSettings
+    let base: URL
+    let credentials: Credentials
+    let tool: String
+    var headers: [HTTPHeader] = []
+
+    /// `base` + `path` + query, every query name and value percent-encoded strictly (`>`, `=`, `+`, `;`, `@`).
+    func url(_ path: String, _ query: [(String, String)] = []) -> URL {
+        var text = self.base.absoluteString
+        if text.hasSuffix("/") { text.removeLast() }
+        text += path.hasPrefix("/") ? path : "/" + path
+        if !query.isEmpty {
+            text += "?" + query.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
+        }
+        return URL(string: text)!
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~*,")
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? text
+    }
+
+    func request(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil, body: Data? = nil,
+        contentType: String? = nil, headers: [HTTPHeader] = [], absolute: URL? = nil
+    ) -> HTTPRequest {
+        var request = HTTPRequest(method, absolute ?? self.url(path, query), headers: self.headers + headers)
+        if let json {
+            request.body = json.serialized()
+            request.setHeader("Content-Type", "application/json")
+        } else if let body {
+            request.body = body
+            request.setHeader("Content-Type", contentType ?? "application/octet-stream")
+        }
+        if request.headers.allSatisfy({ $0.name.lowercased() != "accept" }) {
+            request.setHeader("Accept", "application/json")
+        }
+        self.credentials.apply(to: &request)
+        return request
+    }
+
+    /// Sends and maps failures; returns any 2xx/3xx response.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        do {
+            return try await self.client.send(request, settings: self.settings)
+        } catch let error as HTTPError {
+            throw ConnectorError(error, tool: self.tool)
+        }
+    }
+
+    /// Sends and parses a JSON body.
+    func json(_ request: HTTPRequest) async throws -> (JSONValue, HTTPResponse) {
+        let response = try await self.send(request)
+        do {
+            return (try JSONValue.parse(response.body, context: "\(self.tool) answer to \(request.method)"), response)
+        } catch {
+            throw ConnectorError.invalidResponse(error, tool: self.tool)
+        }
+    }
+
+    /// Runs a JSON-reading closure, turning `HTTPError.invalidResponse` (missing or wrong-typed members)
+    /// into a `ConnectorError`.
+    func decode<T>(_ body: () throws(HTTPError) -> T) throws(ConnectorError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw ConnectorError.invalidResponse(error, tool: self.tool)
+        }
+    }
+}
