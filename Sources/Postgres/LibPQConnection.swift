@@ -134,11 +134,14 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     private func idleConnectionIsHealthy(_ handle: OpaquePointer) -> Bool {
-        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, 0) > 0 else { return true }  // nothing pending: healthy
-        // Input while idle: a notice, a notification, or an error + EOF from a terminated backend.
-        if PQconsumeInput(handle) == 0 { return false }
-        while let notify = PQnotifies(handle) { PQfreemem(notify) }
+        // Input while idle: a notice, a notification, or a terminated backend's FATAL error followed by EOF.
+        // Read until nothing is pending; EOF makes PQconsumeInput fail.
+        for _ in 0..<8 {
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 0) > 0 else { break }
+            if PQconsumeInput(handle) == 0 { return false }
+            while let notify = PQnotifies(handle) { PQfreemem(notify) }
+        }
         return PQstatus(handle) == CONNECTION_OK
     }
 

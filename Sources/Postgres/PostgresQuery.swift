@@ -45,6 +45,12 @@ public struct PostgresQuery: ExpressibleByStringInterpolation, Sendable, Hashabl
             self.sql.append("$\(self.binds.count)")
         }
 
+        /// A `$n` parameter; `nil` is NULL of `Value`'s type.
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            self.binds.append(value.postgresBind())
+            self.sql.append("$\(self.binds.count)")
+        }
+
         /// Raw SQL, spliced in as is.
         public mutating func appendInterpolation(unescaped sql: String) {
             self.sql.append(sql)

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// One OS thread that runs blocking work (a C client call) in submission order, off Swift's
@@ -19,6 +19,7 @@ public final class DedicatedThread: Sendable {
         var stopping = false
         var nextID: UInt64 = 0
         var runningID: UInt64?
+        var runningCancelled = false
         var cancelled: Set<UInt64> = []
         var interrupt: (@Sendable () -> Void)?
     }
@@ -47,15 +48,27 @@ public final class DedicatedThread: Sendable {
             next.run(next.cancelled)
             self.state.withLock {
                 $0.runningID = nil
+                $0.runningCancelled = false
                 $0.interrupt = nil
             }
         }
         self.finished.signal()
     }
 
-    /// Sets the interruption for the work that is running now (call from inside `run`'s body).
+    /// Sets the interruption for the work that is running now (call from inside `run`'s body). If that
+    /// work's caller was already cancelled, `interrupt` is called at once.
     public func setInterrupt(_ interrupt: (@Sendable () -> Void)?) {
-        self.state.withLock { $0.interrupt = interrupt }
+        let fireNow = self.state.withLock { s -> (@Sendable () -> Void)? in
+            s.interrupt = interrupt
+            return s.runningCancelled ? interrupt : nil
+        }
+        fireNow?()
+    }
+
+    /// True when the caller of the work that is running now has been cancelled (call from inside `run`'s
+    /// body, e.g. after a slow setup step and before starting the blocking call).
+    public var isCancelled: Bool {
+        self.state.withLock { $0.runningCancelled }
     }
 
     /// Runs `body` on the thread and returns its result.
@@ -85,7 +98,10 @@ public final class DedicatedThread: Sendable {
             }
         } onCancel: {
             let interrupt = self.state.withLock { s -> (@Sendable () -> Void)? in
-                if s.runningID == id { return s.interrupt }
+                if s.runningID == id {
+                    s.runningCancelled = true
+                    return s.interrupt
+                }
                 if s.jobs.contains(where: { $0.id == id }) { s.cancelled.insert(id) }
                 return nil
             }

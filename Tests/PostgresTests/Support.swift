@@ -43,4 +43,27 @@ enum TestDatabase {
             throw error
         }
     }
+
+    /// Creates a table named after `prefix` with `columns`, runs `body`, and drops the table whatever happens.
+    static func withTable<T: Sendable>(
+        _ client: PostgresClient, _ prefix: String, columns: String, _ body: (String) async throws -> T
+    ) async throws -> T {
+        let table = self.table(prefix)
+        try await client.query("CREATE TABLE \(unescaped: table) (\(unescaped: columns))")
+        return try await self.cleanup(client, "DROP TABLE IF EXISTS \(unescaped: table)") { try await body(table) }
+    }
+
+    /// Runs `body`, then `sql` (a DROP) whatever happens.
+    static func cleanup<T: Sendable>(
+        _ client: PostgresClient, _ sql: PostgresQuery, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            let value = try await body()
+            try await client.query(sql)
+            return value
+        } catch {
+            _ = try? await client.query(sql)
+            throw error
+        }
+    }
 }
