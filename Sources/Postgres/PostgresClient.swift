@@ -189,12 +189,7 @@ public final class PostgresClient: Sendable {
             return true
         }
         guard registered else { throw PostgresError.poolClosedError }
-        do {
-            return try await listener.start()
-        } catch {
-            listener.stop()
-            throw error
-        }
+        return try await listener.start()
     }
 
     // MARK: Lifecycle

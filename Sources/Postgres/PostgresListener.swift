@@ -185,7 +185,14 @@ final class PostgresListener: Sendable {
     /// Connects and LISTENs, then starts the polling loop; returns once LISTEN is active.
     func start() async throws -> PostgresNotifications {
         let connection = self.connection
-        try await self.thread.run { try connection.connectAndListen() }
+        do {
+            try await self.thread.run { try connection.connectAndListen() }
+        } catch {
+            self.stop()
+            await self.thread.shutdown()
+            self.onStop()
+            throw error
+        }
         let (stream, continuation) = AsyncStream<PostgresNotification>.makeStream()
         continuation.onTermination = { [weak self] _ in self?.stop() }
         let wakeFD = self.wakeRead

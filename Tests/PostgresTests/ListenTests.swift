@@ -125,6 +125,15 @@ actor NotificationCollector {
         }
     }
 
+    @Test func listenOnAnUnreachableServerThrows() async throws {
+        var configuration = PostgresConfiguration(connectionString: "host=127.0.0.1 port=1 user=x dbname=x")
+        configuration.connectTimeout = .seconds(2)
+        let client = PostgresClient(configuration: configuration, logger: TestDatabase.logger)
+        let error = await #expect(throws: PostgresError.self) { try await client.listen("nowhere") }
+        #expect(error?.kind == .connection)
+        await client.shutdown()
+    }
+
     @Test func shutdownEndsOpenListeners() async throws {
         let client = PostgresClient(
             configuration: .init(connectionString: TestDatabase.url), logger: TestDatabase.logger)
