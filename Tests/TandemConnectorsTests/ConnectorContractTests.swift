@@ -1,0 +1,207 @@
+import Foundation
+import HTTP
+import TandemConnectors
+import TandemCore
+import Testing
+
+/// One behaviour contract, run against every connector: the in-memory one always, real Redmine and Roundup
+/// when `Ops/trackers/up.sh` has exported their `TANDEM_*` variables (the test command does).
+@Suite(.serialized, .timeLimit(.minutes(5)))
+struct ConnectorContractTests {
+    static let runID = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
+
+    @Test func trackersAreConfiguredWhenRequired() {
+        guard ProcessInfo.processInfo.environment["TANDEM_REQUIRE_TRACKERS"] == "1" else { return }
+        #expect(ConnectorUnderTest.redmine != nil, "TANDEM_REDMINE_* not set: run eval \"$(Ops/trackers/up.sh)\"")
+        #expect(ConnectorUnderTest.roundup != nil, "TANDEM_ROUNDUP_* not set: run eval \"$(Ops/trackers/up.sh)\"")
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func lifecycle(_ c: ConnectorUnderTest) async throws {
+        let start = try await c.startCursor()
+        let marker = "tandem-\(Self.runID)-\(c.name)-life"
+        let created = try await c.create("contract \(Self.runID)", marker: marker)
+        let id = created.artifactID
+
+        // seen in the change feed, with the version the create returned (so the hub can tell its own write)
+        let afterCreate = try await c.drain(from: start)
+        #expect(afterCreate.entries.filter { $0.id == id }.map(\.version) == [created.version])
+
+        // update -> seen again, once
+        let updated = try await c.connector.updateFields(id: id, [c.titleField: .string("contract \(Self.runID) edited")])
+        #expect(updated.version != created.version)
+        let afterUpdate = try await c.drain(from: afterCreate.cursor)
+        #expect(afterUpdate.entries.filter { $0.id == id }.map(\.version) == [updated.version])
+
+        // comment: the repository's own reaction is reported, and the feed entry is the comment's own version
+        let before = try await c.connector.artifact(id: id)
+        let comment = try await c.connector.addComment(id: id, text: "a comment from the contract suite")
+        #expect(comment.itemID != nil)
+        if let effect = c.commentSideEffect, before.fields[effect.field] != effect.value {
+            #expect(comment.changedByRepository[effect.field] == effect.value)
+        }
+        let afterComment = try await c.drain(from: afterUpdate.cursor)
+        #expect(afterComment.entries.filter { $0.id == id }.map(\.version) == [comment.version])
+
+        // attachment
+        let bytes = Data("hello from tandem\n".utf8)
+        let attachment = try await c.connector.uploadAttachment(id: id, filename: "hello.txt", contentType: "text/plain", data: bytes)
+        #expect(attachment.itemID != nil)
+
+        // get: fields, comments, attachment metadata
+        let artifact = try await c.connector.artifact(id: id)
+        #expect(artifact.id == id)
+        #expect(artifact.fields[c.titleField] == .string("contract \(Self.runID) edited"))
+        #expect(artifact.comments.contains { $0.text == "a comment from the contract suite" && $0.id == comment.itemID })
+        let file = try #require(artifact.attachments.first { $0.id == attachment.itemID })
+        #expect(file.filename == "hello.txt")
+        #expect(artifact.version == attachment.version)
+        for (field, value) in comment.changedByRepository { #expect(artifact.fields[field] == value) }
+
+        // status transition
+        let moved = try await c.connector.applyTransition(id: id, to: c.transitionTo)
+        let afterMove = try await c.connector.artifact(id: id)
+        #expect(afterMove.fields["status"] == .select(c.transitionTo))
+        #expect(afterMove.version == moved.version)
+
+        // the marker finds the artifact again
+        #expect(try await c.connector.findByMarker(project: c.project, marker: marker) == [id])
+        #expect(try await c.connector.findByMarker(project: c.project, marker: marker + "-absent").isEmpty)
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func feedOverMoreThanTwoPages(_ c: ConnectorUnderTest) async throws {
+        let start = try await c.startCursor()
+        var ids: [String] = []
+        for n in 0..<7 { ids.append(try await c.create("paged \(Self.runID) \(n)").artifactID) }
+        let feed = try await c.drain(from: start, pageSize: 3)
+        #expect(feed.pages >= 3)
+        for id in ids { #expect(feed.entries.filter { $0.id == id }.count == 1, "artifact \(id)") }
+        // ordered by (updated, id)
+        let ours = feed.entries.filter { ids.contains($0.id) }
+        #expect(ours == ours.sorted { ($0.updated, Int($0.id) ?? 0) < ($1.updated, Int($1.id) ?? 0) })
+        // nothing new: an empty page, and the cursor still works
+        let again = try await c.drain(from: feed.cursor, pageSize: 3)
+        #expect(again.entries.filter { ids.contains($0.id) }.isEmpty)
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func updatesWithinTheSameSecondAreAllSeenOnce(_ c: ConnectorUnderTest) async throws {
+        var ids: [String] = []
+        let start = try await c.startCursor()
+        for n in 0..<5 { ids.append(try await c.create("burst \(Self.runID) \(n)").artifactID) }
+        var cursor = try await c.drain(from: start).cursor
+
+        // two updates, a read of the feed, then three more updates in (mostly) the same second as the read
+        var versions: [String: String] = [:]
+        for id in ids.prefix(2) { versions[id] = try await c.connector.updateFields(id: id, [c.titleField: .string("burst edited \(id)")]).version }
+        let first = try await c.drain(from: cursor, pageSize: 2)
+        cursor = first.cursor
+        for id in ids.dropFirst(2) { versions[id] = try await c.connector.updateFields(id: id, [c.titleField: .string("burst edited \(id)")]).version }
+        let second = try await c.drain(from: cursor, pageSize: 2)
+
+        let seen = (first.entries + second.entries).filter { ids.contains($0.id) }
+        for id in ids {
+            #expect(seen.filter { $0.id == id }.map(\.version) == [versions[id]!], "artifact \(id)")
+        }
+        let third = try await c.drain(from: second.cursor, pageSize: 2)
+        #expect(third.entries.filter { ids.contains($0.id) }.isEmpty, "nothing delivered twice")
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func deletedArtifactIsReportedGone(_ c: ConnectorUnderTest) async throws {
+        let id = try await c.create("doomed \(Self.runID)").artifactID
+        try await c.connector.deleteArtifact(id: id)
+        do {
+            _ = try await c.connector.artifact(id: id)
+            Issue.record("deleted artifact still readable")
+        } catch let error as ConnectorError {
+            #expect(error.code == .artifactGone)
+            #expect(error.kind == .permanent)
+        }
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func badCredentialsNeedAttention(_ c: ConnectorUnderTest) async throws {
+        let result = await c.badCredentials.testConnection(project: c.project)
+        #expect(!result.success)
+        #expect(result.reachable)
+        #expect(!result.authenticated)
+        let error = try #require(result.error)
+        #expect(error.code == .credentialsRejected)
+        #expect(error.kind == .needsAttention)
+        #expect(error.message.contains("rejected the credentials"))
+        do {
+            _ = try await c.badCredentials.changes(project: c.project, since: nil, pageSize: 10)
+            Issue.record("bad credentials accepted")
+        } catch let error as ConnectorError {
+            #expect(error.code == .credentialsRejected)
+            #expect(error.kind == .needsAttention)
+            for secret in ["wrong-token", "wrong-password", String(repeating: "0", count: 40)] {
+                #expect(!"\(error)".contains(secret))
+            }
+        }
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func testConnection(_ c: ConnectorUnderTest) async throws {
+        let good = await c.connector.testConnection(project: c.project)
+        #expect(good.success, "\(good)")
+        #expect(good.projectFound == true)
+        let missing = await c.connector.testConnection(project: "no-such-project-\(Self.runID)")
+        #expect(!missing.success)
+        #expect(missing.authenticated)
+        #expect(missing.projectFound == false)
+        #expect(missing.error?.code == .projectNotFound)
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func schemaDiscovery(_ c: ConnectorUnderTest) async throws {
+        #expect(try await c.connector.projects().contains { $0.id == c.project })
+        #expect(try await c.connector.artifactTypes(project: c.project).contains { $0.id == c.artifactType })
+        let fields = try await c.connector.fields(project: c.project, artifactType: c.artifactType)
+        let title = try #require(fields.first { $0.id == c.titleField })
+        #expect(title.type == .string)
+        let status = try #require(fields.first { $0.id == "status" })
+        #expect(status.type == .singleSelect)
+        #expect(status.options.contains { $0.name == c.transitionTo })
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func validationErrorsCarryTheToolsMessage(_ c: ConnectorUnderTest) async throws {
+        do {
+            _ = try await c.create("")
+            Issue.record("blank title accepted")
+        } catch let error as ConnectorError {
+            #expect(error.code == .validation)
+            #expect(error.kind == .permanent)
+            #expect(error.message.contains(c.blankTitleMessage), "\(error)")
+        }
+    }
+}
+
+@Suite struct CredentialsTests {
+    @Test func credentialsNeverPrintSecrets() {
+        let all: [Credentials] = [
+            .basic(username: "alice", password: "pw-secret"), .apiKeyHeader(name: "X-Key", key: "key-secret"),
+            .apiKeyParameter(name: "key", key: "param-secret"), .token("token-secret"), .bearer("bearer-secret"),
+        ]
+        for credentials in all {
+            var dumped = ""
+            dump(credentials, to: &dumped)
+            for text in ["\(credentials)", String(reflecting: credentials), dumped] {
+                #expect(!text.contains("secret"), "\(text)")
+            }
+        }
+    }
+
+    @Test func credentialsGoOnTheWireOnly() {
+        var request = HTTPRequest(.get, URL(string: "http://127.0.0.1:1/x.json")!)
+        Credentials.apiKeyParameter(name: "key", key: "param-secret").apply(to: &request)
+        #expect(request.url.absoluteString.contains("key=param-secret"))
+        #expect(!request.description.contains("param-secret"))
+        Credentials.basic(username: "a", password: "b").apply(to: &request)
+        #expect(request.headers.contains { $0.name == "Authorization" && $0.value == "Basic YTpi" })
+        #expect(!"\(request.headers)".contains("YTpi"))
+    }
+}
