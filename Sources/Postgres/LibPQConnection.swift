@@ -177,9 +177,14 @@ final class LibPQConnection: @unchecked Sendable {
     /// `PQconnectdbParams` with our defaults first, the caller's string expanded after them (so its settings
     /// win), and UTF-8 forced last. Sets DateStyle ISO when the server default differs.
     static func connect(settings: ConnectionSettings) throws -> OpaquePointer {
-        let keywords = ["connect_timeout", "application_name", "dbname", "client_encoding"]
+        // TCP keepalives notice a silently dead peer in about two minutes instead of the OS's two hours.
+        let keywords = [
+            "connect_timeout", "application_name", "keepalives_idle", "keepalives_interval", "keepalives_count",
+            "dbname", "client_encoding",
+        ]
         let values = [
-            String(settings.connectTimeoutSeconds), settings.applicationName, settings.connectionString, "UTF8",
+            String(settings.connectTimeoutSeconds), settings.applicationName, "60", "10", "6",
+            settings.connectionString, "UTF8",
         ]
         let keywordPointers = keywords.map { strdup($0) } + [nil]
         let valuePointers = values.map { strdup($0) } + [nil]
@@ -245,6 +250,16 @@ final class LibPQConnection: @unchecked Sendable {
                 PQclear(PQexec(handle, "DEALLOCATE \(name)"))
             }
         }
+    }
+
+    /// ROLLBACK if the connection is open and inside a transaction; nothing otherwise (a broken connection
+    /// has no transaction left to roll back).
+    func rollbackIfInTransaction() {
+        guard let handle = self.handle else { return }
+        let status = PQtransactionStatus(handle)
+        guard status == PQTRANS_INTRANS || status == PQTRANS_INERROR else { return }
+        PQclear(PQexec(handle, "ROLLBACK"))
+        if PQstatus(handle) != CONNECTION_OK { self.close() }
     }
 
     /// A connection handed back mid-transaction (say its task was cancelled before ROLLBACK) is rolled back

@@ -33,6 +33,13 @@ final class PoolSlot: Sendable {
         }
     }
 
+    /// Rolls back an open transaction without reconnecting and without regard to task cancellation.
+    func rollback() async {
+        let connection = self.connection
+        let thread = self.thread
+        await Task { _ = try? await thread.run { connection.rollbackIfInTransaction() } }.value
+    }
+
     func close() async {
         let connection = self.connection
         _ = try? await self.thread.run { connection.close() }
@@ -69,11 +76,7 @@ public final class PostgresConnection: Sendable {
 
     /// ROLLBACK, even from a cancelled task; errors are ignored (a broken connection is replaced anyway).
     func rollbackIgnoringErrors() async {
-        let lease = self.lease
-        let slot = self.slot
-        await Task {
-            _ = try? await slot.run { connection in try connection.execute("ROLLBACK", lease: lease) }
-        }.value
+        await self.slot.rollback()
     }
 }
 

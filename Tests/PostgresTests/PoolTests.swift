@@ -67,6 +67,20 @@ import Testing
         }
     }
 
+    @Test func cancellingATaskThatWaitsForAConnectionLeavesThePoolIntact() async throws {
+        try await TestDatabase.withClient(maximumConnections: 1) { client in
+            try await client.withConnection { connection in
+                let waiting = Task { try await client.query("SELECT 1") }
+                try await Task.sleep(for: .milliseconds(100))
+                waiting.cancel()
+                await #expect(throws: CancellationError.self) { try await waiting.value }
+                try await connection.query("SELECT 2")  // still ours
+            }
+            let rows = try await client.query("SELECT 3").decode(Int.self)
+            #expect(rows == [3])
+        }
+    }
+
     @Test func statementCacheSurvivesSchemaChangesAndManyStatements() async throws {
         var configuration = PostgresConfiguration(connectionString: TestDatabase.url, maximumConnections: 1)
         configuration.statementCacheCapacity = 4

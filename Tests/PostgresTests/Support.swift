@@ -16,7 +16,7 @@ enum TestDatabase {
 
     static var logger: Logger {
         var logger = Logger(label: "tandem.postgres.tests")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         return logger
     }
 
