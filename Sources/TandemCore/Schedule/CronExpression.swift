@@ -415,6 +415,13 @@ struct CivilTime: Hashable {
         Int64(Self.days(year: self.year, month: self.month, day: self.day)) * 86_400 + Int64(self.hour * 3_600 + self.minute * 60 + self.second)
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
+    static func iso8601(_ date: Date) -> String {
+        let t = CivilTime(wall: Int64(date.timeIntervalSince1970.rounded(.down)))
+        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(LocalDate(year: t.year, month: t.month, day: t.day))T\(pad(t.hour)):\(pad(t.minute)):\(pad(t.second))Z"
+    }
+
     /// Days since 1970-01-01 (H. Hinnant's algorithm).
     static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year

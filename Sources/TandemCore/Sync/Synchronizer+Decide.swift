@@ -1,0 +1,302 @@
+extension Synchronizer {
+    /// Decides what to do after a change on `input.source`: create the twin, update these fields, nothing, a
+    /// conflict, or the final update of a twin whose partner is no longer eligible, with the reasons.
+    ///
+    /// Throws for what blocks this artifact: a select value the mapping does not accept, no transition path to a
+    /// status, no conditional route under the error fallback, a twin that no longer exists.
+    public func decide(_ input: SyncInput) throws(SyncError) -> SyncDecision {
+        let s = input.source, t = s.opposite
+        let source = input.sourceArtifact
+        var reasons: [Reason] = []
+        let sourceModel = try self.modelValues(source, s)
+        let value: (String) -> FieldValue = { name in self.fieldIndex[name].flatMap { sourceModel[$0] } ?? .null }
+        let failing = self.rules.filter?.failing(side: s, project: source.project, value)
+        let conditional = self.flows(value)
+        if let conditional { reasons.append(Reason(.conditionalFieldFlow, conditional.name, "the first matching conditional field flow")) }
+        func frequency(_ i: Int) -> FlowFrequency {
+            (conditional?.flows[self.fields[i].model.name] ?? self.fields[i].flow).frequency(from: s)
+        }
+        func decision(_ action: SyncAction) -> SyncDecision { SyncDecision(source: s, action: action, reasons: reasons) }
+
+        guard let pair = input.pair else {
+            guard self.rules.creationFlow.allows(from: s) else {
+                reasons.append(Reason(.creationFlowClosed, "", "artifacts are not created from the \(s) side"))
+                return decision(.nothing)
+            }
+            if let failing {
+                reasons.append(Reason(.filteredOut, "", "the artifact does not meet the filter \(failing.expression)"))
+                return decision(.nothing)
+            }
+            guard let project = try self.route(source.project, from: s, value, &reasons) else { return decision(.nothing) }
+            let blank = Artifact(id: "", project: project, fields: [:], summary: source.summary)
+            var writes: [FieldWrite] = []
+            var statuses: [String: String] = [:]
+            for i in self.fields.indices {
+                guard let mapping = self.fields[i].outbound(t) else { continue }
+                let name = self.fields[i].model.name
+                guard frequency(i) != .noUpdate else {
+                    reasons.append(Reason(.flowNoUpdate, name, "not written on creation"))
+                    continue
+                }
+                guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: .null, artifact: blank), !v.isEmpty else { continue }
+                if self.fields[i].graph(t) != nil {
+                    statuses[mapping.repositoryField] = v.text
+                } else {
+                    writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: v))
+                }
+            }
+            let comments = self.comments(source, s, nil, &reasons)
+            let attachments = self.attachments(source, s, nil, nil, &reasons)
+            return decision(.create(CreatePlan(project: project, fields: writes, statuses: statuses, comments: comments, attachments: attachments)))
+        }
+
+        guard let target = input.targetArtifact else {
+            throw SyncError(
+                .targetArtifactRemoved, subject: "artifact '\(pair.id(on: t))'",
+                reason: "the \(t) twin of '\(source.id)' no longer exists"
+            )
+        }
+        let filteredOut = failing != nil && self.rules.filter?.scope == .creationAndUpdate
+        let routed = self.participates(source.project, on: s)
+        if filteredOut || !routed {
+            let why = filteredOut ? "it no longer meets the filter" : "project '\(source.project)' is no longer routed"
+            guard pair.eligible else {
+                reasons.append(Reason(.stillIneligible, "", why))
+                return decision(.nothing)
+            }
+            reasons.append(Reason(.noLongerEligible, "", why))
+            var writes: [FieldWrite] = []
+            for (name, v) in (self.rules.twinless.fields[t] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                guard let i = self.fieldIndex[name], let mapping = self.fields[i].outbound(t),
+                    let w = try self.repositoryValue(v, t, i, existing: target.fields[mapping.repositoryField] ?? .null, artifact: target)
+                else { continue }
+                writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: w))
+            }
+            return decision(.noLongerEligible(TwinlessPlan(fields: writes, comment: self.rules.twinless.comment[t])))
+        }
+        let reentered = !pair.eligible
+        let resyncAll = reentered && self.rules.twinless.resyncOnReentry
+        if reentered { reasons.append(Reason(.reentered, "", resyncAll ? "every field is synchronised again" : "")) }
+
+        var sourceChanged = [Bool](repeating: false, count: self.fields.count)
+        var anyChange = false
+        for i in self.fields.indices where self.changed(sourceModel[i], i, s, source, pair[s], input.ledger, &reasons) {
+            sourceChanged[i] = true
+            anyChange = true
+        }
+        var writes: [FieldWrite] = []
+        var transitions: [TransitionPlan] = []
+        var conflicts: [FieldConflict] = []
+        var constants: [Int] = []
+        for i in self.fields.indices {
+            guard let mapping = self.fields[i].outbound(t) else { continue }
+            let name = self.fields[i].model.name
+            let forward = frequency(i)
+            if case .constant = mapping.toRepository {
+                if forward.updates { constants.append(i) }
+                continue
+            }
+            if case .constantPerProject = mapping.toRepository {
+                if forward.updates { constants.append(i) }
+                continue
+            }
+            guard forward.updates else {
+                if sourceChanged[i] { reasons.append(Reason(forward == .noUpdate ? .flowNoUpdate : .flowUponCreation, name, "changed, but not flowing to \(t)")) }
+                continue
+            }
+            guard sourceChanged[i] || (forward == .alwaysUpdate && anyChange) || resyncAll else { continue }
+            let targetValue = sourceChanged[i] || forward == .alwaysUpdate ? try self.modelValue(target, t, i) : nil
+            let targetChanged = self.changed(targetValue, i, t, target, pair[t], input.ledger, &reasons)
+            if targetChanged {
+                let backward = (conditional?.flows[name] ?? self.fields[i].flow).frequency(from: t)
+                if !sourceChanged[i] {
+                    reasons.append(Reason(.fieldChanged, name, "changed on \(t) only; not overwritten by always-update"))
+                    continue
+                }
+                if backward.updates, targetValue != sourceModel[i] {
+                    let resolution = self.rules.conflicts.resolution(for: name)
+                    let (l, r) = s == .left ? (sourceModel[i] ?? .null, targetValue ?? .null) : (targetValue ?? .null, sourceModel[i] ?? .null)
+                    switch resolution.dominant {
+                    case nil:
+                        conflicts.append(FieldConflict(field: name, left: l, right: r, resolution: resolution))
+                        reasons.append(Reason(.conflictError, name, "changed on both sides; policy is error"))
+                        continue
+                    case t:
+                        reasons.append(Reason(.conflictLost, name, "changed on both sides; \(t) dominates"))
+                        continue
+                    default:
+                        reasons.append(Reason(.conflictWon, name, "changed on both sides; \(s) dominates"))
+                    }
+                }
+            }
+            let existing = target.fields[mapping.repositoryField] ?? .null
+            guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: existing, artifact: target) else { continue }
+            if let graph = self.fields[i].graph(t) {
+                let from = existing.text, to = v.text
+                guard from != to else {
+                    reasons.append(Reason(.targetAlreadyEqual, name, "already in state '\(to)'"))
+                    continue
+                }
+                guard let path = graph.path(from: from, to: to) else {
+                    throw SyncError(
+                        .noTransitionPath, subject: "field '\(mapping.repositoryField)'",
+                        reason: "no transitions lead from '\(from)' to '\(to)' (states: \(graph.states.joined(separator: ", ")))"
+                    )
+                }
+                transitions.append(TransitionPlan(repositoryField: mapping.repositoryField, from: from, to: to, path: path))
+                reasons.append(Reason(.transition, name, path.map(\.name).joined(separator: " → ")))
+                continue
+            }
+            guard v != existing else {
+                reasons.append(Reason(.targetAlreadyEqual, name, "the \(t) value is already equal"))
+                continue
+            }
+            writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: v))
+            let why: Reason.Kind = resyncAll && !sourceChanged[i] ? .reentered : (sourceChanged[i] ? .fieldChanged : .alwaysUpdate)
+            reasons.append(Reason(why, name, "written to \(t)"))
+        }
+        if !conflicts.isEmpty { return decision(.conflict(conflicts)) }
+        if !writes.isEmpty || !transitions.isEmpty || resyncAll {
+            for i in constants {
+                let mapping = self.fields[i].outbound(t)!
+                let existing = target.fields[mapping.repositoryField] ?? .null
+                guard let v = try self.repositoryValue(.null, t, i, existing: existing, artifact: target), v != existing else { continue }
+                writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: self.fields[i].model.name, value: v))
+                reasons.append(Reason(.constant, self.fields[i].model.name, "constant written with the other updates"))
+            }
+        }
+        let comments = self.comments(source, s, pair, &reasons)
+        let attachments = self.attachments(source, s, target, pair, &reasons)
+        if writes.isEmpty && transitions.isEmpty && comments.isEmpty && attachments.isEmpty && !reentered {
+            if !anyChange { reasons.append(Reason(.noChanges, "", "nothing changed on \(s) since the last sync")) }
+            return decision(.nothing)
+        }
+        return decision(
+            .update(UpdatePlan(fields: writes, transitions: transitions, comments: comments, attachments: attachments, reentered: reentered))
+        )
+    }
+
+    // MARK: Comments and attachments
+
+    /// New and edited comments of the source that flow to the target (guide L7440–7496).
+    func comments(_ source: Artifact, _ s: Side, _ pair: ArtifactPair?, _ reasons: inout [Reason]) -> [CommentWrite] {
+        let t = s.opposite
+        let collection = self.rules[t]
+        guard self.rules.comments.allows(from: s), collection.supportsComments, !source.comments.isEmpty else { return [] }
+        var writes: [CommentWrite] = []
+        for c in source.comments {
+            if pair?[s].createdComments.contains(c.id) == true { continue }
+            let flowed = pair?[s].flowedComments[c.id]
+            if flowed == c.version { continue }
+            if c.isSynthetic {
+                reasons.append(Reason(.commentSkipped, c.id, "synthetic comments do not flow"))
+                continue
+            }
+            if c.isPrivate && !self.rules.comments.includePrivate {
+                reasons.append(Reason(.commentSkipped, c.id, "private comments do not flow"))
+                continue
+            }
+            var author: Person?
+            if collection.canImpersonate, let a = c.author {
+                if let people = collection.people {
+                    let (match, rule) = people.reconcile(a)
+                    if rule != .fallback && rule != .unmatched { author = match }
+                } else {
+                    author = a
+                }
+            }
+            var body = Markup.convert(c.body, from: c.markup, to: collection.commentMarkup)
+            if author == nil, let a = c.author {
+                let name = a.displayName ?? a.username ?? a.email ?? a.id ?? "unknown"
+                body = Markup.convert("\(name): ", from: .plain, to: collection.commentMarkup) + body
+            }
+            writes.append(
+                CommentWrite(sourceID: c.id, sourceVersion: c.version, body: body, markup: collection.commentMarkup, author: author, isPrivate: c.isPrivate)
+            )
+            reasons.append(Reason(flowed == nil ? .commentNew : .commentEdited, c.id, flowed == nil ? "new comment" : "edited: flows as a new comment"))
+        }
+        return writes
+    }
+
+    /// New attachments of the source that flow to the target (guide L7505–7560).
+    func attachments(_ source: Artifact, _ s: Side, _ target: Artifact?, _ pair: ArtifactPair?, _ reasons: inout [Reason]) -> [AttachmentCopy] {
+        let flow = self.rules.attachments
+        guard flow.allows(from: s), !source.attachments.isEmpty else { return [] }
+        var checksums = Set(target?.attachments.map(\.checksum) ?? [])
+        var copies: [AttachmentCopy] = []
+        for a in source.attachments {
+            if let state = pair?[s], state.createdAttachments.contains(a.id) || state.flowedAttachments.contains(a.id) { continue }
+            let skip: String?
+            if let maximum = flow.maximumBytes, a.size > maximum {
+                skip = "\(a.size) bytes is over the \(maximum)-byte limit"
+            } else if flow.excludedTypes.contains(a.fileType) {
+                skip = "file type '\(a.fileType)' is excluded"
+            } else if a.isEncrypted && !flow.includeEncrypted {
+                skip = "encrypted attachments are excluded"
+            } else if !checksums.insert(a.checksum).inserted {
+                skip = "the same content is already there"
+            } else {
+                skip = nil
+            }
+            if let skip {
+                reasons.append(Reason(.attachmentSkipped, a.fileName, skip))
+                continue
+            }
+            copies.append(AttachmentCopy(sourceID: a.id, fileName: a.fileName, checksum: a.checksum))
+            reasons.append(Reason(.attachmentNew, a.fileName, "new attachment"))
+        }
+        return copies
+    }
+
+    // MARK: Recording
+
+    /// The pair and ledger after the decision was carried out. `targetID` names a created twin. Comments and
+    /// attachments are recorded as they are created (`ArtifactPair.recordComment`, `recordAttachment`).
+    ///
+    /// Snapshots move only where the sides agree or a change was consumed: a field the target won (it dominates) keeps
+    /// its old source snapshot, and a target change not overwritten stays pending, so it flows back later.
+    public func record(_ decision: SyncDecision, for input: SyncInput, targetID: String? = nil) throws(SyncError) -> (pair: ArtifactPair, ledger: WriteLedger) {
+        let s = decision.source, t = decision.target
+        let source = input.sourceArtifact
+        var ledger = input.ledger
+        var pair = input.pair ?? ArtifactPair(
+            leftID: s == .left ? source.id : targetID ?? "", rightID: s == .right ? source.id : targetID ?? ""
+        )
+        let before: Artifact
+        let writes: [FieldWrite]
+        switch decision.action {
+        case .nothing, .conflict:
+            return (pair, ledger)
+        case .noLongerEligible(let plan):
+            pair.eligible = false
+            for w in plan.fields { ledger[t][w.repositoryField] = w.value }
+            return (pair, ledger)
+        case .create(let plan):
+            before = Artifact(id: targetID ?? "", project: plan.project, fields: [:], summary: source.summary)
+            writes = plan.fields
+        case .update(let plan):
+            before = input.targetArtifact ?? Artifact(id: targetID ?? "", project: "", fields: [:])
+            writes = plan.fields + plan.transitions.map {
+                FieldWrite(repositoryField: $0.repositoryField, modelField: "", value: SyncDecision.state($0.to, like: before.fields[$0.repositoryField]))
+            }
+        }
+        let after = decision.apply(to: before)
+        let sourceModel = try self.modelValues(source, s)
+        let targetModel = try self.modelValues(after, t)
+        var written = Set(writes.map(\.modelField))
+        for i in self.fields.indices {
+            if let mapping = self.fields[i].outbound(t), writes.contains(where: { $0.repositoryField == mapping.repositoryField }) {
+                written.insert(self.fields[i].model.name)
+            }
+        }
+        let lost = Set(decision.reasons.filter { $0.kind == .conflictLost }.map(\.subject))
+        for i in self.fields.indices {
+            let name = self.fields[i].model.name
+            if let v = sourceModel[i], !lost.contains(name) { pair[s].synced[name] = v }
+            if let v = targetModel[i], written.contains(name) || v == sourceModel[i] { pair[t].synced[name] = v }
+        }
+        for w in writes { ledger[t][w.repositoryField] = w.value }
+        pair.eligible = true
+        return (pair, ledger)
+    }
+}
