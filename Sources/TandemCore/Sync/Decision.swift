@@ -17,6 +17,13 @@ public struct TransitionPlan: Sendable, Hashable {
     public var from: String
     public var to: String
     public var path: [Transition]
+
+    public init(repositoryField: String, from: String, to: String, path: [Transition]) {
+        self.repositoryField = repositoryField
+        self.from = from
+        self.to = to
+        self.path = path
+    }
 }
 
 /// A comment to create on the target.
@@ -28,6 +35,15 @@ public struct CommentWrite: Sendable, Hashable {
     /// Write as this person (impersonation); nil writes as the connection's user, with the author's name prefixed.
     public var author: Person?
     public var isPrivate: Bool
+
+    public init(sourceID: String, sourceVersion: String, body: String, markup: TextMarkup, author: Person?, isPrivate: Bool) {
+        self.sourceID = sourceID
+        self.sourceVersion = sourceVersion
+        self.body = body
+        self.markup = markup
+        self.author = author
+        self.isPrivate = isPrivate
+    }
 }
 
 /// An attachment to copy to the target.
@@ -35,6 +51,12 @@ public struct AttachmentCopy: Sendable, Hashable {
     public var sourceID: String
     public var fileName: String
     public var checksum: String
+
+    public init(sourceID: String, fileName: String, checksum: String) {
+        self.sourceID = sourceID
+        self.fileName = fileName
+        self.checksum = checksum
+    }
 }
 
 /// A field changed on both sides since the last sync, with the values and how the policy resolved it.
@@ -43,6 +65,13 @@ public struct FieldConflict: Sendable, Hashable {
     public var left: FieldValue
     public var right: FieldValue
     public var resolution: ConflictResolution
+
+    public init(field: String, left: FieldValue, right: FieldValue, resolution: ConflictResolution) {
+        self.field = field
+        self.left = left
+        self.right = right
+        self.resolution = resolution
+    }
 }
 
 /// Creating the twin.
@@ -53,6 +82,14 @@ public struct CreatePlan: Sendable, Hashable {
     public var statuses: [String: String]
     public var comments: [CommentWrite]
     public var attachments: [AttachmentCopy]
+
+    public init(project: String, fields: [FieldWrite], statuses: [String: String], comments: [CommentWrite], attachments: [AttachmentCopy]) {
+        self.project = project
+        self.fields = fields
+        self.statuses = statuses
+        self.comments = comments
+        self.attachments = attachments
+    }
 }
 
 /// Updating the twin.
@@ -63,12 +100,25 @@ public struct UpdatePlan: Sendable, Hashable {
     public var attachments: [AttachmentCopy]
     /// The pair re-entered the integration after being twinless.
     public var reentered: Bool
+
+    public init(fields: [FieldWrite], transitions: [TransitionPlan], comments: [CommentWrite], attachments: [AttachmentCopy], reentered: Bool) {
+        self.fields = fields
+        self.transitions = transitions
+        self.comments = comments
+        self.attachments = attachments
+        self.reentered = reentered
+    }
 }
 
 /// The final update of a twin whose partner is no longer eligible.
 public struct TwinlessPlan: Sendable, Hashable {
     public var fields: [FieldWrite]
     public var comment: String?
+
+    public init(fields: [FieldWrite], comment: String?) {
+        self.fields = fields
+        self.comment = comment
+    }
 }
 
 /// What to do.

@@ -93,6 +93,10 @@ public enum Markup {
         }
         if let code = fence { out += "<pre><code>" + self.escapeHTML(Substring(code.joined(separator: "\n"))) + "</code></pre>" }
         flush()
+        // A single paragraph stays inline, as trackers store one-line descriptions.
+        if out.hasPrefix("<p>"), out.hasSuffix("</p>"), out.utf8.count > 7, !out.dropFirst(3).contains("<p>") {
+            return String(out.dropFirst(3).dropLast(4))
+        }
         return out
     }
 

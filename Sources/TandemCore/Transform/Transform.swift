@@ -87,6 +87,39 @@ public enum Conversion: Sendable, Hashable {
     }
 }
 
+extension Conversion: CustomStringConvertible {
+    /// The guide's name for the conversion.
+    public var description: String {
+        switch self {
+        case .richTextToFormattedString: "Rich Text to Formatted String"
+        case .richTextToLiteralString: "Rich Text to Literal String"
+        case .literalStringToRichText(let m): "Literal String to Rich Text (\(m.rawValue))"
+        case .formattedStringToRichText(let m): "Formatted String to Rich Text (\(m.rawValue))"
+        case .richTextMarkup(let m): "Rich Text to Rich Text (\(m.rawValue))"
+        case .singleSelectToString: "Single Select to String"
+        case .stringToSingleSelect: "String to Single Select"
+        case .multiSelectToString: "Multi Select to String"
+        case .stringToMultiSelect: "String to Multi Select"
+        case .stringToRelationships: "String to Relationships (by ID)"
+        case .relationshipsToString: "Relationships to String"
+        case .locationToWebLink: "Location to Web Link (Summary as Label)"
+        case .dateToDateTime(let zone): "Date to Date Time (\(zone.identifier))"
+        case .dateTimeToDate(let zone): "Date Time to Date (\(zone.identifier))"
+        case .durationToLong(let u): "Duration to Long (\(u.rawValue))"
+        case .longToDuration(let u): "Long to Duration (\(u.rawValue))"
+        case .durationToDouble(let u): "Duration to Double (\(u.rawValue))"
+        case .doubleToDuration(let u): "Double to Duration (\(u.rawValue))"
+        case .longToDouble: "Long to Double"
+        case .doubleToLong: "Double to Long"
+        case .personToPersons: "Person to Persons"
+        case .personsToPerson: "Persons to Person"
+        case .relationshipToRelationships: "Relationship to Relationships"
+        case .booleanToString: "Boolean to String"
+        case .stringToBoolean: "String to Boolean"
+        }
+    }
+}
+
 /// How values flow through one side of a field mapping (guide L5708–5745): the left transform writes into the
 /// repository, the right one into the model.
 public enum Transform: Sendable, Hashable {
