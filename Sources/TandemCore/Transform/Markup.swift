@@ -152,6 +152,7 @@ public enum Markup {
         var out = ""
         var pendingBreak = false
         var pre = 0
+        var code = false
         var links: [String] = []
         var linkStarts: [String.Index] = []
         var i = html.startIndex
@@ -195,7 +196,11 @@ public enum Markup {
                     pre = max(0, pre - 1)
                     emit(dialect.fence.isEmpty ? "" : "\n" + dialect.fence)
                     pendingBreak = true
-                case ("code", _): if pre == 0 { emit(dialect.code) }
+                case ("code", _):
+                    if pre == 0 {
+                        emit(dialect.code)
+                        code = !closing
+                    }
                 case ("strong", _), ("b", _): emit(dialect.strong)
                 case ("em", _), ("i", _): emit(dialect.emphasis)
                 case ("a", false):
@@ -220,7 +225,7 @@ public enum Markup {
                 text = pre == 0 && (c == "\n" || c == "\r" || c == "\t") ? " " : String(c)
                 i = html.index(after: i)
             }
-            emit(pre > 0 ? text : dialect.escape(text))
+            emit(pre > 0 || code ? text : dialect.escape(text))
         }
         return out
     }
