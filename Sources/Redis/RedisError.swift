@@ -1,6 +1,6 @@
 /// The one error type of the Redis module. Compare by `code`; `message` carries the details and
 /// never a password.
-public struct RedisError: Error, Sendable, CustomStringConvertible {
+public struct RedisError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }

@@ -1,5 +1,5 @@
 /// The one error type of the queue. Compare by `code`.
-public struct QueueError: Error, Sendable, CustomStringConvertible {
+public struct QueueError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String
         private init(_ name: String) { self.name = name }

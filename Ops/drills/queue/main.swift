@@ -1,0 +1,219 @@
+// tandem-queue-drill: the consumer process of the queue's multi-process tests, and the benchmark.
+//
+//   tandem-queue-drill consume  --url U --prefix P [--concurrency 8] [--batch 100] [--lease-ms 30000]
+//                               [--renew-ms 5000] [--work-ms 0] [--record]
+//   tandem-queue-drill bench    --url U [--consumers 1] [--jobs 100000] [--repos 10]
+//   tandem-queue-drill limiter  --url U [--seconds 180] [--rate 200]
+//
+// `consume` runs until SIGTERM (a graceful drain) or SIGKILL. With --record it logs, under
+// `<prefix>drill:`, each job's admission time per repository, how many times each job ran, and the
+// highest concurrency seen per repository and per integration.
+import Dispatch
+import Foundation
+import Logging
+import Redis
+import TandemQueue
+import TandemSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Options {
+    var values: [String: String] = [:]
+    var flags: Set<String> = []
+
+    init(_ arguments: ArraySlice<String>) {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            guard argument.hasPrefix("--") else { continue }
+            let name = String(argument.dropFirst(2))
+            if ["record"].contains(name) {
+                self.flags.insert(name)
+            } else {
+                self.values[name] = iterator.next() ?? ""
+            }
+        }
+    }
+
+    func string(_ name: String, _ fallback: String) -> String { self.values[name] ?? fallback }
+    func int(_ name: String, _ fallback: Int) -> Int { self.values[name].flatMap { Int($0) } ?? fallback }
+    var url: String {
+        self.values["url"] ?? ProcessInfo.processInfo.environment["TANDEM_REDIS_URL"] ?? "redis://127.0.0.1:6390"
+    }
+}
+
+let drillStart = RedisScript(
+    name: "drill-start",
+    source: """
+        for i = 1, 3, 2 do
+          local c = redis.call('INCR', KEYS[i])
+          if c > tonumber(redis.call('GET', KEYS[i + 1]) or '0') then redis.call('SET', KEYS[i + 1], c) end
+        end
+        redis.call('RPUSH', KEYS[5], ARGV[1])
+        redis.call('HINCRBY', KEYS[6], ARGV[2], 1)
+        return 1
+        """)
+
+func makeQueue(_ options: Options, lanes: Int = 2) async throws -> (JobQueue, RedisClient) {
+    var logger = Logger(label: "drill")
+    logger.logLevel = .info
+    let client = try await RedisClient.connect(url: options.url, lanes: lanes, logger: logger)
+    let waiter = try await RedisClient.connect(url: options.url, lanes: 1, logger: logger)
+    let configuration = JobQueue.Configuration(
+        prefix: options.string("prefix", "tandem:"),
+        leaseDuration: .milliseconds(options.int("lease-ms", 30_000)),
+        renewInterval: .milliseconds(options.int("renew-ms", 5_000)))
+    return (JobQueue(client: client, configuration: configuration), waiter)
+}
+
+func consume(_ options: Options) async throws {
+    let (queue, waiter) = try await makeQueue(options)
+    let prefix = queue.configuration.prefix + "drill:"
+    let work = options.int("work-ms", 0)
+    let record = options.flags.contains("record")
+    let handler: QueueConsumer.Handler = { delivery in
+        let job = delivery.job
+        if record {
+            try await queue.client.eval(
+                drillStart,
+                keys: [
+                    "\(prefix)conc:\(job.repository)", "\(prefix)max:\(job.repository)",
+                    "\(prefix)iconc:\(job.integration)", "\(prefix)imax:\(job.integration)",
+                    "\(prefix)adm:\(job.repository)", "\(prefix)runs",
+                ],
+                arguments: [String(format: "%.3f", delivery.admittedAt.timeIntervalSince1970 * 1000), job.id])
+        }
+        if work > 0 { try await Task.sleep(for: .milliseconds(work)) }
+        if record {
+            _ = try await queue.client.pipeline([
+                ["DECR", "\(prefix)conc:\(job.repository)"], ["DECR", "\(prefix)iconc:\(job.integration)"],
+            ])
+        }
+    }
+    var logger = Logger(label: "drill.consumer")
+    logger.logLevel = .info
+    let consumer = QueueConsumer(
+        queue: queue, waitClient: waiter,
+        configuration: .init(
+            workerID: options.values["worker-id"], concurrency: options.int("concurrency", 8),
+            batchSize: options.int("batch", 100), version: "drill"),
+        handlers: [.detect: handler, .scan: handler, .sync: handler, .maintenance: handler],
+        logger: logger)
+    signal(SIGTERM, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGTERM)
+    source.setEventHandler { consumer.drain(timeout: .seconds(10)) }
+    source.resume()
+    print("ready \(consumer.configuration.workerID)")
+    fflush(nil)
+    await consumer.run()
+    print("drained")
+}
+
+/// Starts `count` consumer processes of this executable.
+func spawnConsumers(_ count: Int, _ arguments: [String]) throws -> [ChildProcess] {
+    try (0..<count).map { _ in try ChildProcess(CommandLine.arguments[0], ["consume"] + arguments) }
+}
+
+func stop(_ processes: [ChildProcess]) async {
+    for process in processes { process.signal(SIGTERM) }
+    for process in processes { await process.wait() }
+}
+
+func bench(_ options: Options) async throws {
+    let consumers = options.int("consumers", 1)
+    let total = options.int("jobs", 100_000)
+    let repos = options.int("repos", 10)
+    let prefix = "bench:\(getpid()):\(consumers):"
+    var options = options
+    options.values["prefix"] = prefix
+    let (queue, _) = try await makeQueue(options)
+    for index in 0..<repos {
+        try await queue.setLimits(RepositoryLimits(eventsPerMinute: 0), repository: "r\(index)")
+        try await queue.setMaxConcurrency(1_000_000, integration: "i\(index)")
+    }
+    let processes = try spawnConsumers(
+        consumers, ["--url", options.url, "--prefix", prefix, "--concurrency", "2000", "--batch", "500"])
+    try await Task.sleep(for: .milliseconds(500))
+    let start = ContinuousClock.now
+    var sent = 0
+    while sent < total {
+        let count = min(1000, total - sent)
+        let jobs = (sent..<(sent + count)).map { n in
+            Job(id: "b\(n)", kind: .sync, repository: "r\(n % repos)", integration: "i\(n % repos)", priority: .high)
+        }
+        try await queue.enqueue(jobs)
+        sent += count
+    }
+    let enqueued = ContinuousClock.now - start
+    while (try await queue.counters()["acked"] ?? 0) < total {
+        try await Task.sleep(for: .milliseconds(2))
+    }
+    let elapsed = ContinuousClock.now - start
+    await stop(processes)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    print(
+        String(
+            format: "consumers=%d jobs=%d seconds=%.3f jobs_per_s=%.0f (enqueue took %@)", consumers, total, seconds,
+            Double(total) / seconds, "\(enqueued)"))
+    try await cleanup(queue.client, prefix: prefix)
+}
+
+func limiter(_ options: Options) async throws {
+    let seconds = options.int("seconds", 180)
+    let rate = options.int("rate", 200)
+    let prefix = "limiter:\(getpid()):"
+    var options = options
+    options.values["prefix"] = prefix
+    let (queue, _) = try await makeQueue(options)
+    try await queue.setLimits(RepositoryLimits(eventsPerMinute: rate), repository: "A")
+    let backlog = rate * (seconds / 60 + 2)
+    var jobs: [Job] = []
+    for n in 0..<backlog {
+        jobs.append(Job(kind: .sync, repository: "A", integration: "ia", priority: .low))
+        if jobs.count == 1000 || n == backlog - 1 {
+            try await queue.enqueue(jobs)
+            jobs = []
+        }
+    }
+    let processes = try spawnConsumers(
+        2, ["--url", options.url, "--prefix", prefix, "--concurrency", "8", "--record"])
+    try await Task.sleep(for: .seconds(seconds + 2))
+    await stop(processes)
+    let times = (try await queue.client.send("LRANGE", "\(prefix)drill:adm:A", 0, -1).array ?? [])
+        .compactMap(\.double).sorted()
+    guard let first = times.first else { throw QueueError(.unexpectedReply, "no admissions") }
+    let window = Double(seconds) * 1000
+    let admitted = times.filter { $0 < first + window }.count
+    let limit = Double(rate) * Double(seconds) / 60
+    print(
+        String(
+            format: "limiter: rate=%d/min window=%ds admitted=%d limit=%.0f accuracy=%.1f%% (target 95-100%%)",
+            rate, seconds, admitted, limit, Double(admitted) / limit * 100))
+    try await cleanup(queue.client, prefix: prefix)
+}
+
+func cleanup(_ client: RedisClient, prefix: String) async throws {
+    while true {
+        let reply = try await client.send("SCAN", 0, "MATCH", "\(prefix)*", "COUNT", 10_000)
+        let keys = (reply.array?.last?.array ?? []).compactMap(\.string)
+        if keys.isEmpty { break }
+        try await client.send(["UNLINK"] + keys)
+    }
+}
+
+let arguments = CommandLine.arguments
+let options = Options(arguments.dropFirst(2))
+do {
+    switch arguments.count > 1 ? arguments[1] : "" {
+    case "consume": try await consume(options)
+    case "bench": try await bench(options)
+    case "limiter": try await limiter(options)
+    default:
+        print("usage: tandem-queue-drill consume|bench|limiter [--url redis://...] [options]")
+        exit(2)
+    }
+} catch {
+    print("error: \(error)")
+    exit(1)
+}
