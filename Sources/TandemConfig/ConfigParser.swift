@@ -249,12 +249,12 @@ public enum ConfigParser {
         guard let name, let left, let right else { return nil }
         var i = IntegrationConfig(name: name, left: left, right: right)
         if let v = r.bool(o["running"], o.child("running")) { i.running = v }
-        if let v = r.enumValue(o["creation"], o.child("creation"), CreationFlow.self) { i.creation = v }
+        if let v = r.enumValue(o["creation"], o.child("creation"), CreationFlowConfig.self) { i.creation = v }
         i.fieldFlows = Self.fieldFlows(o["fieldFlows"], o.child("fieldFlows"), r)
         for (cPath, cNode) in r.list(o["conditionalFieldFlows"], o.child("conditionalFieldFlows")) {
             guard let c = r.object(cNode, cPath, allowed: ["when", "fieldFlows"], required: ["when", "fieldFlows"]) else { continue }
             let conditions = r.list(c["when"], c.child("when")).compactMap { Self.condition($0.node, $0.path, r) }
-            i.conditionalFieldFlows.append(ConditionalFieldFlow(when: conditions, fieldFlows: Self.fieldFlows(c["fieldFlows"], c.child("fieldFlows"), r)))
+            i.conditionalFieldFlows.append(ConditionalFlowConfig(when: conditions, fieldFlows: Self.fieldFlows(c["fieldFlows"], c.child("fieldFlows"), r)))
         }
         for (rPath, rNode) in r.list(o["routes"], o.child("routes")) {
             guard
@@ -337,10 +337,10 @@ public enum ConfigParser {
         return flows
     }
 
-    static func condition(_ node: Node, _ path: String, _ r: YAMLReader) -> FilterCondition? {
+    static func condition(_ node: Node, _ path: String, _ r: YAMLReader) -> ConditionConfig? {
         guard let o = r.object(node, path, allowed: ["side", "field", "operator", "value", "values"], required: ["field", "operator"]),
             let field = r.string(o["field"], o.child("field")),
-            let op = r.enumValue(o["operator"], o.child("operator"), FilterOperator.self)
+            let op = r.enumValue(o["operator"], o.child("operator"), ConditionOperator.self)
         else { return nil }
         let side = o["side"].flatMap { r.enumValue($0, o.child("side"), Side.self) }
         if o["side"] != nil, side == nil { return nil }
@@ -351,6 +351,6 @@ public enum ConfigParser {
             r.report(.missingKey, o.child("value"), "operator '\(op.rawValue)' needs a 'value' or 'values'", at: node)
             return nil
         }
-        return FilterCondition(side: side, field: field, op: op, values: values)
+        return ConditionConfig(side: side, field: field, op: op, values: values)
     }
 }

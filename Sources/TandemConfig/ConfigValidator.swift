@@ -128,7 +128,7 @@ public enum ConfigValidator {
             func checkField(_ name: String, _ fpath: String) {
                 if model.field(name) == nil { report(.unknownModelField, fpath, "model '\(model.name)' has no field '\(name)'") }
             }
-            func checkConditions(_ conditions: [FilterCondition], _ cpath: String) {
+            func checkConditions(_ conditions: [ConditionConfig], _ cpath: String) {
                 for (ci, condition) in conditions.enumerated() {
                     let fpath = "\(cpath)[\(ci)].field"
                     guard let field = model.field(condition.field) else {

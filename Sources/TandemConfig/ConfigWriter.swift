@@ -235,7 +235,7 @@ public enum ConfigWriter {
         return m.node
     }
 
-    static func condition(_ c: FilterCondition) -> Node {
+    static func condition(_ c: ConditionConfig) -> Node {
         var m = Map()
         m.optional("side", c.side?.rawValue)
         m["field"] = .s(c.field)

@@ -253,18 +253,11 @@ public struct CollectionConfig: Sendable, Hashable {
 
 // MARK: - Integrations
 
-public enum CreationFlow: String, Sendable, Hashable, CaseIterable {
+public enum CreationFlowConfig: String, Sendable, Hashable, CaseIterable {
     case twoWay = "two-way"
     case leftToRight = "left-to-right"
     case rightToLeft = "right-to-left"
     case none
-}
-
-public enum FlowFrequency: String, Sendable, Hashable, CaseIterable {
-    case updateNormally = "update-normally"
-    case alwaysUpdate = "always-update"
-    case uponCreation = "upon-creation"
-    case noUpdate = "no-update"
 }
 
 public struct FieldFlowConfig: Sendable, Hashable {
@@ -276,22 +269,18 @@ public struct FieldFlowConfig: Sendable, Hashable {
     }
 }
 
-public enum Side: String, Sendable, Hashable, CaseIterable {
-    case left, right
-}
-
-public enum FilterOperator: String, Sendable, Hashable, CaseIterable {
+public enum ConditionOperator: String, Sendable, Hashable, CaseIterable {
     case equals, notEquals = "not-equals", `in`, notIn = "not-in", contains
     case greaterThan = "greater-than", lessThan = "less-than", isEmpty = "is-empty", isNotEmpty = "is-not-empty"
 }
 
-public struct FilterCondition: Sendable, Hashable {
+public struct ConditionConfig: Sendable, Hashable {
     /// Which side's artifact is tested; nil tests both collections (the Hub's linked "double filter").
     public var side: Side?
     public var field: String
-    public var op: FilterOperator
+    public var op: ConditionOperator
     public var values: [String]
-    public init(side: Side?, field: String, op: FilterOperator, values: [String]) {
+    public init(side: Side?, field: String, op: ConditionOperator, values: [String]) {
         self.side = side
         self.field = field
         self.op = op
@@ -299,15 +288,14 @@ public struct FilterCondition: Sendable, Hashable {
     }
 }
 
-public enum FilterScope: String, Sendable, Hashable, CaseIterable {
-    case creationAndUpdate = "creation-and-update"
-    case creationOnly = "creation-only"
+extension FilterScope: CaseIterable {
+    public static var allCases: [FilterScope] { [.creationAndUpdate, .creationOnly] }
 }
 
-public struct ConditionalFieldFlow: Sendable, Hashable {
-    public var when: [FilterCondition]
+public struct ConditionalFlowConfig: Sendable, Hashable {
+    public var when: [ConditionConfig]
     public var fieldFlows: [String: FieldFlowConfig]
-    public init(when: [FilterCondition], fieldFlows: [String: FieldFlowConfig]) {
+    public init(when: [ConditionConfig], fieldFlows: [String: FieldFlowConfig]) {
         self.when = when
         self.fieldFlows = fieldFlows
     }
@@ -368,12 +356,12 @@ public struct IntegrationConfig: Sendable, Hashable {
     public var left: String
     public var right: String
     public var running = false
-    public var creation: CreationFlow = .twoWay
+    public var creation: CreationFlowConfig = .twoWay
     public var fieldFlows: [String: FieldFlowConfig] = [:]
-    public var conditionalFieldFlows: [ConditionalFieldFlow] = []
+    public var conditionalFieldFlows: [ConditionalFlowConfig] = []
     public var routes: [RouteConfig] = []
     public var filterScope: FilterScope = .creationAndUpdate
-    public var filters: [FilterCondition] = []
+    public var filters: [ConditionConfig] = []
     public var comments: FlowDirection = .both
     public var attachments = AttachmentFlowConfig()
     public var conflictDefault: ConflictPolicyKind = .error
