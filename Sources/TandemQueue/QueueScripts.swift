@@ -100,7 +100,7 @@ enum QueueScripts {
         name: "enqueue",
         source: prelude + #"""
             local now = nowms()
-            local out, repos, added, coalesced = {}, {}, 0, 0
+            local out, repos, order, added, coalesced = {}, {}, {}, 0, 0
             for i = 3, #ARGV, 6 do
               local id, repo, cls, rec, ukey, delay = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], tonumber(ARGV[i+5])
               local held = false
@@ -113,6 +113,7 @@ enum QueueScripts {
                 coalesced = coalesced + 1
               else
                 redis.call('HSET', P .. 'job', id, rec)
+                if repos[repo] == nil then order[#order + 1] = repo end
                 if delay > 0 then
                   redis.call('ZADD', P .. 'delayed', now + delay, id)
                   repos[repo] = repos[repo] or false
@@ -124,9 +125,9 @@ enum QueueScripts {
                 added = added + 1
               end
             end
-            for repo, queued in pairs(repos) do
+            for _, repo in ipairs(order) do
               redis.call('SADD', P .. 'repos', repo)
-              if queued then ready(repo) end
+              if repos[repo] then ready(repo) end
             end
             saveturn()
             if added > 0 then redis.call('HINCRBY', P .. 'stats', 'enqueued', added); wake() end

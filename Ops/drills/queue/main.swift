@@ -80,7 +80,7 @@ func consume(_ options: Options) async throws {
                 keys: [
                     "\(prefix)conc:\(job.repository)", "\(prefix)max:\(job.repository)",
                     "\(prefix)iconc:\(job.integration)", "\(prefix)imax:\(job.integration)",
-                    "\(prefix)adm:\(job.repository)", "\(prefix)runs",
+                    "\(prefix)adm:\(job.repository):\(job.priority)", "\(prefix)runs",
                 ],
                 arguments: [String(format: "%.3f", delivery.admittedAt.timeIntervalSince1970 * 1000), job.id])
         }
@@ -180,7 +180,7 @@ func limiter(_ options: Options) async throws {
         2, ["--url", options.url, "--prefix", prefix, "--concurrency", "8", "--record"])
     try await Task.sleep(for: .seconds(seconds + 2))
     await stop(processes)
-    let times = (try await queue.client.send("LRANGE", "\(prefix)drill:adm:A", 0, -1).array ?? [])
+    let times = (try await queue.client.send("LRANGE", "\(prefix)drill:adm:A:low", 0, -1).array ?? [])
         .compactMap(\.double).sorted()
     guard let first = times.first else { throw QueueError(.unexpectedReply, "no admissions") }
     let window = Double(seconds) * 1000
