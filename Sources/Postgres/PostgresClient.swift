@@ -93,7 +93,6 @@ public final class PostgresClient: Sendable {
         var slots: [PoolSlot] = []
         var idle: [PoolSlot] = []
         var waiters: [Waiter] = []
-        var cancelledWaiters: Set<UInt64> = []
         var nextID: UInt64 = 0
         var closed = false
         var listeners: [UInt64: PostgresListener] = [:]
@@ -244,7 +243,8 @@ public final class PostgresClient: Sendable {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PoolSlot, any Error>) in
                     let immediate = self.state.withLock { s -> Result<PoolSlot, any Error>? in
                         if s.closed { return .failure(PostgresError.poolClosedError) }
-                        if s.cancelledWaiters.remove(id) != nil { return .failure(CancellationError()) }
+                        // Checked under the lock: a cancellation after this finds the waiter in the list.
+                        if Task.isCancelled { return .failure(CancellationError()) }
                         if let slot = s.idle.popLast() { return .success(slot) }
                         s.waiters.append(Waiter(id: id, continuation: continuation))
                         return nil
@@ -253,9 +253,8 @@ public final class PostgresClient: Sendable {
                 }
             } onCancel: {
                 let waiter = self.state.withLock { s -> Waiter? in
-                    if let index = s.waiters.firstIndex(where: { $0.id == id }) { return s.waiters.remove(at: index) }
-                    s.cancelledWaiters.insert(id)
-                    return nil
+                    guard let index = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                    return s.waiters.remove(at: index)
                 }
                 waiter?.continuation.resume(throwing: CancellationError())
             }

@@ -95,10 +95,6 @@ public struct PostgresCell: Sendable, Hashable {
             message: "column \"\(self.columnName)\" (index \(self.columnIndex), \(self.dataType)) \(problem)"
         )
     }
-
-    var text: String {
-        String(decoding: self.bytes ?? [], as: UTF8.self)
-    }
 }
 
 // MARK: Optional
