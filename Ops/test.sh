@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian machine (as root): installs what it needs, starts PostgreSQL, Redis and
+# the real trackers on loopback, checks formatting, builds, runs every test, prints TandemCore's coverage.
+#
+#   Ops/test.sh                 everything
+#   Ops/test.sh --filter REGEX  only matching tests (services still start)
+#   TANDEM_SKIP_FORMAT=1        skip the formatting check
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+mkdir -p var
+step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+
+step "system packages and local services"
+eval "$(Ops/services.sh start)"
+export TANDEM_DATABASE_URL TANDEM_REDIS_URL TANDEM_PG_ADMIN_URL
+
+if [ -x Ops/trackers/up.sh ]; then
+    step "real trackers (Redmine, Roundup) on loopback"
+    eval "$(Ops/trackers/up.sh)"
+fi
+
+if [ "${TANDEM_SKIP_FORMAT:-0}" != 1 ]; then
+    step "formatting (.swift-format)"
+    # Formatting a copy of the tree must change nothing: the committed code is already formatted.
+    copy=$(mktemp -d)
+    cp -r Sources Tests Package.swift .swift-format "$copy"/
+    (cd "$copy" && swift format format --in-place --recursive --parallel Sources Tests Package.swift)
+    if ! diff -r -q Sources "$copy/Sources" >/dev/null || ! diff -r -q Tests "$copy/Tests" >/dev/null || ! diff -q Package.swift "$copy/Package.swift" >/dev/null; then
+        diff -r -u Sources "$copy/Sources" | head -40 >&2 || true
+        echo "not formatted: run  swift format format --in-place --recursive Sources Tests Package.swift" >&2
+        rm -rf "$copy"
+        exit 1
+    fi
+    rm -rf "$copy"
+fi
+
+step "build"
+swift build --build-tests --enable-code-coverage 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Write|Emitting|Linking|Applying)' || { echo "build failed" >&2; exit 1; }
+
+step "tests"
+args=(--skip-build --enable-code-coverage)
+if [ "${1:-}" = "--filter" ]; then args+=(--filter "$2"); fi
+set +e
+swift test "${args[@]}" 2>&1 | tee var/test.log | grep -vE '^(◇|↳)|started\.$|^Test Case .* (started|passed)'
+status=${PIPESTATUS[0]}
+set -e
+
+if [ -x Ops/coverage-core.sh ] && [ "${1:-}" != "--filter" ]; then
+    step "TandemCore line coverage"
+    Ops/coverage-core.sh "$ROOT" || status=1
+fi
+
+step "done in $((SECONDS - started)) s"
+passed=$(grep -cE '^✔ Test .* passed after' var/test.log || true)
+failed=$(grep -cE '^✘ Test .* failed after' var/test.log || true)
+echo "swift-testing: $passed passed, $failed failed"
+exit "$status"
