@@ -150,7 +150,7 @@ public final class RedisClient: Sendable {
         let logger = self.logger
         do {
             return try await lane.thread.run {
-                if lane.connection?.isBroken ?? true {
+                if lane.connection.map({ $0.isBroken || $0.isClosedByServer }) ?? true {
                     if lane.connection != nil { logger.debug("Reconnecting to Redis") }
                     lane.connection = nil
                     do {

@@ -60,6 +60,13 @@ public final class RedisConnection {
     /// True after any I/O or protocol error: make a new connection.
     public var isBroken: Bool { self.context.pointee.err != 0 }
 
+    /// True when the idle socket is readable: with no request outstanding that can only be the
+    /// server's close (restart, timeout, `CLIENT KILL`), so a command sent now would be lost.
+    public var isClosedByServer: Bool {
+        var descriptor = pollfd(fd: self.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) > 0
+    }
+
     /// Sends one command and reads its reply. An error reply is returned as `.error`, not thrown;
     /// a broken connection throws `RedisError.connectionLost`.
     public func command(_ arguments: [any RedisArgument]) throws -> RedisValue {

@@ -51,7 +51,7 @@ struct TestQueue {
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if try await condition() { return true }
+            if (try? await condition()) == true { return true }
             try await Task.sleep(for: .milliseconds(50))
         }
         return try await condition()
