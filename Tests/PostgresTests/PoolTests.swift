@@ -117,6 +117,17 @@ import Testing
         }
     }
 
+    @Test func shutdownLetsRunningQueriesFinish() async throws {
+        let client = PostgresClient(
+            configuration: .init(connectionString: TestDatabase.url, maximumConnections: 2), logger: TestDatabase.logger)
+        let running = Task {
+            try await client.query("SELECT pg_sleep(0.3), 7 AS n").map { try $0.decode(Int.self, column: "n") }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        await client.shutdown()
+        #expect(try await running.value == [7])
+    }
+
     @Test func shutdownFailsLaterCallsWithPoolClosed() async throws {
         let client = PostgresClient(
             configuration: .init(connectionString: TestDatabase.url, maximumConnections: 2), logger: TestDatabase.logger)
