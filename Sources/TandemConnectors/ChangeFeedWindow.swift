@@ -97,6 +97,8 @@ struct ChangeFeedWindow {
                         message: "\(tool) change feed is not ordered by update time (\(entry.id) after \(previous.id))")
                 }
                 previous = entry
+                // Before the window: delivered by an earlier read (Redmine's ">=T" really means "> T - 1 s").
+                if let from, entry.updated < from { continue }
                 guard window.isNew(entry), !delivered.contains(where: { $0.id == entry.id && $0.version == entry.version })
                 else { continue }
                 if delivered.count == pageSize {

@@ -55,7 +55,16 @@ final class FaultServer: Sendable {
 
     private func handle(_ fd: Int32) {
         defer { close(fd) }
-        guard let (path, head) = Self.readRequest(fd) else { return }
+        guard case (var path, let head)? = Self.readRequest(fd) else { return }
+        if path.hasPrefix("http://") {  // a proxy request (absolute URI): demand proxy authentication
+            let expected = "proxy-authorization: basic " + Data("tandem:proxy-pw".utf8).base64EncodedString().lowercased()
+            guard head.lowercased().contains(expected) else {
+                Self.write(fd, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"fault\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                self.hits.withLock { $0["proxy-407", default: 0] += 1 }
+                return
+            }
+            path = "/proxied" + (URLComponents(string: path)?.path ?? "/")
+        }
         let count = self.hits.withLock { hits -> Int in
             hits[path, default: 0] += 1
             return hits[path]!
@@ -71,7 +80,7 @@ final class FaultServer: Sendable {
         }
         let json = "Content-Type: application/json"
         switch path {
-        case "/ok": reply("200 OK", [json], body: #"{"ok":true}"#)
+        case "/ok", "/proxied/ok": reply("200 OK", [json], body: #"{"ok":true}"#)
         case "/html500":
             reply("500 Internal Server Error", ["Content-Type: text/html; charset=utf-8"],
                   body: "<!DOCTYPE html><html><head><title>Internal error</title></head><body><h1>Database is locked</h1><p>Trace...</p></body></html>")

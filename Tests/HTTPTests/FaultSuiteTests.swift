@@ -11,12 +11,16 @@ struct FaultSuiteTests {
     let server: FaultServer
     let client: HTTPClient
     let settings: ConnectionSettings
+    let repository: String
+    /// One client for the whole suite: one transfer thread, connections reused across tests.
+    static let sharedClient = HTTPClient()
 
     init() throws {
         self.server = try FaultServer()
-        self.client = HTTPClient()
+        self.client = Self.sharedClient
+        self.repository = "fault-\(UUID().uuidString)"
         self.settings = ConnectionSettings(
-            repository: "fault", requestTimeout: .milliseconds(800),
+            repository: self.repository, requestTimeout: .milliseconds(800),
             retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(20)))
     }
 
@@ -34,7 +38,7 @@ struct FaultSuiteTests {
         let response = try await self.client.send(HTTPRequest(.get, self.server.url("/ok")), settings: self.settings)
         #expect(response.status == 200)
         #expect(try JSONValue.parse(response.body)["ok"] == .bool(true))
-        #expect(self.client.apiCalls.count(repository: "fault") == 1)
+        #expect(self.client.apiCalls.count(repository: self.repository) == 1)
     }
 
     @Test func htmlErrorPageBecomesTransientWithItsTitle() async throws {
@@ -176,7 +180,7 @@ struct FaultSuiteTests {
         let response = try await self.client.send(HTTPRequest(.get, self.server.url("/flaky")), settings: self.settings)
         #expect(response.status == 200)
         #expect(self.server.hitCount("/flaky") == 3)
-        #expect(self.client.apiCalls.count(repository: "fault") == 3)
+        #expect(self.client.apiCalls.count(repository: self.repository) == 3)
 
         let post = try await self.failure("/html500", .post)
         #expect(post.kind == .transient)
@@ -270,6 +274,7 @@ struct FaultSuiteTests {
         #expect(text.contains("HTTP exchange"))
         #expect(!text.contains("SECRET"))
         #expect(server.headers(of: "/401").contains("SECRETKEY2"))  // but it was sent
+        await client.shutdown()
     }
 }
 
@@ -290,5 +295,30 @@ final class CapturingLogHandler: LogHandler, Sendable {
     }
     func log(event: LogEvent) {
         self.lines.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+    }
+}
+
+/// A proxy per connection, with proxy authentication (the fault server plays the proxy).
+@Suite struct ProxyTests {
+    @Test func proxyWithAuthentication() async throws {
+        let server = try FaultServer()
+        defer { server.stop() }
+        let client = FaultSuiteTests.sharedClient
+        let proxy = ConnectionSettings.Proxy(url: "http://127.0.0.1:\(server.port)", username: "tandem", password: "proxy-pw")
+        // The target port is closed: only the proxy can answer.
+        let target = HTTPRequest(.get, URL(string: "http://127.0.0.1:9/ok")!)
+        let response = try await client.send(target, settings: ConnectionSettings(repository: "p", proxy: proxy, retry: .none))
+        #expect(response.status == 200)
+        #expect(server.hitCount("/proxied/ok") == 1)
+
+        let wrong = ConnectionSettings.Proxy(url: "http://127.0.0.1:\(server.port)", username: "tandem", password: "nope")
+        do {
+            _ = try await client.send(target, settings: ConnectionSettings(repository: "p", proxy: wrong, retry: .none))
+            Issue.record("wrong proxy password accepted")
+        } catch let error as HTTPError {
+            #expect(error.code == .proxyAuthentication)
+            #expect(error.kind == .needsAttention)
+            #expect(!"\(error)".contains("nope"))
+        }
     }
 }

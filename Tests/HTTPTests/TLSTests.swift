@@ -1,0 +1,91 @@
+import Foundation
+import HTTP
+import Testing
+
+/// TLS is validated by default; "allow insecure" switches it off per connection; a client certificate
+/// (held in memory) is presented when the server asks. The server is `openssl s_server` on loopback,
+/// with a throwaway CA made for the test.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl"))
+struct TLSTests {
+    let directory: URL
+    let port: Int
+    let server: Process
+
+    init() throws {
+        self.directory = FileManager.default.temporaryDirectory.appending(path: "tandem-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        let script = """
+            set -e
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=TandemTestCA
+            printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext
+            openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=tandem-client
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2
+            """
+        let setup = Process()
+        setup.executableURL = URL(filePath: "/bin/sh")
+        setup.arguments = ["-c", script]
+        setup.currentDirectoryURL = self.directory
+        setup.standardOutput = FileHandle.nullDevice
+        setup.standardError = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        self.port = Int.random(in: 20000..<40000)
+        let server = Process()
+        server.executableURL = URL(filePath: "/usr/bin/openssl")
+        server.arguments = [
+            "s_server", "-accept", "127.0.0.1:\(self.port)", "-cert", "server.pem", "-key", "server.key", "-CAfile", "ca.pem",
+            "-Verify", "1", "-www", "-quiet",
+        ]
+        server.currentDirectoryURL = self.directory
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        self.server = server
+        Thread.sleep(forTimeInterval: 0.5)
+    }
+
+    private func file(_ name: String) throws -> Data { try Data(contentsOf: self.directory.appending(path: name)) }
+
+    private func get(_ settings: ConnectionSettings) async throws -> HTTPResponse {
+        try await ConnectorClient.shared.send(HTTPRequest(.get, URL(string: "https://127.0.0.1:\(self.port)/")!), settings: settings)
+    }
+
+    @Test func tlsBehaviour() async throws {
+        defer {
+            // SIGKILL: a child spawned from a dispatch thread inherits its blocked SIGTERM.
+            kill(self.server.processIdentifier, SIGKILL)
+            try? FileManager.default.removeItem(at: self.directory)
+        }
+        let certificate = ConnectionSettings.ClientCertificate(
+            certificate: try self.file("client.pem"), format: .pem, privateKey: try self.file("client.key"))
+
+        // Validated by default: an unknown CA is refused, as needing attention.
+        do {
+            _ = try await self.get(ConnectionSettings(repository: "tls", clientCertificate: certificate, retry: .none))
+            Issue.record("untrusted certificate accepted")
+        } catch let error as HTTPError {
+            #expect(error.code == .insecureConnection)
+            #expect(error.kind == .needsAttention)
+        }
+
+        // Trusted CA + client certificate from memory.
+        let trusted = ConnectionSettings(
+            repository: "tls", caBundlePath: self.directory.appending(path: "ca.pem").path, clientCertificate: certificate, retry: .none)
+        #expect(try await self.get(trusted).status == 200)
+
+        // "Allow insecure" skips validation (the client certificate is still needed by this server).
+        let insecure = ConnectionSettings(repository: "tls", allowInsecure: true, clientCertificate: certificate, retry: .none)
+        #expect(try await self.get(insecure).status == 200)
+
+        // Without the client certificate the server refuses the handshake.
+        await #expect(throws: HTTPError.self) {
+            _ = try await self.get(ConnectionSettings(repository: "tls", allowInsecure: true, retry: .none))
+        }
+    }
+}
+
+enum ConnectorClient {
+    static let shared = HTTPClient()
+}
