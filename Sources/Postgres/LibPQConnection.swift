@@ -230,6 +230,8 @@ final class LibPQConnection: @unchecked Sendable {
             self.lastLease = lease
             self.resetTransactionIfNeeded(handle)
         }
+        self.logger.trace(
+            "postgres query", metadata: ["db.statement": "\(query.sql)", "db.binds": "\(query.binds.count)"])
         if query.binds.isEmpty {
             return try self.consume(PQexec(handle, query.sql), query: query, handle: handle)
         }

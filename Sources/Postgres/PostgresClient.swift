@@ -83,6 +83,23 @@ public final class PostgresConnection: Sendable {
 /// A pool of PostgreSQL connections over libpq, each owned by its own OS thread (blocking libpq calls never
 /// run on Swift's cooperative pool). Connections open lazily, up to `maximumConnections`; one that breaks
 /// (server restart, `pg_terminate_backend`) is closed and replaced on its next use.
+///
+/// ```swift
+/// let client = PostgresClient(configuration: .init(connectionString: url), logger: logger)
+/// let rows = try await client.query("SELECT id, name FROM users WHERE email = \(email)")
+/// for row in rows { let (id, name) = try row.decode((UUID, String).self) }
+/// try await client.withTransaction { connection in
+///     try await connection.query("UPDATE accounts SET balance = balance - \(amount) WHERE id = \(from)")
+///     try await connection.query("UPDATE accounts SET balance = balance + \(amount) WHERE id = \(to)")
+/// }
+/// for await notification in try await client.listen("jobs") { print(notification.payload) }
+/// await client.shutdown()
+/// ```
+///
+/// Queries with binds are prepared once per connection (cached by SQL text and parameter types) and run
+/// with `PQexecPrepared`; bind-less queries use the simple protocol. Results are fully materialized.
+/// Logging: debug for connections, failures (`db.statement`, `db.sqlstate`) and server notices
+/// (`db.notice`), trace for every statement; bind values are never logged.
 public final class PostgresClient: Sendable {
     private struct Waiter {
         var id: UInt64
