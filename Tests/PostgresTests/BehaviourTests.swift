@@ -86,7 +86,7 @@ struct CollectingHandler: LogHandler {
                 return worst
             }
             #expect(clock.now - start < .seconds(3))  // the 4 sleeps ran in parallel
-            #expect(worstDelay < .milliseconds(300), "ticker delayed by \(worstDelay)")
+            #expect(worstDelay < .milliseconds(700), "ticker delayed by \(worstDelay)")  // on the pool: >= 1 s
         }
     }
 }
