@@ -21,8 +21,9 @@ final class PoolSlot: Sendable {
         do {
             return try await thread.run {
                 try connection.ensureOpen()
-                if let cancel = connection.cancelHandle { thread.setInterrupt { cancel.fire() } }
                 // Cancelled while connecting (before the interrupt was set): do not start the statement.
+                if thread.isCancelled { throw CancellationError() }
+                if let cancel = connection.cancelHandle { thread.setInterrupt { cancel.fire() } }
                 if thread.isCancelled { throw CancellationError() }
                 return try body(connection)
             }
