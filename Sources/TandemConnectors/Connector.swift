@@ -28,7 +28,7 @@ public protocol Connector: Sendable {
     func cursor(startingAt time: Date) -> FeedCursor
 
     /// Fields, comments and attachment metadata. Throws `artifactGone` for a deleted artifact.
-    func artifact(id: String) async throws -> Artifact
+    func artifact(id: String) async throws -> RepositoryArtifact
     func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult
     func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult
     func addComment(id: String, text: String) async throws -> WriteResult

@@ -107,7 +107,7 @@ public struct FieldDescriptor: Sendable, Hashable {
     }
 }
 
-public struct Comment: Sendable, Hashable {
+public struct RepositoryComment: Sendable, Hashable {
     public var id: String
     public var author: Person?
     public var created: Date?
@@ -145,7 +145,7 @@ public struct AttachmentInfo: Sendable, Hashable {
 }
 
 /// An artifact as read from the repository.
-public struct Artifact: Sendable, Hashable {
+public struct RepositoryArtifact: Sendable, Hashable {
     public var id: String
     /// The id as people write it (`#12`, `issue12`).
     public var formattedID: String
@@ -159,12 +159,12 @@ public struct Artifact: Sendable, Hashable {
     /// `WriteResult` that produced this state.
     public var version: String
     public var fields: [String: FieldValue]
-    public var comments: [Comment]
+    public var comments: [RepositoryComment]
     public var attachments: [AttachmentInfo]
 
     public init(
         id: String, formattedID: String, url: String?, project: String, artifactType: String, created: Date?,
-        updated: Date, version: String, fields: [String: FieldValue], comments: [Comment], attachments: [AttachmentInfo]
+        updated: Date, version: String, fields: [String: FieldValue], comments: [RepositoryComment], attachments: [AttachmentInfo]
     ) {
         self.id = id
         self.formattedID = formattedID

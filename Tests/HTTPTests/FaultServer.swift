@@ -12,6 +12,9 @@ final class FaultServer: Sendable {
     private let listener: Int32
     private let hits = Mutex<[String: Int]>([:])
     private let lastHeaders = Mutex<[String: String]>([:])
+    private let accepted = Atomic<Int>(0)
+    /// Connections accepted so far.
+    var connections: Int { self.accepted.load(ordering: .relaxed) }
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -49,6 +52,7 @@ final class FaultServer: Sendable {
         while true {
             let client = accept(self.listener, nil, nil)
             if client < 0 { return }
+            self.accepted.add(1, ordering: .relaxed)
             Thread.detachNewThread { [self] in self.handle(client) }
         }
     }
@@ -56,6 +60,16 @@ final class FaultServer: Sendable {
     private func handle(_ fd: Int32) {
         defer { close(fd) }
         guard case (var path, let head)? = Self.readRequest(fd) else { return }
+        // Keep-alive: answer /keepalive requests on the same connection until the client closes it.
+        if path == "/keepalive" {
+            var next: (String, String)? = (path, head)
+            while let (keptPath, _) = next, keptPath == "/keepalive" {
+                self.hits.withLock { $0[keptPath, default: 0] += 1 }
+                Self.write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
+                next = Self.readRequest(fd)
+            }
+            return
+        }
         if path.hasPrefix("http://") {  // a proxy request (absolute URI): demand proxy authentication
             let expected = "proxy-authorization: basic " + Data("tandem:proxy-pw".utf8).base64EncodedString().lowercased()
             guard head.lowercased().contains(expected) else {

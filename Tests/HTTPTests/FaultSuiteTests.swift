@@ -210,6 +210,18 @@ struct FaultSuiteTests {
         #expect(statuses == Array(repeating: 200, count: 40))
     }
 
+    @Test func connectionsAreReused() async throws {
+        let server = try FaultServer()
+        defer { server.stop() }
+        for _ in 0..<5 {
+            let response = try await self.client.send(HTTPRequest(.get, server.url("/keepalive")), settings: self.settings)
+            #expect(response.status == 200)
+            #expect(response.httpVersion == "1.1")
+        }
+        #expect(server.hitCount("/keepalive") == 5)
+        #expect(server.connections == 1)
+    }
+
     @Test func cancellationEndsARunningRequest() async throws {
         let client = self.client
         let settings = ConnectionSettings(repository: "fault", requestTimeout: .seconds(10), retry: .none)

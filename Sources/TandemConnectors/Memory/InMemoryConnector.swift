@@ -15,7 +15,7 @@ public actor InMemoryRepository {
         var type: String
         var marker: String?
         var fields: [String: FieldValue]
-        var comments: [Comment] = []
+        var comments: [RepositoryComment] = []
         var attachments: [AttachmentInfo] = []
         var created: Date
         var updated: Date
@@ -97,7 +97,7 @@ public actor InMemoryRepository {
         let commentID = String(self.nextItemID)
         self.nextItemID += 1
         let now = self.clock
-        let item = try self.mutate(id) { $0.comments.append(Comment(id: commentID, author: nil, created: now, text: text)) }
+        let item = try self.mutate(id) { $0.comments.append(RepositoryComment(id: commentID, author: nil, created: now, text: text)) }
         return (item, commentID)
     }
 
@@ -214,10 +214,10 @@ public struct InMemoryConnector: Connector {
         }
     }
 
-    public func artifact(id: String) async throws -> Artifact {
+    public func artifact(id: String) async throws -> RepositoryArtifact {
         try await self.authenticate()
         let item = try await self.repository.item(id)
-        return Artifact(
+        return RepositoryArtifact(
             id: id, formattedID: "MEM-\(id)", url: nil, project: item.project, artifactType: item.type, created: item.created,
             updated: item.updated, version: InMemoryRepository.version(item), fields: item.fields, comments: item.comments,
             attachments: item.attachments)

@@ -233,7 +233,7 @@ public struct RedmineConnector: Connector {
 
     // MARK: - Read
 
-    public func artifact(id: String) async throws -> Artifact {
+    public func artifact(id: String) async throws -> RepositoryArtifact {
         let issue = try await self.readIssue(id, include: "journals,attachments")
         return try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue) }
     }
@@ -249,7 +249,7 @@ public struct RedmineConnector: Connector {
         }
     }
 
-    func artifact(from issue: JSONValue) throws(HTTPError) -> Artifact {
+    func artifact(from issue: JSONValue) throws(HTTPError) -> RepositoryArtifact {
         let entry = try Self.feedEntry(issue)
         var fields: [String: FieldValue] = [:]
         fields["subject"] = .string(try issue.requireString("subject", in: "issue \(entry.id)"))
@@ -273,9 +273,9 @@ public struct RedmineConnector: Connector {
             default: fields["cf_\(cfID)"] = .null
             }
         }
-        let comments = (issue["journals"]?.array ?? []).compactMap { journal -> Comment? in
+        let comments = (issue["journals"]?.array ?? []).compactMap { journal -> RepositoryComment? in
             guard let id = journal["id"]?.idString, let notes = journal["notes"]?.string, !notes.isEmpty else { return nil }
-            return Comment(
+            return RepositoryComment(
                 id: id, author: journal["user"].flatMap(Self.person), created: journal["created_on"]?.string.flatMap(Self.parseTime),
                 text: notes, markup: .markdown)
         }
@@ -286,7 +286,7 @@ public struct RedmineConnector: Connector {
                 created: a["created_on"]?.string.flatMap(Self.parseTime), author: a["author"].flatMap(Self.person),
                 url: a["content_url"]?.string)
         }
-        return Artifact(
+        return RepositoryArtifact(
             id: entry.id, formattedID: "#\(entry.id)", url: self.configuration.baseURL.appending(path: "issues/\(entry.id)").absoluteString,
             project: issue["project"]?["id"]?.idString ?? "", artifactType: issue["tracker"]?["id"]?.idString ?? "",
             created: issue["created_on"]?.string.flatMap(Self.parseTime), updated: entry.updated, version: entry.version,

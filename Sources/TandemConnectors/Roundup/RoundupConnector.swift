@@ -219,7 +219,7 @@ public struct RoundupConnector: Connector {
         return !items.contains { $0["id"]?.idString == id }
     }
 
-    public func artifact(id: String) async throws -> Artifact {
+    public func artifact(id: String) async throws -> RepositoryArtifact {
         let state = try await self.readIssue(id)
         if try await self.isRetired(id) { throw ConnectorError.gone(id, tool: self.tool) }
         let a = state.attributes
@@ -233,12 +233,12 @@ public struct RoundupConnector: Connector {
         fields["keyword"] = .multiSelect((a["keyword"]?.array ?? []).compactMap { $0["name"]?.string })
         fields["superseder"] = .relationships((a["superseder"]?.array ?? []).compactMap { $0["id"]?.idString.map { ArtifactReference(id: $0) } })
 
-        var messages: [Comment] = []
+        var messages: [RepositoryComment] = []
         for message in a["messages"]?.array ?? [] {
             guard let messageID = message["id"]?.idString else { continue }
             let (json, _) = try await self.get("/data/msg/\(messageID)", [("@fields", "content,author,date,creation"), ("@verbose", "3")])
             let attributes = json["data"]?["attributes"]
-            messages.append(Comment(
+            messages.append(RepositoryComment(
                 id: messageID, author: attributes?["author"].flatMap(Self.person),
                 created: (attributes?["date"]?.string ?? attributes?["creation"]?.string).flatMap(Self.parseTime),
                 text: attributes?["content"]?.string ?? ""))
@@ -256,7 +256,7 @@ public struct RoundupConnector: Connector {
                 created: attributes?["creation"]?.string.flatMap(Self.parseTime), author: attributes?["creator"].flatMap(Self.person),
                 url: self.session.url("/data/file/\(fileID)/binary_content").absoluteString))
         }
-        return Artifact(
+        return RepositoryArtifact(
             id: id, formattedID: "issue\(id)", url: self.configuration.trackerURL.appending(path: "issue\(id)").absoluteString,
             project: self.project, artifactType: "issue", created: a["creation"]?.string.flatMap(Self.parseTime),
             updated: state.entry.updated, version: state.entry.version, fields: fields, comments: Array(messages.dropFirst()),
