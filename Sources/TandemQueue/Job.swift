@@ -147,6 +147,8 @@ public struct Delivery: Sendable, Hashable {
     /// When the dequeue script admitted it (the Redis server's clock).
     public var admittedAt: Date
     public var leaseExpiresAt: Date
+    /// The worker holding the lease (acks are fenced by it).
+    public var worker: String
 
     public var id: String { self.job.id }
 }

@@ -107,9 +107,10 @@ public final class JobQueue: Sendable {
         public var serverTime: Date
     }
 
-    /// Acks `acking`, then hands out up to `max` admissible jobs under a lease held by `worker`:
-    /// one round trip.
+    /// Acks `acking` (leases `worker` holds), then hands out up to `max` admissible jobs under a
+    /// lease held by `worker`: one round trip.
     public func dequeue(worker: String, max: Int, acking: [Delivery] = []) async throws -> DequeueResult {
+        precondition(acking.allSatisfy { $0.worker == worker }, "acks of another worker's leases")
         var arguments: [any RedisArgument] = [
             worker, max, Int(self.configuration.leaseDuration.milliseconds),
             self.configuration.defaultEventsPerMinute, self.configuration.defaultIntegrationMaxConcurrency,
@@ -130,7 +131,8 @@ public final class JobQueue: Sendable {
             do {
                 let job = try Job(record: record)
                 try job.checkPayload()
-                result.deliveries.append(Delivery(job: job, admittedAt: serverTime, leaseExpiresAt: leaseEnd))
+                result.deliveries.append(
+                    Delivery(job: job, admittedAt: serverTime, leaseExpiresAt: leaseEnd, worker: worker))
             } catch {
                 result.buried += 1
                 try await self.bury(record: record, error: error.message)
@@ -142,7 +144,11 @@ public final class JobQueue: Sendable {
     /// Acknowledges finished jobs: their records go away. Returns how many were still held.
     @discardableResult
     public func ack(_ deliveries: [Delivery]) async throws -> Int {
-        try await self.dequeue(worker: "", max: 0, acking: deliveries).acked
+        var acked = 0
+        for (worker, held) in Dictionary(grouping: deliveries, by: \.worker) {
+            acked += try await self.dequeue(worker: worker, max: 0, acking: held).acked
+        }
+        return acked
     }
 
     public enum FailOutcome: Sendable, Hashable {

@@ -63,18 +63,19 @@ enum QueueScripts {
         end
         -- Ends an in-flight lease (fenced: false when the lease was already reaped or acked) and
         -- frees its slots; repositories waiting for those slots become ready again.
-        local freed = {}
+        local freed, freedrepos = {}, {}
         local function release(id, repo, int)
           if redis.call('ZREM', P .. 'inflight', id) == 0 then return false end
           redis.call('HDEL', P .. 'owner', id)
           redis.call('ZREM', P .. 'rslots:' .. repo, id)
           redis.call('ZREM', P .. 'islots:' .. int, id)
-          unblock(repo)
+          freedrepos[repo] = true
           freed[int] = true
           return true
         end
         local function unblockfreed()
           local any = false
+          for repo in pairs(freedrepos) do unblock(repo) end
           for int in pairs(freed) do
             local waiting = redis.call('SMEMBERS', P .. 'iblk:' .. int)
             if #waiting > 0 then
@@ -136,9 +137,10 @@ enum QueueScripts {
             """#)
 
     /// Acks, then promotes due delayed jobs, then hands out up to `max` admissible jobs round-robin
-    /// over ready repositories (high before low within one).
+    /// over ready repositories (high before low within one). Per job it costs two or three
+    /// commands; the lease, owner and slot writes and the acks go in batches.
     /// ARGV: P, deadLimit, worker, max, lease ms, default rate/min, default integration max,
-    /// number of acks, then per ack: id, repo, integration.
+    /// number of acks, then per ack: id, repo, integration (acks of leases `worker` holds).
     /// Returns {now, acked, hint ms (-1: nothing scheduled), record...}.
     static let dequeue = RedisScript(
         name: "dequeue",
@@ -146,15 +148,47 @@ enum QueueScripts {
             local now = nowms()
             local worker, max, lease = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
             local defrate, defintmax, nacks = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-            local acked = 0
-            for i = 9, 8 + nacks * 3, 3 do
-              if release(ARGV[i], ARGV[i+1], ARGV[i+2]) then
-                redis.call('HDEL', P .. 'job', ARGV[i])
-                redis.call('HDEL', P .. 'err', ARGV[i])
-                acked = acked + 1
+            local function chunked(command, key, list)
+              for i = 1, #list, 400 do
+                redis.call(command, key, unpack(list, i, math.min(i + 399, #list)))
               end
             end
-            if acked > 0 then redis.call('HINCRBY', P .. 'stats', 'acked', acked) end
+            local function grouped(command, prefix, groups)
+              for name, list in pairs(groups) do chunked(command, P .. prefix .. name, list) end
+            end
+
+            -- Acks, fenced by owner: a lease reaped and handed to another worker is not touched.
+            local acked = 0
+            if nacks > 0 then
+              local ids, held, byrepo, byint = {}, {}, {}, {}
+              for i = 9, 8 + nacks * 3, 3 do ids[#ids + 1] = ARGV[i] end
+              for c = 1, #ids, 400 do
+                local owners = redis.call('HMGET', P .. 'owner', unpack(ids, c, math.min(c + 399, #ids)))
+                for k = 1, #owners do
+                  local n = c + k - 1
+                  if owners[k] == worker then
+                    local id, repo, int = ids[n], ARGV[7 + n * 3], ARGV[8 + n * 3]
+                    held[#held + 1] = id
+                    byrepo[repo] = byrepo[repo] or {}
+                    table.insert(byrepo[repo], id)
+                    byint[int] = byint[int] or {}
+                    table.insert(byint[int], id)
+                    freedrepos[repo] = true
+                    freed[int] = true
+                  end
+                end
+              end
+              if #held > 0 then
+                chunked('ZREM', P .. 'inflight', held)
+                chunked('HDEL', P .. 'owner', held)
+                chunked('HDEL', P .. 'job', held)
+                chunked('HDEL', P .. 'err', held)
+                grouped('ZREM', 'rslots:', byrepo)
+                grouped('ZREM', 'islots:', byint)
+                acked = #held
+                redis.call('HINCRBY', P .. 'stats', 'acked', acked)
+              end
+            end
             local woke = unblockfreed()
 
             local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now, 'LIMIT', 0, 200)
@@ -177,6 +211,7 @@ enum QueueScripts {
 
             local until_ = now + lease
             local rstate, istate = {}, {}
+            local newin, newowner, newrslots, newislots = {}, {}, {}, {}
             local function repostate(r)
               local s = rstate[r]
               if s then return s end
@@ -187,6 +222,7 @@ enum QueueScripts {
                 redis.call('ZREMRANGEBYSCORE', P .. 'rslots:' .. r, '-inf', now)
                 s.used = redis.call('ZCARD', P .. 'rslots:' .. r)
               end
+              if s.rate > 0 then s.tat = tonumber(redis.call('GET', P .. 'gcra:' .. r)) or 0 end
               rstate[r] = s
               return s
             end
@@ -205,44 +241,47 @@ enum QueueScripts {
             end
             -- 'admitted', record | 'empty' | 'blocked', time to look again
             local function tryclass(r, s, cls)
+              if s.conc > 0 and s.used >= s.conc then
+                return 'blocked', firstexpiry(P .. 'rslots:' .. r)
+              end
+              local limited = s.rate > 0 and (cls == 'l' or s.scope == 'all')
               local qk = P .. 'q:' .. r .. ':' .. cls
               while true do
-                local id = redis.call('LINDEX', qk, -1)
+                local id = redis.call('RPOP', qk)
                 if not id then return 'empty' end
+                if limited and s.tat > now then
+                  redis.call('RPUSH', qk, id)
+                  return 'blocked', s.tat
+                end
                 local rec = redis.call('HGET', P .. 'job', id)
-                if not rec then
-                  redis.call('RPOP', qk)
-                else
+                if rec then
                   local _, _, _, int, _, ukey = parse(rec)
                   if not int then
-                    redis.call('RPOP', qk)
                     bury(id, 'malformed job record', now)
                   else
-                    if s.conc > 0 and s.used >= s.conc then
-                      return 'blocked', firstexpiry(P .. 'rslots:' .. r)
-                    end
                     local is = intstate(int)
                     if is.used >= is.max then
+                      redis.call('RPUSH', qk, id)
                       redis.call('SADD', P .. 'iblk:' .. int, r)
                       return 'blocked', firstexpiry(P .. 'islots:' .. int)
                     end
-                    if s.rate > 0 and (cls == 'l' or s.scope == 'all') then
-                      local tat = s.tat or tonumber(redis.call('GET', P .. 'gcra:' .. r)) or 0
-                      if tat > now then
-                        s.tat = tat
-                        return 'blocked', tat
-                      end
-                      s.tat = math.max(tat, now) + 60000 / s.rate
-                      redis.call('SET', P .. 'gcra:' .. r, tostring(s.tat), 'PX', math.ceil(s.tat - now) + 1000)
+                    if limited then
+                      s.tat = math.max(s.tat, now) + 60000 / s.rate
+                      s.tatdirty = true
                     end
-                    redis.call('RPOP', qk)
-                    redis.call('ZADD', P .. 'inflight', until_, id)
-                    redis.call('HSET', P .. 'owner', id, worker)
+                    newin[#newin + 1] = until_
+                    newin[#newin + 1] = id
+                    newowner[#newowner + 1] = id
+                    newowner[#newowner + 1] = worker
                     if s.conc > 0 then
-                      redis.call('ZADD', P .. 'rslots:' .. r, until_, id)
+                      newrslots[r] = newrslots[r] or {}
+                      table.insert(newrslots[r], until_)
+                      table.insert(newrslots[r], id)
                       s.used = s.used + 1
                     end
-                    redis.call('ZADD', P .. 'islots:' .. int, until_, id)
+                    newislots[int] = newislots[int] or {}
+                    table.insert(newislots[int], until_)
+                    table.insert(newislots[int], id)
                     is.used = is.used + 1
                     if ukey ~= '' and redis.call('HGET', P .. 'uniq', ukey) == id then
                       redis.call('HDEL', P .. 'uniq', ukey)
@@ -253,34 +292,60 @@ enum QueueScripts {
               end
             end
 
+            -- Round-robin over the ready repositories in turn order, one job per visit; served
+            -- repositories go to the back, the others keep their place for the next call.
             local out = { tostring(now), acked, -1 }
-            while #out - 3 < max do
-              local r = redis.call('ZRANGE', P .. 'ready', 0, 0)[1]
-              if not r then break end
-              local s = repostate(r)
-              local rec, again, work = nil, nil, false
-              if s.pause > now then
-                again, work = s.pause, true
-              else
-                for _, cls in ipairs({ 'h', 'l' }) do
-                  local status, value = tryclass(r, s, cls)
-                  if status == 'admitted' then
-                    rec = value
-                    break
-                  elseif status == 'blocked' then
-                    work = true
-                    if not again or value < again then again = value end
+            local order = {}
+            if max > 0 then order = redis.call('ZRANGE', P .. 'ready', 0, 999) end
+            local served, live, at, stamp = {}, #order, 0, 0
+            while #out - 3 < max and live > 0 do
+              at = at % #order + 1
+              local r = order[at]
+              if r then
+                local s = repostate(r)
+                local rec, again, work = nil, nil, false
+                if s.pause > now then
+                  again, work = s.pause, true
+                else
+                  for _, cls in ipairs({ 'h', 'l' }) do
+                    local status, value = tryclass(r, s, cls)
+                    if status == 'admitted' then
+                      rec = value
+                      break
+                    elseif status == 'blocked' then
+                      work = true
+                      if not again or value < again then again = value end
+                    end
                   end
                 end
-              end
-              if rec then
-                out[#out + 1] = rec
-                redis.call('ZADD', P .. 'ready', nextturn(), r)
-              else
-                redis.call('ZREM', P .. 'ready', r)
-                if work then redis.call('ZADD', P .. 'blocked', again, r) end
+                if rec then
+                  out[#out + 1] = rec
+                  stamp = stamp + 1
+                  served[r] = stamp
+                else
+                  redis.call('ZREM', P .. 'ready', r)
+                  if work then redis.call('ZADD', P .. 'blocked', again, r) end
+                  order[at] = false
+                  served[r] = nil
+                  live = live - 1
+                end
               end
             end
+            if #newin > 0 then
+              chunked('ZADD', P .. 'inflight', newin)
+              chunked('HSET', P .. 'owner', newowner)
+              grouped('ZADD', 'rslots:', newrslots)
+              grouped('ZADD', 'islots:', newislots)
+            end
+            for r, s in pairs(rstate) do
+              if s.tatdirty then
+                redis.call('SET', P .. 'gcra:' .. r, tostring(s.tat), 'PX', math.ceil(s.tat - now) + 1000)
+              end
+            end
+            local rotate = {}
+            for r in pairs(served) do rotate[#rotate + 1] = r end
+            table.sort(rotate, function(x, y) return served[x] < served[y] end)
+            for _, r in ipairs(rotate) do redis.call('ZADD', P .. 'ready', 'XX', nextturn(), r) end
             saveturn()
             if #out == 3 then
               local hint = nil

@@ -143,7 +143,8 @@ struct JobQueueTests {
         #expect(try await t.queue.reap() == 1)
         let again = try await t.queue.dequeue(worker: "w2", max: 10).deliveries
         #expect(again.map(\.id) == held.map(\.id))  // back at the head
-        #expect(try await t.queue.ack(held) == 1)  // the new holder's lease has the same id
+        #expect(try await t.queue.ack(held) == 0)  // a late ack from the dead worker is fenced off
+        #expect(try await t.queue.ack(again) == 1)
         #expect(try await t.counter("rescued") == 1)
     }
 

@@ -28,7 +28,7 @@ struct Options {
         while let argument = iterator.next() {
             guard argument.hasPrefix("--") else { continue }
             let name = String(argument.dropFirst(2))
-            if ["record"].contains(name) {
+            if ["record", "phased"].contains(name) {
                 self.flags.insert(name)
             } else {
                 self.values[name] = iterator.next() ?? ""
@@ -132,10 +132,11 @@ func bench(_ options: Options) async throws {
         try await queue.setLimits(RepositoryLimits(eventsPerMinute: 0), repository: "r\(index)")
         try await queue.setMaxConcurrency(1_000_000, integration: "i\(index)")
     }
-    let processes = try spawnConsumers(
-        consumers, ["--url", options.url, "--prefix", prefix, "--concurrency", "2000", "--batch", "500"])
-    try await Task.sleep(for: .milliseconds(500))
-    let start = ContinuousClock.now
+    let phased = options.flags.contains("phased")  // enqueue everything first, then consume
+    let consumerArguments = ["--url", options.url, "--prefix", prefix, "--concurrency", "2000", "--batch", "500"]
+    var processes = phased ? [] : try spawnConsumers(consumers, consumerArguments)
+    if !phased { try await Task.sleep(for: .milliseconds(500)) }
+    var start = ContinuousClock.now
     var sent = 0
     while sent < total {
         let count = min(1000, total - sent)
@@ -146,6 +147,10 @@ func bench(_ options: Options) async throws {
         sent += count
     }
     let enqueued = ContinuousClock.now - start
+    if phased {
+        processes = try spawnConsumers(consumers, consumerArguments)
+        start = ContinuousClock.now
+    }
     while (try await queue.counters()["acked"] ?? 0) < total {
         try await Task.sleep(for: .milliseconds(2))
     }
