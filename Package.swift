@@ -82,6 +82,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The queue's consumer process for its multi-process tests, and its benchmark (Ops/bench/queue.sh).
+        .executableTarget(
+            name: "tandem-queue-drill",
+            dependencies: [
+                "TandemQueue", "Redis", "TandemSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Ops/drills/queue",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TandemCoreTests",
             dependencies: ["TandemCore", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -101,6 +110,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RedisTests", dependencies: ["Redis"], swiftSettings: swiftSettings),
-        .testTarget(name: "TandemQueueTests", dependencies: ["TandemQueue", "Redis"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TandemQueueTests", dependencies: ["TandemQueue", "Redis", "TandemSupport"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
