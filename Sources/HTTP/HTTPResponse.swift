@@ -48,12 +48,4 @@ public enum HTTPDate {
         }
         return nil
     }
-
-    public static func format(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = Self.formats[0]
-        return formatter.string(from: date).replacingOccurrences(of: "GMT+0", with: "GMT")
-    }
 }

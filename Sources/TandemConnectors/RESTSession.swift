@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Synchronization
 
 /// The HTTP side shared by REST connectors: URLs under a base, credentials, extra headers, and mapping of
 /// classified `HTTPError`s to `ConnectorError`s naming the tool.
@@ -75,4 +76,11 @@ struct RESTSession: Sendable {
             throw ConnectorError.invalidResponse(error, tool: self.tool)
         }
     }
+}
+
+/// A small lock-protected value shared by copies of a connector (caches read once per connector).
+final class SharedBox<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { self.value.withLock { body(&$0) } }
 }

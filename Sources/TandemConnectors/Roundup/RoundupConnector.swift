@@ -37,6 +37,7 @@ public struct RoundupConnector: Connector {
     let session: RESTSession
     /// The tracker's name, used as the only project id.
     public let project: String
+    private let userTimezone = SharedBox<String?>(nil)
 
     static let feedFields = ["activity", "title", "status", "priority", "assignedto", "nosy", "keyword", "superseder", "messages", "files"]
 
@@ -154,8 +155,11 @@ public struct RoundupConnector: Connector {
         ) { from, offset, limit in
             var query = [("@fields", Self.feedFields.joined(separator: ",")), ("@sort", "activity,id"), ("@page_size", "\(limit)"),
                          ("@page_index", "\(offset / limit + 1)")]
-            // Roundup's own date syntax with ";" (from, open-ended); anything else is silently ignored.
-            query.append(("activity", (from.map(Self.formatTime) ?? "1970-01-01.00:00:00") + ";"))
+            // Roundup's own date syntax with ";" (from, open-ended); anything else is silently ignored. The
+            // filter is read in the API user's timezone (output is UTC), so shift the bound into it.
+            var bound = "1970-01-01.00:00:00"
+            if let from { bound = Self.formatTime(from.addingTimeInterval(try await self.userOffset(at: from))) }
+            query.append(("activity", bound + ";"))
             let (json, response) = try await self.get("/data/issue", query)
             let entries = try self.session.decode { () throws(HTTPError) in
                 let data = try json.require("data", in: "issue list")
@@ -167,6 +171,25 @@ public struct RoundupConnector: Connector {
             return .init(entries: entries, isLast: entries.count < limit || (total >= 0 && offset + entries.count >= total),
                          repositoryTime: response.date)
         }
+    }
+
+    /// The API user's timezone offset in seconds (Roundup's `user.timezone`: hours like `5` or `-3.5`, or a
+    /// zone name); 0 when unset. Read once per connector.
+    func userOffset(at date: Date) async throws -> TimeInterval {
+        let zone: String
+        if let cached = self.userTimezone.withLock({ $0 }) {
+            zone = cached
+        } else {
+            var query = [("@fields", "timezone")]
+            if let user = self.configuration.credentials.username { query.append(("username:", user)) }
+            let (json, _) = try await self.get("/data/user", query)
+            let users = json["data"]?["collection"]?.array ?? []
+            let mine = users.count == 1 ? users[0] : users.first { $0["username"]?.string == self.configuration.credentials.username }
+            zone = mine?["timezone"]?.string ?? ""
+            self.userTimezone.withLock { $0 = zone }
+        }
+        if let hours = Double(zone) { return hours * 3600 }
+        return TimeInterval(TimeZone(identifier: zone)?.secondsFromGMT(for: date) ?? 0)
     }
 
     static func feedEntry(id: String, attributes: JSONValue) throws(HTTPError) -> ChangedArtifact {
