@@ -43,7 +43,7 @@ struct QueueConnectionOptions: ParsableArguments {
 }
 
 /// Prints rows as left-aligned columns.
-func printTable(_ header: [String], _ rows: [[String]]) {
+fileprivate func printTable(_ header: [String], _ rows: [[String]]) {
     let widths = header.indices.map { column in
         ([header] + rows).map { $0[column].count }.max() ?? 0
     }
@@ -54,7 +54,7 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     }
 }
 
-func describe(_ date: Date?, relativeTo now: Date = Date()) -> String {
+fileprivate func describe(_ date: Date?, relativeTo now: Date = Date()) -> String {
     guard let date else { return "-" }
     let seconds = date.timeIntervalSince(now)
     return seconds >= 0 ? String(format: "in %.1fs", seconds) : String(format: "%.1fs ago", -seconds)
@@ -181,22 +181,10 @@ struct JobsCommand: AsyncParsableCommand {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put dead jobs back in their queues.")
         @OptionGroup var connection: QueueConnectionOptions
-        @Argument(help: "Job ids.") var ids: [String] = []
-        @Flag(help: "Every dead job.") var all = false
-
-        func validate() throws {
-            if self.ids.isEmpty != self.all { throw ValidationError("give job ids or --all (not both)") }
-        }
+        @OptionGroup var selection: DeadJobSelection
 
         func run() async throws {
-            let count = try await self.connection.withQueue { queue in
-                var total = 0
-                while true {
-                    let count = try await queue.retryDead(ids: self.ids)
-                    total += count
-                    if !self.all || count == 0 { return total }
-                }
-            }
+            let count = try await self.selection.apply(self.connection) { try await $0.retryDead(ids: $1) }
             print("retried \(count) dead jobs")
         }
     }
@@ -204,23 +192,35 @@ struct JobsCommand: AsyncParsableCommand {
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete dead jobs.")
         @OptionGroup var connection: QueueConnectionOptions
-        @Argument(help: "Job ids.") var ids: [String] = []
-        @Flag(help: "Every dead job.") var all = false
-
-        func validate() throws {
-            if self.ids.isEmpty != self.all { throw ValidationError("give job ids or --all (not both)") }
-        }
+        @OptionGroup var selection: DeadJobSelection
 
         func run() async throws {
-            let count = try await self.connection.withQueue { queue in
-                var total = 0
-                while true {
-                    let count = try await queue.deleteDead(ids: self.ids)
-                    total += count
-                    if !self.all || count == 0 { return total }
-                }
-            }
+            let count = try await self.selection.apply(self.connection) { try await $0.deleteDead(ids: $1) }
             print("deleted \(count) dead jobs")
+        }
+    }
+}
+
+/// Which dead jobs an action applies to: the given ids, or all.
+struct DeadJobSelection: ParsableArguments {
+    @Argument(help: "Job ids.") var ids: [String] = []
+    @Flag(help: "Every dead job.") var all = false
+
+    func validate() throws {
+        if self.ids.isEmpty != self.all { throw ValidationError("give job ids or --all (not both)") }
+    }
+
+    /// Runs `action` (which handles up to 1000 jobs a call) until every selected job is handled.
+    func apply(
+        _ connection: QueueConnectionOptions, _ action: @escaping (JobQueue, [String]) async throws -> Int
+    ) async throws -> Int {
+        try await connection.withQueue { queue in
+            var total = 0
+            while true {
+                let count = try await action(queue, self.ids)
+                total += count
+                if !self.all || count == 0 { return total }
+            }
         }
     }
 }
