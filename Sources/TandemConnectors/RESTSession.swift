@@ -31,9 +31,9 @@ struct RESTSession: Sendable {
 
     func request(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil, body: Data? = nil,
-        contentType: String? = nil, headers: [HTTPHeader] = [], absolute: URL? = nil
+        contentType: String? = nil, headers: [HTTPHeader] = [], absolute: URL? = nil, idempotent: Bool? = nil
     ) -> HTTPRequest {
-        var request = HTTPRequest(method, absolute ?? self.url(path, query), headers: self.headers + headers)
+        var request = HTTPRequest(method, absolute ?? self.url(path, query), headers: self.headers + headers, idempotent: idempotent)
         if let json {
             request.body = json.serialized()
             request.setHeader("Content-Type", "application/json")

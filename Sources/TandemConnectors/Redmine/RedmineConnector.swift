@@ -369,7 +369,10 @@ public struct RedmineConnector: Connector {
     private func put(_ id: String, _ issue: JSONValue, include: String? = nil) async throws -> (result: WriteResult, after: JSONValue) {
         guard Int(id) != nil else { throw ConnectorError.invalidArgument("Redmine issue ids are numbers: \(id)") }
         do {
-            _ = try await self.session.send(self.session.request(.put, "/issues/\(id).json", json: ["issue": issue]))
+            // A PUT that adds notes or uploads creates a journal each time: never retried blindly.
+            let repeatable = issue["notes"] == nil && issue["uploads"] == nil
+            _ = try await self.session.send(
+                self.session.request(.put, "/issues/\(id).json", json: ["issue": issue], idempotent: repeatable))
         } catch let error as ConnectorError where error.code == .notFound {
             throw ConnectorError.gone(id, tool: self.tool)
         }
