@@ -98,6 +98,7 @@ let package = Package(
         ),
         .testTarget(name: "TandemConfigTests", dependencies: ["TandemConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
+        .executableTarget(name: "tandem-bench-pg", dependencies: ["Postgres"], path: "Ops/bench/pg"),
         .testTarget(
             name: "TandemStoreTests",
             dependencies: ["TandemStore", "Postgres", "TandemConfig"],
