@@ -41,7 +41,10 @@ struct ConnectorContractTests {
             #expect(comment.changedByRepository[effect.field] == effect.value)
         }
         let afterComment = try await c.drain(from: afterUpdate.cursor)
-        #expect(afterComment.entries.filter { $0.id == id }.map(\.version) == [comment.version])
+        // Redmine's list shows no journals and second-precision times: a comment in the same second as the
+        // update leaves the entry unchanged (same version), so there is nothing new to deliver.
+        let expected = comment.version == updated.version ? [] : [comment.version]
+        #expect(afterComment.entries.filter { $0.id == id }.map(\.version) == expected)
 
         // attachment
         let bytes = Data("hello from tandem\n".utf8)

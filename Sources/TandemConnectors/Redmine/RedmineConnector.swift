@@ -214,7 +214,9 @@ public struct RedmineConnector: Connector {
     }
 
     static func feedEntry(_ issue: JSONValue) throws(HTTPError) -> ChangedArtifact {
-        let id = try issue.requireID("id", in: "issue")
+        guard let id = try issue.require("id", in: "issue").int.map(String.init) else {
+            throw .invalidResponse(#"issue: "id" is not an id"#)
+        }
         let updatedText = try issue.requireString("updated_on", in: "issue \(id)")
         guard let updated = Self.parseTime(updatedText) else { throw .invalidResponse("issue \(id): bad updated_on \(updatedText)") }
         return ChangedArtifact(id: id, updated: updated, version: Self.version(of: issue))
