@@ -58,6 +58,8 @@ public struct WebLink: Sendable, Hashable, Codable {
 }
 
 /// The value of one field, in a repository or in the model. Shared vocabulary of connectors and the core.
+///
+/// The large payloads are `indirect`, which keeps a value small and cheap to copy (a decision copies many).
 public enum FieldValue: Sendable, Hashable, Codable {
     case null
     case string(String)
@@ -65,7 +67,7 @@ public enum FieldValue: Sendable, Hashable, Codable {
     case select(String)
     case multiSelect([String])
     case boolean(Bool)
-    case date(LocalDate)
+    indirect case date(LocalDate)
     case dateTime(Date)
     /// A length of time in seconds.
     case duration(Int64)
@@ -74,8 +76,8 @@ public enum FieldValue: Sendable, Hashable, Codable {
     /// A URL.
     case location(String)
     case webLinks([WebLink])
-    case person(Person)
+    indirect case person(Person)
     case persons([Person])
-    case relationship(ArtifactReference)
+    indirect case relationship(ArtifactReference)
     case relationships([ArtifactReference])
 }

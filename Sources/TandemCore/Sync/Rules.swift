@@ -1,8 +1,10 @@
 /// One side of an integration.
-public enum Side: String, Sendable, Hashable, Codable, CaseIterable {
+public enum Side: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case left, right
 
     public var opposite: Side { self == .left ? .right : .left }
+
+    public var description: String { self.rawValue }
 }
 
 /// How often a field flows in one direction (guide L7117–7132).

@@ -9,7 +9,8 @@ extension Synchronizer {
         let source = input.sourceArtifact
         var reasons: [Reason] = []
         let sourceModel = try self.modelValues(source, s)
-        let value: (String) -> FieldValue = { name in self.fieldIndex[name].flatMap { sourceModel[$0] } ?? .null }
+        let index = self.fieldIndex
+        let value: (String) -> FieldValue = { name in index[name].flatMap { sourceModel[$0] } ?? .null }
         let failing = self.rules.filter?.failing(side: s, project: source.project, value)
         let conditional = self.flows(value)
         if let conditional { reasons.append(Reason(.conditionalFieldFlow, conditional.name, "the first matching conditional field flow")) }
@@ -80,7 +81,9 @@ extension Synchronizer {
 
         var sourceChanged = [Bool](repeating: false, count: self.fields.count)
         var anyChange = false
-        for i in self.fields.indices where self.changed(sourceModel[i], i, s, source, pair[s], input.ledger, &reasons) {
+        let sourceSynced = pair[s].synced, targetSynced = pair[t].synced
+        let sourceWritten = input.ledger[s], targetWritten = input.ledger[t]
+        for i in self.fields.indices where self.changed(sourceModel[i], i, s, source, synced: sourceSynced, written: sourceWritten, &reasons) {
             sourceChanged[i] = true
             anyChange = true
         }
@@ -106,14 +109,14 @@ extension Synchronizer {
             }
             guard sourceChanged[i] || (forward == .alwaysUpdate && anyChange) || resyncAll else { continue }
             let targetValue = sourceChanged[i] || forward == .alwaysUpdate ? try self.modelValue(target, t, i) : nil
-            let targetChanged = self.changed(targetValue, i, t, target, pair[t], input.ledger, &reasons)
+            let targetChanged = self.changed(targetValue, i, t, target, synced: targetSynced, written: targetWritten, &reasons)
             if targetChanged {
                 let backward = (conditional?.flows[name] ?? self.fields[i].flow).frequency(from: t)
                 if !sourceChanged[i] {
                     reasons.append(Reason(.fieldChanged, name, "changed on \(t) only; not overwritten by always-update"))
                     continue
                 }
-                if backward.updates, targetValue != sourceModel[i] {
+                if backward.updates, !Self.sameContent(targetValue, sourceModel[i]) {
                     let resolution = self.rules.conflicts.resolution(for: name)
                     let (l, r) = s == .left ? (sourceModel[i] ?? .null, targetValue ?? .null) : (targetValue ?? .null, sourceModel[i] ?? .null)
                     switch resolution.dominant {
@@ -180,13 +183,13 @@ extension Synchronizer {
 
     /// New and edited comments of the source that flow to the target (guide L7440–7496).
     func comments(_ source: Artifact, _ s: Side, _ pair: ArtifactPair?, _ reasons: inout [Reason]) -> [CommentWrite] {
-        let t = s.opposite
-        let collection = self.rules[t]
-        guard self.rules.comments.allows(from: s), collection.supportsComments, !source.comments.isEmpty else { return [] }
+        let target = self.collections[s == .left ? 1 : 0]
+        guard self.rules.comments.allows(from: s), target.supportsComments, !source.comments.isEmpty else { return [] }
+        let created = pair?[s].createdComments ?? [], flowedComments = pair?[s].flowedComments ?? [:]
         var writes: [CommentWrite] = []
         for c in source.comments {
-            if pair?[s].createdComments.contains(c.id) == true { continue }
-            let flowed = pair?[s].flowedComments[c.id]
+            if created.contains(c.id) { continue }
+            let flowed = flowedComments[c.id]
             if flowed == c.version { continue }
             if c.isSynthetic {
                 reasons.append(Reason(.commentSkipped, c.id, "synthetic comments do not flow"))
@@ -197,21 +200,21 @@ extension Synchronizer {
                 continue
             }
             var author: Person?
-            if collection.canImpersonate, let a = c.author {
-                if let people = collection.people {
+            if target.canImpersonate, let a = c.author {
+                if let people = target.people {
                     let (match, rule) = people.reconcile(a)
                     if rule != .fallback && rule != .unmatched { author = match }
                 } else {
                     author = a
                 }
             }
-            var body = Markup.convert(c.body, from: c.markup, to: collection.commentMarkup)
+            var body = Markup.convert(c.body, from: c.markup, to: target.commentMarkup)
             if author == nil, let a = c.author {
                 let name = a.displayName ?? a.username ?? a.email ?? a.id ?? "unknown"
-                body = Markup.convert("\(name): ", from: .plain, to: collection.commentMarkup) + body
+                body = Markup.convert("\(name): ", from: .plain, to: target.commentMarkup) + body
             }
             writes.append(
-                CommentWrite(sourceID: c.id, sourceVersion: c.version, body: body, markup: collection.commentMarkup, author: author, isPrivate: c.isPrivate)
+                CommentWrite(sourceID: c.id, sourceVersion: c.version, body: body, markup: target.commentMarkup, author: author, isPrivate: c.isPrivate)
             )
             reasons.append(Reason(flowed == nil ? .commentNew : .commentEdited, c.id, flowed == nil ? "new comment" : "edited: flows as a new comment"))
         }
@@ -224,8 +227,9 @@ extension Synchronizer {
         guard flow.allows(from: s), !source.attachments.isEmpty else { return [] }
         var checksums = Set(target?.attachments.map(\.checksum) ?? [])
         var copies: [AttachmentCopy] = []
+        let created = pair?[s].createdAttachments ?? [], flowed = pair?[s].flowedAttachments ?? []
         for a in source.attachments {
-            if let state = pair?[s], state.createdAttachments.contains(a.id) || state.flowedAttachments.contains(a.id) { continue }
+            if created.contains(a.id) || flowed.contains(a.id) { continue }
             let skip: String?
             if let maximum = flow.maximumBytes, a.size > maximum {
                 skip = "\(a.size) bytes is over the \(maximum)-byte limit"
@@ -293,7 +297,7 @@ extension Synchronizer {
         for i in self.fields.indices {
             let name = self.fields[i].model.name
             if let v = sourceModel[i], !lost.contains(name) { pair[s].synced[name] = v }
-            if let v = targetModel[i], written.contains(name) || v == sourceModel[i] { pair[t].synced[name] = v }
+            if let v = targetModel[i], written.contains(name) || Self.sameContent(v, sourceModel[i]) { pair[t].synced[name] = v }
         }
         for w in writes { ledger[t][w.repositoryField] = w.value }
         pair.eligible = true

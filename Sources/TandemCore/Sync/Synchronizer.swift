@@ -4,21 +4,71 @@ public struct Synchronizer: Sendable {
     public let rules: IntegrationRules
     let fields: [CompiledField]
     let fieldIndex: [String: Int]
+    /// Per side (left, right): what comments need to know of the collection.
+    let collections: [CollectionTraits]
+    /// Per side: the projects that take part in some route.
+    let participants: [Set<String>]
+
+    struct CollectionTraits: Sendable {
+        let supportsComments: Bool
+        let canImpersonate: Bool
+        let people: PersonDirectory?
+        let commentMarkup: TextMarkup
+    }
+
+    /// One field mapping, shared by reference so that decisions do not copy it.
+    final class Mapping: Sendable {
+        let spec: FieldMapping
+        let repositoryField: String
+        let toModel: Transform
+        let toRepository: Transform
+        let valueMap: ValueMap?
+        let toModelMap: [String: String]?
+        let defaultModelValue: String?
+
+        init(_ spec: FieldMapping) {
+            self.spec = spec
+            self.valueMap = spec.valueMap
+            self.toModelMap = spec.valueMap?.toModel
+            self.defaultModelValue = spec.valueMap?.defaultModelValue
+            self.repositoryField = spec.repositoryField
+            self.toModel = spec.toModel
+            self.toRepository = spec.toRepository
+        }
+    }
 
     /// One model field with its mappings on both sides, split by direction (a field may be mapped twice in one
     /// collection when the directions do not collide, guide L8176).
-    struct CompiledField: Sendable {
+    final class CompiledField: Sendable {
         let model: ModelField
         /// Mappings that write into the model, per side.
-        var inbound: [FieldMapping?] = [nil, nil]
+        let inbound: [Mapping?]
         /// Mappings that write into the repository, per side.
+        let outbound: [Mapping?]
+        let graphs: [TransitionGraph?]
+        let flow: FieldFlow
+        let people: [PersonDirectory?]
+
+        init(_ b: FieldBuilder, people: [PersonDirectory?]) {
+            self.model = b.model
+            self.inbound = b.inbound.map { $0.map(Mapping.init) }
+            self.outbound = b.outbound.map { $0.map(Mapping.init) }
+            self.graphs = b.graphs
+            self.flow = b.flow
+            self.people = people
+        }
+
+        func inbound(_ side: Side) -> Mapping? { self.inbound[side == .left ? 0 : 1] }
+        func outbound(_ side: Side) -> Mapping? { self.outbound[side == .left ? 0 : 1] }
+        func graph(_ side: Side) -> TransitionGraph? { self.graphs[side == .left ? 0 : 1] }
+    }
+
+    struct FieldBuilder {
+        let model: ModelField
+        var inbound: [FieldMapping?] = [nil, nil]
         var outbound: [FieldMapping?] = [nil, nil]
         var graphs: [TransitionGraph?] = [nil, nil]
         var flow = FieldFlow.bothWays
-
-        func inbound(_ side: Side) -> FieldMapping? { self.inbound[side == .left ? 0 : 1] }
-        func outbound(_ side: Side) -> FieldMapping? { self.outbound[side == .left ? 0 : 1] }
-        func graph(_ side: Side) -> TransitionGraph? { self.graphs[side == .left ? 0 : 1] }
     }
 
     /// Validates the rules; the error names the first problem (a transform between incompatible types, a value map on
@@ -26,13 +76,13 @@ public struct Synchronizer: Sendable {
     public init(_ rules: IntegrationRules) throws(SyncError) {
         self.rules = rules
         var index: [String: Int] = [:]
-        var fields: [CompiledField] = []
+        var fields: [FieldBuilder] = []
         for field in rules.model {
             guard index[field.name] == nil else {
                 throw SyncError(.invalidMapping, subject: "model field '\(field.name)'", reason: "defined twice")
             }
             index[field.name] = fields.count
-            fields.append(CompiledField(model: field, flow: rules.fieldFlows[field.name] ?? .bothWays))
+            fields.append(FieldBuilder(model: field, flow: rules.fieldFlows[field.name] ?? .bothWays))
         }
         for side in Side.allCases {
             let slot = side == .left ? 0 : 1
@@ -122,7 +172,14 @@ public struct Synchronizer: Sendable {
         for (_, updates) in rules.twinless.fields.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             for name in updates.keys.sorted() { _ = try requireField(name, .invalidMapping, "twinless update") }
         }
-        self.fields = fields
+        let people = [rules.left.people, rules.right.people]
+        self.collections = [rules.left, rules.right].map {
+            CollectionTraits(supportsComments: $0.supportsComments, canImpersonate: $0.canImpersonate, people: $0.people, commentMarkup: $0.commentMarkup)
+        }
+        self.participants = Side.allCases.map { side in
+            Set(rules.routes.flatMap { route in route.from == side ? route.sourceProjects : route.targetProjects })
+        }
+        self.fields = fields.map { CompiledField($0, people: people) }
         self.fieldIndex = index
     }
 
@@ -138,28 +195,30 @@ public struct Synchronizer: Sendable {
         case .copy: value = raw
         default: value = mapping.toModel.apply(raw, context: TransformContext(project: artifact.project, summary: artifact.summary))
         }
-        guard var result = value else { return nil }
+        guard let result = value else { return nil }
+        // Rich text keeps its side's markup in the model: converting happens only when a value is written.
         switch result {
-        case .richText(let text, let markup) where markup != .html:
-            result = .richText(Markup.convert(text, from: markup, to: .html), markup: .html)
-        case .select, .multiSelect:
-            result = try self.selectToModel(result, mapping: mapping, field: field.model)
-        default: break
+        case .select, .multiSelect: return try self.selectToModel(result, mapping: mapping, field: field)
+        default: return result
         }
-        return result
     }
 
-    func selectToModel(_ value: FieldValue, mapping: FieldMapping, field: ModelField) throws(SyncError) -> FieldValue {
+    /// Whether two model values say the same, rich text compared across markups.
+    static func sameContent(_ a: FieldValue?, _ b: FieldValue?) -> Bool {
+        if a == b { return true }
+        guard case .richText(let x, let mx)? = a, case .richText(let y, let my)? = b else { return false }
+        return Markup.convert(x, from: mx, to: .html) == Markup.convert(y, from: my, to: .html)
+    }
+
+    func selectToModel(_ value: FieldValue, mapping: Mapping, field compiled: CompiledField) throws(SyncError) -> FieldValue {
         func one(_ s: String) throws(SyncError) -> String {
-            var mapped = s
-            if let map = mapping.valueMap {
-                if let m = map.toModel[s] { return m }
-                if let d = map.defaultModelValue { return d }
-                mapped = s
+            if let map = mapping.toModelMap {
+                if let m = map[s] { return m }
+                if let d = mapping.defaultModelValue { return d }
             }
-            if field.allowUnmapped || field.values.isEmpty || field.values.contains(mapped) { return mapped }
+            if compiled.model.allowUnmapped || compiled.model.values.isEmpty || compiled.model.values.contains(s) { return s }
             throw SyncError(
-                .valueNotAccepted, subject: "field '\(field.name)'",
+                .valueNotAccepted, subject: "field '\(compiled.model.name)'",
                 reason: "value '\(s)' of '\(mapping.repositoryField)' is not mapped and the model does not allow unmapped values"
             )
         }
@@ -180,18 +239,18 @@ public struct Synchronizer: Sendable {
         }
         guard var result = transformed else { return nil }
         switch result {
-        case .richText(let text, let markup) where markup != mapping.markup && mapping.repositoryType == .richText:
-            result = .richText(Markup.convert(text, from: markup, to: mapping.markup), markup: mapping.markup)
+        case .richText(let text, let markup) where markup != mapping.spec.markup && mapping.spec.repositoryType == .richText:
+            result = .richText(Markup.convert(text, from: markup, to: mapping.spec.markup), markup: mapping.spec.markup)
         case .select, .multiSelect:
             if let map = mapping.valueMap { result = try self.selectToRepository(result, map: map, mapping: mapping, field: field.model) }
         case .person, .persons:
-            if let people = self.rules[side].people { result = people.reconcile(result) }
+            if let people = field.people[side == .left ? 0 : 1] { result = people.reconcile(result) }
         default: break
         }
         return result
     }
 
-    func selectToRepository(_ value: FieldValue, map: ValueMap, mapping: FieldMapping, field: ModelField) throws(SyncError) -> FieldValue {
+    func selectToRepository(_ value: FieldValue, map: ValueMap, mapping: Mapping, field: ModelField) throws(SyncError) -> FieldValue {
         func one(_ s: String) throws(SyncError) -> String {
             if let r = map.toRepository[s] { return r }
             if let d = map.defaultRepositoryValue { return d }
@@ -239,11 +298,19 @@ public struct Synchronizer: Sendable {
     }
 
     /// Whether the artifact changed field `i` since the last sync, not counting Tandem's own writes.
-    func changed(_ value: FieldValue?, _ i: Int, _ side: Side, _ artifact: Artifact, _ state: SideState, _ ledger: WriteLedger, _ reasons: inout [Reason]) -> Bool {
+    func changed(
+        _ value: FieldValue?, _ i: Int, _ side: Side, _ artifact: Artifact, synced: [String: FieldValue], written ledger: [String: FieldValue],
+        _ reasons: inout [Reason]
+    ) -> Bool {
         guard let value else { return false }
-        let name = self.fields[i].model.name
-        if value == (state.synced[name] ?? .null) { return false }
-        if let mapping = self.fields[i].inbound(side), let written = ledger[side][mapping.repositoryField],
+        let field = self.fields[i]
+        let name = field.model.name
+        if let previous = synced[name] {
+            if value == previous { return false }
+        } else if case .null = value {
+            return false
+        }
+        if let mapping = field.inbound(side), let written = ledger[mapping.repositoryField],
             (artifact.fields[mapping.repositoryField] ?? .null) == written
         {
             reasons.append(Reason(.echo, name, "the \(side) value is what Tandem wrote"))
@@ -287,9 +354,5 @@ public struct Synchronizer: Sendable {
     }
 
     /// Whether a project takes part in the integration on a side (as a route's source or target).
-    func participates(_ project: String, on side: Side) -> Bool {
-        self.rules.routes.contains { route in
-            route.from == side ? route.sourceProjects.contains(project) : route.targetProjects.contains(project)
-        }
-    }
+    func participates(_ project: String, on side: Side) -> Bool { self.participants[side == .left ? 0 : 1].contains(project) }
 }

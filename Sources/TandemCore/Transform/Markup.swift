@@ -42,10 +42,27 @@ public enum Markup {
         return out
     }
 
+    static func appendEscaped(_ c: Unicode.Scalar, to out: inout String) {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        default: out.unicodeScalars.append(c)
+        }
+    }
+
     // MARK: Light markups → HTML
 
     /// Markdown or Textile → HTML, block by block.
     static func lightToHTML(_ text: String, _ dialect: Dialect) -> String {
+        // Fast path: one line of text, the usual comment or title.
+        if !text.utf8.contains(UInt8(ascii: "\n")) {
+            let line = text[...]
+            if !line.hasPrefix(dialect.fence), dialect.heading(line) == nil, dialect.listItem(line) == nil, !line.allSatisfy(\.isWhitespace) {
+                return self.inlineToHTML(line, dialect)
+            }
+        }
         var out = ""
         var paragraph: [Substring] = []
         var inList = false
@@ -102,23 +119,35 @@ public enum Markup {
 
     /// Inline syntax → HTML: escapes, bold, italic, code, links.
     static func inlineToHTML(_ text: Substring, _ dialect: Dialect) -> String {
+        // Fast path: nothing but text.
+        let specials = dialect.inlineSpecials
+        if !text.unicodeScalars.contains(where: { specials.contains($0) }) { return self.escapeHTML(text) }
+        return self.inlineToHTML(Array(text.unicodeScalars)[...], dialect)
+    }
+
+    static func inlineToHTML(_ s: ArraySlice<Unicode.Scalar>, _ dialect: Dialect) -> String {
         var out = ""
-        var i = text.startIndex
+        out.reserveCapacity(s.count + 16)
+        var i = s.startIndex
         var open: [String] = []
-        while i < text.endIndex {
-            let c = text[i]
-            if c == "\\", dialect.usesBackslash, text.index(after: i) < text.endIndex {
-                out += self.escapeHTML(text[text.index(after: i)...text.index(after: i)])
-                i = text.index(i, offsetBy: 2)
+        func escaped(_ part: ArraySlice<Unicode.Scalar>) -> String {
+            var text = ""
+            for c in part { self.appendEscaped(c, to: &text) }
+            return text
+        }
+        while i < s.endIndex {
+            let c = s[i]
+            if c == "\\", dialect.usesBackslash, i + 1 < s.endIndex {
+                self.appendEscaped(s[i + 1], to: &out)
+                i += 2
                 continue
             }
-            if let (tag, length) = dialect.delimiter(text, at: i) {
-                let after = text.index(i, offsetBy: length)
+            if let (tag, delimiter) = dialect.delimiter(s, at: i) {
+                let after = i + delimiter.count
                 if tag == "code" {
-                    let close = text[after...].firstIndex(of: text[i]) ?? text.endIndex
-                    if close < text.endIndex {
-                        out += "<code>" + self.escapeHTML(text[after..<close]) + "</code>"
-                        i = text.index(after: close)
+                    if let close = Dialect.find(delimiter, in: s, from: after) {
+                        out += "<code>" + escaped(s[after..<close]) + "</code>"
+                        i = close + delimiter.count
                         continue
                     }
                 } else if open.last == tag {
@@ -126,20 +155,20 @@ public enum Markup {
                     open.removeLast()
                     i = after
                     continue
-                } else if !open.contains(tag), text[after...].firstRange(of: text[i..<after]) != nil {
+                } else if !open.contains(tag), Dialect.find(delimiter, in: s, from: after) != nil {
                     out += "<\(tag)>"
                     open.append(tag)
                     i = after
                     continue
                 }
             }
-            if let (label, url, end) = dialect.link(text, at: i) {
-                out += "<a href=\"\(self.escapeHTML(url))\">\(self.inlineToHTML(label, dialect))</a>"
+            if let (label, url, end) = dialect.link(s, at: i) {
+                out += "<a href=\"\(escaped(url))\">\(self.inlineToHTML(label, dialect))</a>"
                 i = end
                 continue
             }
-            out += self.escapeHTML(text[i...i])
-            i = text.index(after: i)
+            self.appendEscaped(c, to: &out)
+            i += 1
         }
         for tag in open.reversed() { out += "</\(tag)>" }
         return out
@@ -334,39 +363,59 @@ struct Dialect: Sendable {
         return nil
     }
 
-    /// An inline delimiter at `i`: the HTML tag it stands for and its length.
-    func delimiter(_ text: Substring, at i: Substring.Index) -> (String, Int)? {
-        let rest = text[i...]
+    /// The scalars that start inline syntax.
+    var inlineSpecials: [Unicode.Scalar] {
+        switch self.kind {
+        case .markdown: Self.markdownSpecials
+        case .textile: Self.textileSpecials
+        default: []
+        }
+    }
+
+    static let markdownSpecials: [Unicode.Scalar] = ["*", "_", "`", "[", "\\"]
+    static let textileSpecials: [Unicode.Scalar] = ["*", "_", "@", "\""]
+
+    /// The first index at or after `from` where `pattern` starts.
+    static func find(_ pattern: [Unicode.Scalar], in s: ArraySlice<Unicode.Scalar>, from: Int) -> Int? {
+        var k = from
+        while k + pattern.count <= s.endIndex {
+            if s[k..<(k + pattern.count)].elementsEqual(pattern) { return k }
+            k += 1
+        }
+        return nil
+    }
+
+    /// An inline delimiter at `i`: the HTML tag it stands for and its scalars.
+    func delimiter(_ s: ArraySlice<Unicode.Scalar>, at i: Int) -> (String, [Unicode.Scalar])? {
+        let c = s[i]
         switch self.kind {
         case .markdown:
-            if rest.hasPrefix("**") { return ("strong", 2) }
-            if rest.hasPrefix("*") || rest.hasPrefix("_") { return ("em", 1) }
-            if rest.hasPrefix("`") { return ("code", 1) }
+            if c == "*", i + 1 < s.endIndex, s[i + 1] == "*" { return ("strong", ["*", "*"]) }
+            if c == "*" || c == "_" { return ("em", [c]) }
+            if c == "`" { return ("code", [c]) }
         case .textile:
-            if rest.hasPrefix("*") { return ("strong", 1) }
-            if rest.hasPrefix("_") { return ("em", 1) }
-            if rest.hasPrefix("@") { return ("code", 1) }
+            if c == "*" { return ("strong", [c]) }
+            if c == "_" { return ("em", [c]) }
+            if c == "@" { return ("code", [c]) }
         default: break
         }
         return nil
     }
 
     /// A link at `i`: `[label](url)` in Markdown, `"label":url` in Textile.
-    func link(_ text: Substring, at i: Substring.Index) -> (Substring, String, Substring.Index)? {
+    func link(_ s: ArraySlice<Unicode.Scalar>, at i: Int) -> (ArraySlice<Unicode.Scalar>, ArraySlice<Unicode.Scalar>, Int)? {
         switch self.kind {
         case .markdown:
-            guard text[i] == "[", let close = text[i...].firstIndex(of: "]") else { return nil }
-            let paren = text.index(after: close)
-            guard paren < text.endIndex, text[paren] == "(", let end = text[paren...].firstIndex(of: ")") else { return nil }
-            return (text[text.index(after: i)..<close], String(text[text.index(after: paren)..<end]), text.index(after: end))
+            guard s[i] == "[", let close = Dialect.find(["]"], in: s, from: i + 1), close + 1 < s.endIndex, s[close + 1] == "(",
+                let end = Dialect.find([")"], in: s, from: close + 2)
+            else { return nil }
+            return (s[(i + 1)..<close], s[(close + 2)..<end], end + 1)
         case .textile:
-            guard text[i] == "\"", let close = text[text.index(after: i)...].firstIndex(of: "\"") else { return nil }
-            let colon = text.index(after: close)
-            guard colon < text.endIndex, text[colon] == ":" else { return nil }
-            let urlStart = text.index(after: colon)
-            let end = text[urlStart...].firstIndex(where: { $0 == " " }) ?? text.endIndex
-            guard urlStart < end else { return nil }
-            return (text[text.index(after: i)..<close], String(text[urlStart..<end]), end)
+            guard s[i] == "\"", let close = Dialect.find(["\""], in: s, from: i + 1), close + 1 < s.endIndex, s[close + 1] == ":" else { return nil }
+            let start = close + 2
+            let end = Dialect.find([" "], in: s, from: start) ?? s.endIndex
+            guard start < end else { return nil }
+            return (s[(i + 1)..<close], s[start..<end], end)
         default:
             return nil
         }
