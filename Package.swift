@@ -99,6 +99,7 @@ let package = Package(
         .testTarget(name: "TandemConfigTests", dependencies: ["TandemConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
         .executableTarget(name: "tandem-bench-pg", dependencies: ["Postgres"], path: "Ops/bench/pg"),
+        .executableTarget(name: "tandem-bench-core", dependencies: ["TandemCore"], path: "Ops/bench/core", swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemStoreTests",
             dependencies: ["TandemStore", "Postgres", "TandemConfig"],
