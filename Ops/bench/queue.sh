@@ -36,16 +36,15 @@ ping_rate() {
     redis-benchmark -h "$host" -p "$port" "${auth[@]}" -c 1 -t ping -n 100000 -q 2>/dev/null \
         | tr '\r' '\n' | awk '/PING_MBULK: [0-9.]+ requests per second/ { print int($2) }' | tail -1
 }
-jobs_rate() {
-    "$drill" bench --url "$url" --consumers "$1" --jobs "$jobs" | tee /dev/stderr \
-        | sed -n 's/.*jobs_per_s=\([0-9]*\).*/\1/p'
-}
+bench_line() { "$drill" bench --url "$url" --consumers "$1" --jobs "$jobs"; }
 
 echo "== throughput: $jobs no-op jobs, PING measured before and after each run =="
 for consumers in 1 2; do
     before=$(ping_rate)
-    rate=$(jobs_rate "$consumers")
+    line=$(bench_line "$consumers")
     after=$(ping_rate)
+    echo "  $line"
+    rate=$(echo "$line" | sed -n 's/.*jobs_per_s=\([0-9]*\).*/\1/p')
     ping=$(( (before + after) / 2 ))
     awk -v c="$consumers" -v r="$rate" -v p="$ping" -v b="$before" -v a="$after" 'BEGIN {
         printf "consumers=%d  jobs/s=%d  redis-benchmark -c 1 PING/s=%d (before %d, after %d)  ratio=%.2fx (target >= 1.0x)\n", c, r, p, b, a, r / p }'

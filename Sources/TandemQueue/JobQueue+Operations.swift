@@ -60,7 +60,7 @@ extension JobQueue {
             ],
             ["SADD", self.key("repos"), repository],
         ])
-        try await self.pause(repository: repository, until: nil)
+        _ = try await self.run(QueueScripts.pause, [repository, -1])  // re-examine under the new limits
     }
 
     /// An integration's maximum concurrency (the Settings page; default 10).

@@ -116,7 +116,7 @@ public final class JobQueue: Sendable {
             self.configuration.defaultEventsPerMinute, self.configuration.defaultIntegrationMaxConcurrency,
             acking.count,
         ]
-        for delivery in acking { arguments += [delivery.id, delivery.job.repository, delivery.job.integration] }
+        arguments += Self.leaseArguments(acking)
         guard let reply = try await self.run(QueueScripts.dequeue, arguments).array, reply.count >= 3,
             let now = reply[0].double, let acked = reply[1].int, let hint = reply[2].int
         else { throw QueueError(.unexpectedReply, "dequeue") }
@@ -135,7 +135,7 @@ public final class JobQueue: Sendable {
                     Delivery(job: job, admittedAt: serverTime, leaseExpiresAt: leaseEnd, worker: worker))
             } catch {
                 result.buried += 1
-                try await self.bury(record: record, error: error.message)
+                try await self.bury(record: record, error: error.message, worker: worker)
             }
         }
         return result
@@ -188,33 +188,43 @@ public final class JobQueue: Sendable {
             QueueScripts.fail,
             [
                 delivery.id, delivery.job.repository, delivery.job.integration, record, error, delayMillis,
-                failure ? 1 : 0,
+                failure ? 1 : 0, delivery.worker,
             ])
         return reply.int == 1
     }
 
-    func bury(record: String, error: String) async throws {
+    func bury(record: String, error: String, worker: String) async throws {
         guard let header = Job.header(ofRecord: record) else { return }
         _ = try await self.run(
-            QueueScripts.fail, [header.id, header.repository, header.integration, record, error, -1, 1])
+            QueueScripts.fail, [header.id, header.repository, header.integration, record, error, -1, 1, worker])
     }
 
     /// Renews the leases (and slots) of jobs in hand; returns the ids whose lease was lost.
     public func extendLeases(_ deliveries: [Delivery]) async throws -> Set<String> {
-        if deliveries.isEmpty { return [] }
-        var arguments: [any RedisArgument] = [Int(self.configuration.leaseDuration.milliseconds)]
-        for delivery in deliveries { arguments += [delivery.id, delivery.job.repository, delivery.job.integration] }
-        let lost = try await self.run(QueueScripts.extend, arguments).array ?? []
-        return Set(lost.compactMap(\.string))
+        var lost: Set<String> = []
+        for (worker, held) in Dictionary(grouping: deliveries, by: \.worker) {
+            let reply = try await self.run(
+                QueueScripts.extend,
+                [Int(self.configuration.leaseDuration.milliseconds), worker] + Self.leaseArguments(held))
+            lost.formUnion((reply.array ?? []).compactMap(\.string))
+        }
+        return lost
     }
 
     /// Gives jobs back to the head of their queues without counting an attempt (a drain).
     @discardableResult
     public func release(_ deliveries: [Delivery]) async throws -> Int {
-        if deliveries.isEmpty { return 0 }
-        var arguments: [any RedisArgument] = ["given"]
-        for delivery in deliveries { arguments += [delivery.id, delivery.job.repository, delivery.job.integration] }
-        return try await self.run(QueueScripts.requeue, arguments).int ?? 0
+        var returned = 0
+        for (worker, held) in Dictionary(grouping: deliveries, by: \.worker) {
+            let reply = try await self.run(QueueScripts.requeue, ["given", worker] + Self.leaseArguments(held))
+            returned += reply.int ?? 0
+        }
+        return returned
+    }
+
+    /// id, repository, integration of each delivery.
+    static func leaseArguments(_ deliveries: [Delivery]) -> [any RedisArgument] {
+        deliveries.flatMap { [$0.id, $0.job.repository, $0.job.integration] as [any RedisArgument] }
     }
 
     /// Returns jobs whose lease expired (their worker died) to the head of their queues and frees

@@ -61,10 +61,12 @@ enum QueueScripts {
             end
           end
         end
-        -- Ends an in-flight lease (fenced: false when the lease was already reaped or acked) and
-        -- frees its slots; repositories waiting for those slots become ready again.
+        -- Ends an in-flight lease (fenced: false when the lease was already reaped or acked, or,
+        -- with `worker`, is held by another worker) and frees its slots; repositories waiting for
+        -- those slots become ready again.
         local freed, freedrepos = {}, {}
-        local function release(id, repo, int)
+        local function release(id, repo, int, worker)
+          if worker and redis.call('HGET', P .. 'owner', id) ~= worker then return false end
           if redis.call('ZREM', P .. 'inflight', id) == 0 then return false end
           redis.call('HDEL', P .. 'owner', id)
           redis.call('ZREM', P .. 'rslots:' .. repo, id)
@@ -360,14 +362,14 @@ enum QueueScripts {
             """#)
 
     /// Ends a lease with a retry (record rewritten, due after `delay` ms) or a burial (delay < 0).
-    /// ARGV: P, deadLimit, id, repo, integration, new record, error, delay ms, counts as failure (0|1).
-    /// Returns 1, or 0 when the lease was no longer held.
+    /// ARGV: P, deadLimit, id, repo, integration, new record, error, delay ms, counts as failure (0|1),
+    /// worker. Returns 1, or 0 when the worker no longer held the lease.
     static let fail = RedisScript(
         name: "fail",
         source: prelude + #"""
             local now = nowms()
             local id, repo, int, rec, err, delay = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
-            if not release(id, repo, int) then return 0 end
+            if not release(id, repo, int, ARGV[10]) then return 0 end
             redis.call('HSET', P .. 'job', id, rec)
             if delay >= 0 then
               redis.call('ZADD', P .. 'delayed', now + delay, id)
@@ -380,16 +382,18 @@ enum QueueScripts {
             return 1
             """#)
 
-    /// Renews leases (and their slots) of jobs still held. ARGV: P, deadLimit, lease ms, then per
-    /// job: id, repo, integration. Returns the ids no longer held.
+    /// Renews leases (and their slots) of jobs `worker` still holds. ARGV: P, deadLimit, lease ms,
+    /// worker, then per job: id, repo, integration. Returns the ids no longer held.
     static let extend = RedisScript(
         name: "extend",
         source: prelude + #"""
             local until_ = nowms() + tonumber(ARGV[3])
             local lost = {}
-            for i = 4, #ARGV, 3 do
+            for i = 5, #ARGV, 3 do
               local id = ARGV[i]
-              if redis.call('ZADD', P .. 'inflight', 'XX', 'CH', until_, id) == 0 and not redis.call('ZSCORE', P .. 'inflight', id) then
+              if redis.call('HGET', P .. 'owner', id) ~= ARGV[4] then
+                lost[#lost + 1] = id
+              elseif redis.call('ZADD', P .. 'inflight', 'XX', 'CH', until_, id) == 0 and not redis.call('ZSCORE', P .. 'inflight', id) then
                 lost[#lost + 1] = id
               else
                 redis.call('ZADD', P .. 'rslots:' .. ARGV[i+1], 'XX', until_, id)
@@ -400,7 +404,8 @@ enum QueueScripts {
             """#)
 
     /// Returns jobs to the head of their queue: those whose lease expired (ARGV: P, deadLimit, 'expired')
-    /// or the given ones still held (ARGV: P, deadLimit, 'given', then per job: id, repo, integration).
+    /// or the given ones `worker` still holds (ARGV: P, deadLimit, 'given', worker, then per job: id,
+    /// repo, integration).
     /// Returns the number of jobs returned.
     static let requeue = RedisScript(
         name: "requeue",
@@ -424,9 +429,9 @@ enum QueueScripts {
               end
               if n > 0 then redis.call('HINCRBY', P .. 'stats', 'rescued', n) end
             else
-              for i = 4, #ARGV, 3 do
+              for i = 5, #ARGV, 3 do
                 local id = ARGV[i]
-                if release(id, ARGV[i+1], ARGV[i+2]) then
+                if release(id, ARGV[i+1], ARGV[i+2], ARGV[4]) then
                   local rec = redis.call('HGET', P .. 'job', id)
                   if rec then enqueuehead(id, rec, now) end
                   n = n + 1
@@ -497,14 +502,15 @@ enum QueueScripts {
             return #ids
             """#)
 
-    /// Sets (or clears) a pause and re-examines the repository. ARGV: P, deadLimit, repo, until ms (0: resume).
+    /// Sets (or clears) a pause and re-examines the repository. ARGV: P, deadLimit, repo, until ms
+    /// (0: resume; -1: leave the pause as it is, only re-examine, after a change of limits).
     static let pause = RedisScript(
         name: "pause",
         source: prelude + #"""
             local repo, until_ = ARGV[3], tonumber(ARGV[4])
             if until_ > 0 then
               redis.call('SET', P .. 'pause:' .. repo, tostring(until_), 'PXAT', math.ceil(until_))
-            else
+            elseif until_ == 0 then
               redis.call('DEL', P .. 'pause:' .. repo)
             end
             redis.call('SADD', P .. 'repos', repo)
