@@ -78,6 +78,7 @@ struct JobQueueTests {
         defer { Task { await t.finish() } }
         try await t.queue.enqueue([Job(kind: .sync, repository: "p", integration: "i"), Job(kind: .sync, repository: "q", integration: "i")])
         try await t.queue.pause(repository: "p", until: Date().addingTimeInterval(60))
+        try await t.queue.setLimits(RepositoryLimits(maxConcurrency: 5), repository: "p")  // keeps the pause
         #expect(try await t.queue.dequeue(worker: "w", max: 10).deliveries.map(\.job.repository) == ["q"])
         let status = try await t.queue.queues().first { $0.repository == "p" }
         #expect(status?.pausedUntil != nil)
@@ -144,6 +145,8 @@ struct JobQueueTests {
         let again = try await t.queue.dequeue(worker: "w2", max: 10).deliveries
         #expect(again.map(\.id) == held.map(\.id))  // back at the head
         #expect(try await t.queue.ack(held) == 0)  // a late ack from the dead worker is fenced off
+        #expect(try await t.queue.fail(held[0], error: "late") == .leaseLost)  // and so is a late failure
+        #expect(try await t.queue.extendLeases(held) == [held[0].id])
         #expect(try await t.queue.ack(again) == 1)
         #expect(try await t.counter("rescued") == 1)
     }
