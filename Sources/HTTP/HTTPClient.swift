@@ -10,19 +10,19 @@ public import Logging
 ///   backoff and jitter, per `ConnectionSettings.retry`); non-idempotent ones never are. A rate limit is
 ///   never slept on: the error carries `pauseUntil` for the queue.
 ///
-/// Logs at debug level only, with the request's method and redacted URL, status, duration and attempt;
+/// Logs (when given a logger) at debug level only, with the request's method and redacted URL, status, duration and attempt;
 /// never header values or bodies.
 public final class HTTPClient: Sendable {
     private let transport: CurlTransport
     public let classifier: ResponseClassifier
     /// API calls per repository connection.
     public let apiCalls: APICallCounter
-    private let logger: Logger
+    private let logger: Logger?
     private let now: @Sendable () -> Date
 
     public init(
         classifier: ResponseClassifier = ResponseClassifier(),
-        logger: Logger = Logger(label: "tandem.http", factory: { _ in SwiftLogNoOpLogHandler() }),
+        logger: Logger? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.transport = CurlTransport()
@@ -71,6 +71,7 @@ public final class HTTPClient: Sendable {
         _ request: HTTPRequest, _ settings: ConnectionSettings, status: Int?, started: ContinuousClock.Instant,
         attempt: Int, error: HTTPError? = nil
     ) {
+        guard let logger = self.logger else { return }
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [
             "tandem.repository": "\(settings.repository)",
@@ -81,6 +82,6 @@ public final class HTTPClient: Sendable {
         ]
         if let status { metadata["tandem.http.status"] = "\(status)" }
         if let error { metadata["tandem.http.error"] = "\(error.code)" }
-        self.logger.debug("HTTP exchange", metadata: metadata)
+        logger.debug("HTTP exchange", metadata: metadata)
     }
 }

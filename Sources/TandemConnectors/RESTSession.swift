@@ -20,7 +20,9 @@ struct RESTSession: Sendable {
         if !query.isEmpty {
             text += "?" + query.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
         }
-        return URL(string: text)!
+        // Every part is percent-encoded above, so this parses; if it ever did not, the request fails as
+        // misconfigured (unsupported protocol) instead of crashing.
+        return URL(string: text) ?? URL(string: "invalid-url:")!
     }
 
     private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~*,")

@@ -22,6 +22,10 @@ struct ConnectorContractTests {
         let marker = "tandem-\(Self.runID)-\(c.name)-life"
         let created = try await c.create("contract \(Self.runID)", marker: marker)
         let id = created.artifactID
+        // what the repository filled in on its own (Roundup: status unread, the creator on the nosy list)
+        let fresh = try await c.connector.artifact(id: id)
+        for (field, value) in created.changedByRepository { #expect(fresh.fields[field] == value, "\(field)") }
+        if c.name == "roundup" { #expect(created.changedByRepository["status"] == .select("unread")) }
 
         // seen in the change feed, with the version the create returned (so the hub can tell its own write)
         let afterCreate = try await c.drain(from: start)
@@ -249,5 +253,25 @@ struct RoundupTimezoneTests {
             ArtifactDraft(project: connector.project, artifactType: "issue", fields: ["title": .string("timezone probe")]))
         let page = try await connector.changes(project: connector.project, since: start, pageSize: 100)
         #expect(page.changes.map(\.id).contains(created.artifactID))
+    }
+}
+
+/// Redmine specifics: an admin key can act as another user (`X-Redmine-Switch-User`).
+@Suite(.enabled(if: ConnectorUnderTest.redmine != nil))
+struct RedmineSpecificTests {
+    @Test func impersonation() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let base = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
+        var configuration = base.configuration
+        configuration.impersonate = env["TANDEM_REDMINE_USER2"] ?? "alice"
+        let asAlice = RedmineConnector(configuration, client: ConnectorUnderTest.client)
+        let created = try await asAlice.createArtifact(
+            ArtifactDraft(project: env["TANDEM_REDMINE_PROJECT"] ?? "sync", artifactType: "1", fields: ["subject": .string("as alice")]))
+        let artifact = try await base.artifact(id: created.artifactID)
+        guard case .person(let author)? = artifact.fields["author"] else {
+            Issue.record("no author")
+            return
+        }
+        #expect(author.displayName == "Alice Lab")
     }
 }

@@ -246,16 +246,7 @@ public struct RoundupConnector: Connector {
         let state = try await self.readIssue(id)
         if try await self.isRetired(id) { throw ConnectorError.gone(id, tool: self.tool) }
         let a = state.attributes
-        var fields: [String: FieldValue] = [:]
-        fields["title"] = a["title"]?.string.map { .string($0) } ?? .null
-        fields["status"] = a["status"]?["name"]?.string.map { .select($0) } ?? .null
-        fields["priority"] = a["priority"]?["name"]?.string.map { .select($0) } ?? .null
-        fields["assignedto"] = a["assignedto"].flatMap(Self.person).map { .person($0) } ?? .null
-        fields["creator"] = a["creator"].flatMap(Self.person).map { .person($0) } ?? .null
-        fields["nosy"] = .persons((a["nosy"]?.array ?? []).compactMap(Self.person))
-        fields["keyword"] = .multiSelect((a["keyword"]?.array ?? []).compactMap { $0["name"]?.string })
-        fields["superseder"] = .relationships((a["superseder"]?.array ?? []).compactMap { $0["id"]?.idString.map { ArtifactReference(id: $0) } })
-
+        var fields = Self.fields(from: a)
         var messages: [RepositoryComment] = []
         for message in a["messages"]?.array ?? [] {
             guard let messageID = message["id"]?.idString else { continue }
@@ -286,6 +277,35 @@ public struct RoundupConnector: Connector {
             attachments: attachments)
     }
 
+    /// The issue's properties (verbose read) as field values; the description is added by `artifact(id:)`.
+    static func fields(from a: JSONValue) -> [String: FieldValue] {
+        var fields: [String: FieldValue] = [:]
+        fields["title"] = a["title"]?.string.map { .string($0) } ?? .null
+        fields["status"] = a["status"]?["name"]?.string.map { .select($0) } ?? .null
+        fields["priority"] = a["priority"]?["name"]?.string.map { .select($0) } ?? .null
+        fields["assignedto"] = a["assignedto"].flatMap(Self.person).map { .person($0) } ?? .null
+        fields["creator"] = a["creator"].flatMap(Self.person).map { .person($0) } ?? .null
+        fields["nosy"] = .persons((a["nosy"]?.array ?? []).compactMap(Self.person))
+        fields["keyword"] = .multiSelect((a["keyword"]?.array ?? []).compactMap { $0["name"]?.string })
+        fields["superseder"] = .relationships(
+            (a["superseder"]?.array ?? []).compactMap { $0["id"]?.idString.map { ArtifactReference(id: $0) } })
+        return fields
+    }
+
+    /// Fields that differ between two reads and that the write did not set: Roundup's own doing (detectors
+    /// and reactors: unread -> chatting on a new message, the author joining the nosy list, ...).
+    static func changedByRepository(before: JSONValue?, after: JSONValue, written: Set<String>) -> [String: FieldValue] {
+        let old = before.map(Self.fields(from:)) ?? [:]
+        var changed: [String: FieldValue] = [:]
+        for (key, value) in Self.fields(from: after) where key != "creator" && !written.contains(key) && old[key] != value {
+            if before == nil, value == .null || value == .persons([]) || value == .multiSelect([]) || value == .relationships([]) {
+                continue  // on create: only what the repository filled in
+            }
+            changed[key] = value
+        }
+        return changed
+    }
+
     static func person(_ json: JSONValue) -> Person? {
         guard let id = json["id"]?.idString else { return nil }
         return Person(id: id, username: json["username"]?.string)
@@ -310,7 +330,9 @@ public struct RoundupConnector: Connector {
         let (json, _) = try await self.send(self.session.request(.post, "/data/issue", json: .object(issue)))
         let id = try self.session.decode { () throws(HTTPError) in try json.require("data", in: "created issue").requireID("id", in: "created issue") }
         let state = try await self.readIssue(id)
-        return WriteResult(artifactID: id, updated: state.entry.updated, version: state.entry.version)
+        return WriteResult(
+            artifactID: id, updated: state.entry.updated, version: state.entry.version,
+            changedByRepository: Self.changedByRepository(before: nil, after: state.attributes, written: Set(issue.keys)))
     }
 
     private func createMessage(_ content: String, messageID: String? = nil) async throws -> String {
@@ -334,16 +356,8 @@ public struct RoundupConnector: Connector {
     public func addComment(id: String, text: String) async throws -> WriteResult {
         guard !text.isEmpty else { throw ConnectorError(.validation, kind: .permanent, message: "Roundup refuses empty messages") }
         let messageID = try await self.createMessage(text)
-        var (result, before) = try await self.write(id, .patch, ["@op": "add", "messages": [.string(messageID)]])
+        var (result, _) = try await self.write(id, .patch, ["@op": "add", "messages": [.string(messageID)]])
         result.itemID = messageID
-        let after = try await self.readIssue(id)
-        // Roundup's own reaction (unread -> chatting): reported so that it is not taken for a user's edit.
-        for key in ["status", "priority", "assignedto"] where Self.ids(before.attributes[key] ?? .null) != Self.ids(after.attributes[key] ?? .null) {
-            result.changedByRepository[key] = after.attributes[key]?["name"]?.string.map { .select($0) }
-                ?? after.attributes[key].flatMap(Self.person).map { .person($0) } ?? .null
-        }
-        result.updated = after.entry.updated
-        result.version = after.entry.version
         return result
     }
 
@@ -398,7 +412,9 @@ public struct RoundupConnector: Connector {
             }
             guard readBack else { return (WriteResult(artifactID: id, updated: before.entry.updated, version: before.entry.version), before) }
             let after = try await self.readIssue(id)
-            return (WriteResult(artifactID: id, updated: after.entry.updated, version: after.entry.version), before)
+            let written = Set(body?.object?.keys.map { $0 } ?? [])
+            let changed = Self.changedByRepository(before: before.attributes, after: after.attributes, written: written)
+            return (WriteResult(artifactID: id, updated: after.entry.updated, version: after.entry.version, changedByRepository: changed), before)
         }
     }
 
