@@ -1,5 +1,5 @@
 /// One problem in a configuration file: where it is and why it is wrong.
-public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
+public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of problem, stable for tests and tooling.
     public enum Kind: String, Sendable, Hashable {
         case syntax, unknownKey, wrongType, missingKey, invalidValue, unknownEnumValue, duplicateName

@@ -201,12 +201,19 @@ public enum ConfigParser {
         for (fieldPath, fieldNode) in r.list(o["fields"], o.child("fields")) {
             guard
                 let f = r.object(
-                    fieldNode, fieldPath, allowed: ["field", "modelField", "toModel", "toRepository", "valueMap", "default", "constant"],
+                    fieldNode, fieldPath, allowed: ["field", "modelField", "type", "toModel", "toRepository", "valueMap", "default", "constant"],
                     required: ["field", "modelField"]),
                 let field = r.string(f["field"], f.child("field")),
                 let modelField = r.string(f["modelField"], f.child("modelField"))
             else { continue }
             var m = FieldMappingConfig(field: field, modelField: modelField)
+            if let typeName = r.string(f["type"], f.child("type")) {
+                guard let type = FieldType(rawValue: typeName) else {
+                    r.report(.unknownFieldType, f.child("type"), "unknown field type '\(typeName)'", at: f["type"])
+                    continue
+                }
+                m.type = type
+            }
             if let v = r.enumValue(f["toModel"], f.child("toModel"), TransformKind.self) { m.toModel = v }
             if let v = r.enumValue(f["toRepository"], f.child("toRepository"), TransformKind.self) { m.toRepository = v }
             m.defaultValue = r.string(f["default"], f.child("default"))

@@ -196,6 +196,17 @@ public enum ConfigValidator {
                 }
             }
         }
+        // Only a configuration whose names and references hold can be turned into sync rules; the rules then check
+        // what needs the core's knowledge (transforms between the types on each side, transition graphs).
+        if issues.isEmpty {
+            for issue in RulesBuilder.validate(c, file: file) {
+                let mark = marks?.mark(of: issue.path)
+                var located = issue
+                located.line = mark?.line
+                located.column = mark?.column
+                issues.append(located)
+            }
+        }
         return issues
     }
 }

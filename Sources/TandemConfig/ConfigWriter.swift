@@ -116,6 +116,7 @@ public enum ConfigWriter {
                 var fm = Map()
                 fm["field"] = .s(f.field)
                 fm["modelField"] = .s(f.modelField)
+                fm.optional("type", f.type?.rawValue)
                 if f.toModel != .copy { fm["toModel"] = .s(f.toModel.rawValue) }
                 if f.toRepository != .copy { fm["toRepository"] = .s(f.toRepository.rawValue) }
                 fm.list(

@@ -207,6 +207,9 @@ public struct FieldMappingConfig: Sendable, Hashable {
     /// The repository field's name (its id in the repository's schema).
     public var field: String
     public var modelField: String
+    /// The repository field's type when it differs from the model field's (e.g. a plain-text description into a
+    /// rich-text model field); conversions are checked against it.
+    public var type: FieldType?
     public var toModel: TransformKind = .copy
     public var toRepository: TransformKind = .copy
     public var valueMap: [ValueMapEntry] = []

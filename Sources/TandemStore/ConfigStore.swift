@@ -222,9 +222,10 @@ public struct ConfigStore: Sendable {
                 try await connection.query(
                     """
                     INSERT INTO collection_field_mappings
-                        (collection_id, position, repository_field, model_field, to_model, to_repository, default_value, constant_value)
+                        (collection_id, position, repository_field, model_field, to_model, to_repository, default_value, constant_value,
+                         repository_type)
                     VALUES (\(id), \(position), \(m.field), \(m.modelField), \(m.toModel.rawValue), \(m.toRepository.rawValue),
-                            \(m.defaultValue), \(m.constant))
+                            \(m.defaultValue), \(m.constant), \(m.type?.rawValue))
                     """)
                 for (entryPosition, entry) in m.valueMap.enumerated() {
                     try await connection.query(
@@ -486,7 +487,7 @@ public struct ConfigStore: Sendable {
         }
         for row in try await connection.query(
             """
-            SELECT collection_id, repository_field, model_field, to_model, to_repository, default_value, constant_value
+            SELECT collection_id, repository_field, model_field, to_model, to_repository, default_value, constant_value, repository_type
             FROM collection_field_mappings ORDER BY collection_id, position
             """)
         {
@@ -496,6 +497,7 @@ public struct ConfigStore: Sendable {
             m.toRepository = TransformKind(rawValue: try row.decode(String.self, at: 4)) ?? .copy
             m.defaultValue = try row.decode(String?.self, at: 5)
             m.constant = try row.decode(String?.self, at: 6)
+            m.type = (try row.decode(String?.self, at: 7)).flatMap(FieldType.init(rawValue:))
             c.collections[index].fields.append(m)
         }
         for row in try await connection.query(

@@ -38,3 +38,9 @@ let badInputs: [BadInput] = [
     BadInput(name: "conflict policy on an unknown field", replace: "        status: right-dominates", with: "        state: right-dominates", kind: .unknownModelField, path: "integrations[0].conflicts.fields.state", reasonContains: "has no field 'state'"),
 ]
 
+
+/// Problems only the sync rules can see (they need the core's knowledge of transforms).
+let ruleBadInputs: [BadInput] = [
+    BadInput(name: "transform between incompatible types", replace: "      - field: author\n        modelField: reporter", with: "      - field: author\n        modelField: reporter\n        type: date", kind: .invalidValue, path: "integrations[0]", reasonContains: "cannot copy date into person"),
+    BadInput(name: "join-values on a single value", replace: "      - field: subject\n        modelField: title", with: "      - field: subject\n        modelField: title\n        toModel: join-values", kind: .invalidValue, path: "collections[0].fields[0].toModel", reasonContains: "multi-valued"),
+]

@@ -55,7 +55,7 @@ func exampleYAML() throws -> String {
 }
 
 @Suite struct ConfigBadInputTests {
-    @Test(arguments: badInputs)
+    @Test(arguments: badInputs + ruleBadInputs)
     func badInputGivesItsPreciseError(_ bad: BadInput) throws {
         let text = try exampleYAML()
         #expect(text.contains(bad.replace), "the test's edit no longer applies to the example")

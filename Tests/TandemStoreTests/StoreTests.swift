@@ -155,7 +155,7 @@ func snapshot(_ db: TestDatabase) async throws -> String {
         }
     }
 
-    @Test(arguments: badInputs) func badInputLeavesTheDatabaseUnchanged(_ bad: BadInput) async throws {
+    @Test(arguments: badInputs + ruleBadInputs) func badInputLeavesTheDatabaseUnchanged(_ bad: BadInput) async throws {
         try await withTestDatabase(poolSize: 2) { db in
             try await Migrator.bundled().migrate(db.client, logger: TestDatabase.logger)
             _ = try await store(db).apply(yaml: try exampleYAML(), environment: exampleSecrets)
