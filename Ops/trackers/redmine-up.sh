@@ -129,9 +129,13 @@ if [[ -f "$STATE/provision.out" && -f "$INST/db/redmine.sqlite3" && \
   out="$(cat "$STATE/provision.out")"
 else
   log "provisioning (migrate + default data + REST settings + project '$PROJECT')"
-  out="$(cd "$APP" && RM_HOST="$HOST:$PORT" RM_PROJECT="$PROJECT" \
-          RM_ADMIN_PASSWORD="$ADMIN_PW" RM_USER2_PASSWORD="$USER2_PW" \
-          bundle exec rails runner "$LAB_DIR/redmine-provision.rb" 2>>"$STATE/provision.log")" \
+  provision() {
+    cd "$APP" && RM_HOST="$HOST:$PORT" RM_PROJECT="$PROJECT" \
+      RM_ADMIN_PASSWORD="$ADMIN_PW" RM_USER2_PASSWORD="$USER2_PW" \
+      bundle exec rails runner "$LAB_DIR/redmine-provision.rb" 2>>"$STATE/provision.log"
+  }
+  # Idempotent, so a second try is safe (sqlite "database is locked" on a loaded machine).
+  out="$(provision)" || { log "provisioning failed once, retrying"; out="$(provision)"; } \
     || die "provisioning failed, see $STATE/provision.log"
   printf '%s\n' "$out" > "$STATE/provision.out"
   echo "$stamp" > "$STATE/provision.stamp"
