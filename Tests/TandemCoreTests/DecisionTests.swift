@@ -607,3 +607,62 @@ struct ValidationTests {
         #expect(graph?.path(from: "S3", to: "Unknown") == nil)
     }
 }
+
+@Suite("Recording decisions and edge cases")
+struct RecordTests {
+    @Test func recordingACreateMakesThePair() throws {
+        let sync = Fixture.synchronizer(Fixture.rules(flows: ["Points": FieldFlow(leftToRight: .noUpdate, rightToLeft: .updateNormally)]))
+        let input = SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue())
+        let d = try sync.decide(input)
+        #expect(d.writes["points"] == nil)
+        #expect(d.reasons.contains(Reason(.flowNoUpdate, "Points", "not written on creation")))
+        let (pair, ledger) = try sync.record(d, for: input, targetID: "D-9")
+        #expect(pair.leftID == "PROJ-1" && pair.rightID == "D-9" && pair.eligible)
+        #expect(pair.left.synced["Summary"] == .string("Login fails"))
+        #expect(pair.right.synced["Summary"] == .string("Login fails"))
+        #expect(ledger.right["name"] == .string("Login fails"))
+        // From the right: the create goes the other way and records the left ID.
+        let back = SyncInput(source: .right, sourceArtifact: Fixture.qtestDefect())
+        let (other, _) = try sync.record(try sync.decide(back), for: back, targetID: "PROJ-7")
+        #expect(other.leftID == "PROJ-7" && other.rightID == "D-7")
+    }
+
+    @Test func recordingTransitionsMovesTheStatusSnapshot() throws {
+        let sync = Fixture.synchronizer()
+        let input = SyncInput(
+            source: .right, sourceArtifact: Fixture.qtestDefect(status: "Fixed"), targetArtifact: Fixture.jiraIssue(), pair: Fixture.syncedPair(sync)
+        )
+        let d = try sync.decide(input)
+        let (pair, ledger) = try sync.record(d, for: input)
+        #expect(pair.left.synced["Status"] == .select("Fixed"))
+        #expect(ledger.left["status"] == .select("Resolved"))
+        #expect(SyncDecision(source: .right, action: .nothing, reasons: []).apply(to: Fixture.jiraIssue()) == Fixture.jiraIssue())
+    }
+
+    @Test func perProjectConstantsAndAlwaysUpdateLeaveTargetChanges() throws {
+        var rules = Fixture.rules(flows: ["Points": FieldFlow(leftToRight: .alwaysUpdate, rightToLeft: .updateNormally)])
+        rules.right.fields.append(FieldMapping("team", .singleSelect, to: "Component", toModel: .none, toRepository: .constantPerProject(["QA": .select("Web")], fallback: .select("Desktop"))))
+        let sync = Fixture.synchronizer(rules)
+        var right = Fixture.qtestDefect()
+        right.fields["points"] = .long(21)
+        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "Changed"), targetArtifact: right, pair: Fixture.syncedPair(sync)))
+        // Points changed on qTest only: always-update does not overwrite it; the constant comes along.
+        #expect(d.writes == ["name": .string("Changed"), "team": .select("Web")])
+        #expect(d.reasons.contains(Reason(.fieldChanged, "Points", "changed on right only; not overwritten by always-update")))
+    }
+
+    @Test func impersonationWithoutADirectoryKeepsTheAuthor() throws {
+        var rules = Fixture.rules()
+        rules.right.canImpersonate = true
+        rules.right.people = nil
+        let sync = Fixture.synchronizer(rules)
+        let author = Person(username: "ada")
+        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: [Comment(id: "c1", author: author, body: "hi")])))
+        guard case .create(let plan) = d.action else {
+            Issue.record("expected create")
+            return
+        }
+        #expect(plan.comments.first?.author == author)
+        #expect(plan.comments.first?.body == "hi")
+    }
+}

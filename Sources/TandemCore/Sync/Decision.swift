@@ -196,6 +196,12 @@ public struct SyncDecision: Sendable, Hashable {
     public var action: SyncAction
     public var reasons: [Reason]
 
+    public init(source: Side, action: SyncAction, reasons: [Reason]) {
+        self.source = source
+        self.action = action
+        self.reasons = reasons
+    }
+
     public var target: Side { self.source.opposite }
 }
 
