@@ -666,3 +666,34 @@ struct RecordTests {
         #expect(plan.comments.first?.body == "hi")
     }
 }
+
+@Suite("Traces and encodings")
+struct TraceTests {
+    @Test func explanationListsActionAndReasons() throws {
+        let sync = Fixture.synchronizer()
+        let create = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue()))
+        #expect(create.explanation.hasPrefix("left → right: create\n  create in project 'QA' with 9 fields, 0 comments, 0 attachments\n  - routed 'QA'"))
+        var left = Fixture.jiraIssue()
+        left.fields["points"] = .double(8)
+        var right = Fixture.qtestDefect()
+        right.fields["points"] = .long(13)
+        let conflict = try sync.decide(SyncInput(source: .left, sourceArtifact: left, targetArtifact: right, pair: Fixture.syncedPair(sync)))
+        #expect(conflict.explanation.contains("conflict on 'Points': left \"8\", right \"13\""))
+        let update = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "x"), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync)))
+        #expect(update.explanation.contains("update 1 fields, 0 transitions"))
+        let nothing = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync)))
+        #expect(nothing.explanation == "left → right: nothing\n  - no-changes: nothing changed on left since the last sync")
+        let twinless = try Fixture.synchronizer(Fixture.rules(twinless: TwinlessUpdate(comment: [.right: "bye"]))).decide(
+            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(project: "OPS"), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync))
+        )
+        #expect(twinless.explanation.contains("final update of the twin: 0 fields and a comment"))
+    }
+
+    @Test func schedulesEncodeAsText() throws {
+        let schedule = Schedule.cron(try CronExpression("0 0/30 9-16 ? * MON-FRI"))
+        let data = try JSONEncoder().encode(schedule)
+        #expect(try JSONDecoder().decode(Schedule.self, from: data) == schedule)
+        #expect(String(decoding: try JSONEncoder().encode(try CronExpression("0 0 12 * * ?")), as: UTF8.self) == "\"0 0 12 * * ?\"")
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(CronExpression.self, from: Data("\"0 0 12 * * MON\"".utf8)) }
+    }
+}

@@ -130,8 +130,25 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension CronExpression: Codable {
+    /// Decodes from the expression's text; an invalid expression is a decoding error naming the reason.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do {
+            try self.init(text)
+        } catch {
+            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(self.description)
+    }
+}
+
 /// How a fixed schedule fires: every so many seconds, or by a Quartz cron expression (guide L7649–7770).
-public enum Schedule: Sendable, Hashable {
+public enum Schedule: Sendable, Hashable, Codable {
     case interval(seconds: Int)
     case cron(CronExpression)
 

@@ -206,6 +206,25 @@ public struct SyncDecision: Sendable, Hashable {
 }
 
 extension SyncDecision {
+    /// The decision and its reasons as lines of text, for `tandem trace`.
+    public var explanation: String {
+        var lines = ["\(self.source) → \(self.target): \(self.action.name)"]
+        switch self.action {
+        case .create(let plan):
+            lines.append("  create in project '\(plan.project)' with \(plan.fields.count) fields, \(plan.comments.count) comments, \(plan.attachments.count) attachments")
+        case .update(let plan):
+            lines.append("  update \(plan.fields.count) fields, \(plan.transitions.count) transitions, \(plan.comments.count) comments, \(plan.attachments.count) attachments")
+        case .conflict(let conflicts):
+            for c in conflicts { lines.append("  conflict on '\(c.field)': left \(c.left.text.debugDescription), right \(c.right.text.debugDescription)") }
+        case .noLongerEligible(let plan):
+            lines.append("  final update of the twin: \(plan.fields.count) fields\(plan.comment == nil ? "" : " and a comment")")
+        case .nothing:
+            break
+        }
+        lines += self.reasons.map { "  - \($0)" }
+        return lines.joined(separator: "\n")
+    }
+
     /// The target artifact as it will be once the decision is carried out: field writes applied and statuses set.
     /// Applying a decision to its own result changes nothing.
     public func apply(to artifact: Artifact) -> Artifact {
