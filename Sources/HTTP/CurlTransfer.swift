@@ -104,7 +104,8 @@ final class CurlTransfer: @unchecked Sendable {
             // Content-Length: 0 (Roundup waits for a body otherwise).
             _ = tandem_easy_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             body.withUnsafeBytes { raw in
-                _ = tandem_easy_setopt_ptr(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                _ = tandem_easy_setopt_ptr(
+                    h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             }
             if request.method == .post, request.body == nil { _ = tandem_easy_setopt_long(h, CURLOPT_POST, 1) }
         }

@@ -75,7 +75,9 @@ public struct ResponseClassifier: Sendable {
                 guard let value = response.header(name).flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) })
                 else { continue }
                 // Epoch seconds (GitHub, GitLab) or a delta (IETF RateLimit fields).
-                until = value > 1_000_000_000 ? Date(timeIntervalSince1970: value).addingTimeInterval(skew)
+                until =
+                    value > 1_000_000_000
+                    ? Date(timeIntervalSince1970: value).addingTimeInterval(skew)
                     : now.addingTimeInterval(value)
                 break
             }
@@ -121,7 +123,8 @@ public struct ResponseClassifier: Sendable {
     static func summarize(body text: String, mediaType: String?) -> String? {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return nil }
-        let looksHTML = mediaType?.contains("html") == true || trimmed.lowercased().hasPrefix("<!doctype html")
+        let looksHTML =
+            mediaType?.contains("html") == true || trimmed.lowercased().hasPrefix("<!doctype html")
             || trimmed.lowercased().hasPrefix("<html")
         if looksHTML {
             let parts = ["title", "h1"].compactMap { Self.element($0, in: trimmed) }

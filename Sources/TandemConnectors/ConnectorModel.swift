@@ -279,7 +279,8 @@ public struct ConnectionTestResult: Sendable, CustomStringConvertible {
 
     static func failed(_ error: ConnectorError) -> ConnectionTestResult {
         let reachable = error.code != .unavailable && error.code != .insecureConnection && error.code != .misconfigured
-        let authenticated = reachable && error.code != .credentialsRejected && error.code != .permissionDenied
+        let authenticated =
+            reachable && error.code != .credentialsRejected && error.code != .permissionDenied
             && error.code != .proxyCredentialsRejected
         return ConnectionTestResult(reachable: reachable, authenticated: authenticated, projectFound: nil, error: error)
     }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 that answers badly on purpose, one behaviour per path.
@@ -73,7 +73,10 @@ final class FaultServer: Sendable {
         if path.hasPrefix("http://") {  // a proxy request (absolute URI): demand proxy authentication
             let expected = "proxy-authorization: basic " + Data("tandem:proxy-pw".utf8).base64EncodedString().lowercased()
             guard head.lowercased().contains(expected) else {
-                Self.write(fd, "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"fault\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                Self.write(
+                    fd,
+                    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"fault\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
                 self.hits.withLock { $0["proxy-407", default: 0] += 1 }
                 return
             }
@@ -96,11 +99,13 @@ final class FaultServer: Sendable {
         switch path {
         case "/ok", "/proxied/ok": reply("200 OK", [json], body: #"{"ok":true}"#)
         case "/html500":
-            reply("500 Internal Server Error", ["Content-Type: text/html; charset=utf-8"],
-                  body: "<!DOCTYPE html><html><head><title>Internal error</title></head><body><h1>Database is locked</h1><p>Trace...</p></body></html>")
+            reply(
+                "500 Internal Server Error", ["Content-Type: text/html; charset=utf-8"],
+                body: "<!DOCTYPE html><html><head><title>Internal error</title></head><body><h1>Database is locked</h1><p>Trace...</p></body></html>")
         case "/html200":
             reply("200 OK", ["Content-Type: text/html"], body: "<html><head><title>Sign in - SSO</title></head><body>login</body></html>")
-        case "/json422": reply("422 Unprocessable Entity", [json], body: #"{"errors":["Subject cannot be blank","Tracker is not included in the list"]}"#)
+        case "/json422":
+            reply("422 Unprocessable Entity", [json], body: #"{"errors":["Subject cannot be blank","Tracker is not included in the list"]}"#)
         case "/roundup412":
             reply("412 Precondition Failed", [json], body: #"{"error":{"status":412,"msg":"If-Match is missing or does not match."}}"#)
         case "/truncated":  // promises 100 bytes, sends 20, closes
@@ -122,8 +127,9 @@ final class FaultServer: Sendable {
         case "/429-bare": reply("429 Too Many Requests")
         case "/403-ratelimit":
             let reset = Int(Date().timeIntervalSince1970) + 90
-            reply("403 Forbidden", [json, "X-RateLimit-Remaining: 0", "X-RateLimit-Reset: \(reset)"],
-                  body: #"{"message":"API rate limit exceeded"}"#)
+            reply(
+                "403 Forbidden", [json, "X-RateLimit-Remaining: 0", "X-RateLimit-Reset: \(reset)"],
+                body: #"{"message":"API rate limit exceeded"}"#)
         case "/403": reply("403 Forbidden", [json], body: #"{"message":"You are not allowed"}"#)
         case "/401": reply("401 Unauthorized", ["WWW-Authenticate: Basic realm=\"x\""], body: "Invalid credentials")
         case "/404": reply("404 Not Found", [json], body: #"{"error":{"status":404,"msg":"issue99 not found"}}"#)
@@ -148,7 +154,8 @@ final class FaultServer: Sendable {
             data.append(contentsOf: buffer[0..<n])
             guard let end = Self.find(data, Array("\r\n\r\n".utf8)) else { continue }
             let head = String(decoding: data[0..<end], as: UTF8.self)
-            let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            let length =
+                head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
             while data.count < end + 4 + length {
                 let m = read(fd, &buffer, buffer.count)

@@ -1,8 +1,9 @@
 import Foundation
 import HTTP
-@testable import TandemConnectors
 import TandemCore
 import Testing
+
+@testable import TandemConnectors
 
 /// Answers of the wrong shape become classified `ConnectorError`s with the tool's message where it gave one:
 /// never a crash, never a silent skip.
@@ -39,8 +40,9 @@ import Testing
         let t = Date(timeIntervalSince1970: 1_000_000)
         do {
             _ = try await ChangeFeedWindow.read(cursor: nil, pageSize: 10, overlap: 5, remotePageSize: 10, tool: "test") { _, _, _ in
-                .init(entries: [ChangedArtifact(id: "1", updated: t, version: "a"), ChangedArtifact(id: "2", updated: t - 60, version: "b")],
-                      isLast: true, repositoryTime: nil)
+                .init(
+                    entries: [ChangedArtifact(id: "1", updated: t, version: "a"), ChangedArtifact(id: "2", updated: t - 60, version: "b")],
+                    isLast: true, repositoryTime: nil)
             }
             Issue.record("unordered feed accepted")
         } catch let error as ConnectorError {

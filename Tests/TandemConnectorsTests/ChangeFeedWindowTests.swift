@@ -1,6 +1,7 @@
 import Foundation
-@testable import TandemConnectors
 import Testing
+
+@testable import TandemConnectors
 
 /// The shared feed logic on its own, with a fake repository whose pages are small: many entries in one
 /// second, several repository pages per feed page, late arrivals inside the overlap window.
@@ -63,7 +64,8 @@ import Testing
         #expect(next.map(\.id) == ["2"])
         // A repository that ignores the lower bound (Roundup with a malformed date) returns everything:
         // entries before the window are dropped, not delivered again.
-        let ignoring = try await ChangeFeedWindow.read(cursor: cursor2, pageSize: 10, overlap: 5, remotePageSize: 10, tool: "fake") { _, offset, limit in
+        let ignoring = try await ChangeFeedWindow.read(cursor: cursor2, pageSize: 10, overlap: 5, remotePageSize: 10, tool: "fake") {
+            _, offset, limit in
             feed.page(from: nil, offset: offset, limit: limit)
         }
         #expect(ignoring.changes.isEmpty)

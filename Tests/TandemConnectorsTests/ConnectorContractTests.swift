@@ -107,7 +107,9 @@ struct ConnectorContractTests {
         for id in ids.prefix(2) { versions[id] = try await c.connector.updateFields(id: id, [c.titleField: .string("burst edited \(id)")]).version }
         let first = try await c.drain(from: cursor, pageSize: 2)
         cursor = first.cursor
-        for id in ids.dropFirst(2) { versions[id] = try await c.connector.updateFields(id: id, [c.titleField: .string("burst edited \(id)")]).version }
+        for id in ids.dropFirst(2) {
+            versions[id] = try await c.connector.updateFields(id: id, [c.titleField: .string("burst edited \(id)")]).version
+        }
         let second = try await c.drain(from: cursor, pageSize: 2)
 
         let seen = (first.entries + second.entries).filter { ids.contains($0.id) }
@@ -239,8 +241,10 @@ struct RoundupTimezoneTests {
         let etag = try #require(try await client.send(read, settings: settings).header("ETag"))
         var write = HTTPRequest(
             .put, userURL,
-            headers: [HTTPHeader("If-Match", etag), HTTPHeader("Origin", origin), HTTPHeader("X-Requested-With", "test"),
-                      HTTPHeader("Content-Type", "application/json")],
+            headers: [
+                HTTPHeader("If-Match", etag), HTTPHeader("Origin", origin), HTTPHeader("X-Requested-With", "test"),
+                HTTPHeader("Content-Type", "application/json"),
+            ],
             body: Data(#"{"timezone":"-5"}"#.utf8))
         admin.apply(to: &write)
         _ = try await client.send(write, settings: settings)

@@ -94,7 +94,9 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
             cursor = page.cursor
             #expect(page.changes.count <= pageSize)
             if !page.hasMore { return (entries, page.cursor, pages) }
-            if ProcessInfo.processInfo.environment["TANDEM_DEBUG_FEED"] != nil { print("page", pages, page.changes.map { "\($0.id)@\($0.updated.timeIntervalSince1970)" }, page.cursor) }
+            if ProcessInfo.processInfo.environment["TANDEM_DEBUG_FEED"] != nil {
+                print("page", pages, page.changes.map { "\($0.id)@\($0.updated.timeIntervalSince1970)" }, page.cursor)
+            }
             if pages > 40 {
                 Issue.record("feed did not end")
                 return (entries, page.cursor, pages)

@@ -195,7 +195,8 @@ public struct InMemoryConnector: Connector {
             FieldDescriptor(
                 id: "status", name: "Status", type: .singleSelect,
                 options: InMemoryRepository.statuses.map { FieldOption(id: $0, name: $0, isClosed: $0 == "done") }),
-            FieldDescriptor(id: "priority", name: "Priority", type: .singleSelect, options: InMemoryRepository.priorities.map { FieldOption(id: $0, name: $0) }),
+            FieldDescriptor(
+                id: "priority", name: "Priority", type: .singleSelect, options: InMemoryRepository.priorities.map { FieldOption(id: $0, name: $0) }),
             FieldDescriptor(id: "assignee", name: "Assignee", type: .person),
         ]
     }

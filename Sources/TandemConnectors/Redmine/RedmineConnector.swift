@@ -60,8 +60,11 @@ public struct RedmineConnector: Connector {
     public func testConnection(project: String?) async -> ConnectionTestResult {
         do {
             let (me, _) = try await self.session.json(self.session.request(.get, "/users/current.json"))
-            let user = me["user"].map { Person(id: $0["id"]?.idString, username: $0["login"]?.string, email: $0["mail"]?.string,
-                displayName: [$0["firstname"]?.string, $0["lastname"]?.string].compactMap { $0 }.joined(separator: " ")) }
+            let user = me["user"].map {
+                Person(
+                    id: $0["id"]?.idString, username: $0["login"]?.string, email: $0["mail"]?.string,
+                    displayName: [$0["firstname"]?.string, $0["lastname"]?.string].compactMap { $0 }.joined(separator: " "))
+            }
             guard let project else { return ConnectionTestResult(reachable: true, authenticated: true, projectFound: nil, user: user) }
             do {
                 _ = try await self.session.json(self.session.request(.get, "/projects/\(RESTSession.encode(project)).json"))
@@ -201,8 +204,10 @@ public struct RedmineConnector: Connector {
         try await ChangeFeedWindow.read(
             cursor: cursor, pageSize: pageSize, overlap: self.configuration.overlap, remotePageSize: 100, tool: self.tool
         ) { from, offset, limit in
-            var query = [("project_id", project), ("status_id", "*"), ("sort", "updated_on,id"), ("limit", "\(limit)"),
-                         ("offset", "\(offset)")]
+            var query = [
+                ("project_id", project), ("status_id", "*"), ("sort", "updated_on,id"), ("limit", "\(limit)"),
+                ("offset", "\(offset)"),
+            ]
             if let from { query.append(("updated_on", ">=" + Self.formatTime(from))) }
             let (json, response) = try await self.session.json(self.session.request(.get, "/issues.json", query: query))
             let entries = try self.session.decode { () throws(HTTPError) in
@@ -225,9 +230,10 @@ public struct RedmineConnector: Connector {
     /// The fields a list row and a single read both show, fingerprinted.
     static func version(of issue: JSONValue) -> String {
         var picked: [String: JSONValue] = [:]
-        for key in ["id", "subject", "description", "status", "priority", "tracker", "assigned_to", "start_date", "due_date",
-                    "done_ratio", "estimated_hours", "custom_fields", "updated_on", "closed_on", "is_private"]
-        {
+        for key in [
+            "id", "subject", "description", "status", "priority", "tracker", "assigned_to", "start_date", "due_date",
+            "done_ratio", "estimated_hours", "custom_fields", "updated_on", "closed_on", "is_private",
+        ] {
             picked[key] = issue[key] ?? .null
         }
         return (issue["updated_on"]?.string ?? "") + "/" + Fingerprint.of(.object(picked))
@@ -359,8 +365,9 @@ public struct RedmineConnector: Connector {
         guard let field = self.configuration.markerField else {
             throw ConnectorError(.misconfigured, kind: .needsAttention, message: "Redmine marker custom field not configured")
         }
-        let (json, _) = try await self.session.json(self.session.request(
-            .get, "/issues.json", query: [("project_id", project), ("status_id", "*"), ("cf_\(field)", marker), ("limit", "100")]))
+        let (json, _) = try await self.session.json(
+            self.session.request(
+                .get, "/issues.json", query: [("project_id", project), ("status_id", "*"), ("cf_\(field)", marker), ("limit", "100")]))
         let issues = try self.session.decode { () throws(HTTPError) in try json.requireArray("issues", in: "marker search") }
         return issues.filter { issue in
             (issue["custom_fields"]?.array ?? []).contains { $0["id"]?.int == field && $0["value"]?.string == marker }

@@ -84,8 +84,11 @@ public struct RoundupConnector: Connector {
             let found = project == self.project
             return ConnectionTestResult(
                 reachable: true, authenticated: true, projectFound: found, user: user,
-                error: found ? nil : ConnectorError(.projectNotFound, kind: .needsAttention,
-                    message: "Roundup tracker \(self.project) has no project \(project) (its only project is \(self.project))"))
+                error: found
+                    ? nil
+                    : ConnectorError(
+                        .projectNotFound, kind: .needsAttention,
+                        message: "Roundup tracker \(self.project) has no project \(project) (its only project is \(self.project))"))
         } catch let error as ConnectorError {
             return .failed(error)
         } catch {
@@ -153,8 +156,10 @@ public struct RoundupConnector: Connector {
         return try await ChangeFeedWindow.read(
             cursor: cursor, pageSize: pageSize, overlap: self.configuration.overlap, remotePageSize: 100, tool: self.tool
         ) { from, offset, limit in
-            var query = [("@fields", Self.feedFields.joined(separator: ",")), ("@sort", "activity,id"), ("@page_size", "\(limit)"),
-                         ("@page_index", "\(offset / limit + 1)")]
+            var query = [
+                ("@fields", Self.feedFields.joined(separator: ",")), ("@sort", "activity,id"), ("@page_size", "\(limit)"),
+                ("@page_index", "\(offset / limit + 1)"),
+            ]
             // Roundup's own date syntax with ";" (from, open-ended); anything else is silently ignored. The
             // filter is read in the API user's timezone (output is UTC), so shift the bound into it.
             var bound = "1970-01-01.00:00:00"
@@ -168,8 +173,9 @@ public struct RoundupConnector: Connector {
                 }
             }
             let total = json["data"]?["@total_size"]?.int ?? -1
-            return .init(entries: entries, isLast: entries.count < limit || (total >= 0 && offset + entries.count >= total),
-                         repositoryTime: response.date)
+            return .init(
+                entries: entries, isLast: entries.count < limit || (total >= 0 && offset + entries.count >= total),
+                repositoryTime: response.date)
         }
     }
 
@@ -252,10 +258,11 @@ public struct RoundupConnector: Connector {
             guard let messageID = message["id"]?.idString else { continue }
             let (json, _) = try await self.get("/data/msg/\(messageID)", [("@fields", "content,author,date,creation"), ("@verbose", "3")])
             let attributes = json["data"]?["attributes"]
-            messages.append(RepositoryComment(
-                id: messageID, author: attributes?["author"].flatMap(Self.person),
-                created: (attributes?["date"]?.string ?? attributes?["creation"]?.string).flatMap(Self.parseTime),
-                text: attributes?["content"]?.string ?? ""))
+            messages.append(
+                RepositoryComment(
+                    id: messageID, author: attributes?["author"].flatMap(Self.person),
+                    created: (attributes?["date"]?.string ?? attributes?["creation"]?.string).flatMap(Self.parseTime),
+                    text: attributes?["content"]?.string ?? ""))
         }
         messages.sort { (Int($0.id) ?? 0) < (Int($1.id) ?? 0) }
         fields["description"] = messages.first.map { .richText($0.text, markup: .plain) } ?? .null
@@ -265,10 +272,11 @@ public struct RoundupConnector: Connector {
             guard let fileID = file["id"]?.idString else { continue }
             let (json, _) = try await self.get("/data/file/\(fileID)", [("@fields", "name,type,creation,creator"), ("@verbose", "2")])
             let attributes = json["data"]?["attributes"]
-            attachments.append(AttachmentInfo(
-                id: fileID, filename: attributes?["name"]?.string ?? "file\(fileID)", contentType: attributes?["type"]?.string, size: nil,
-                created: attributes?["creation"]?.string.flatMap(Self.parseTime), author: attributes?["creator"].flatMap(Self.person),
-                url: self.session.url("/data/file/\(fileID)/binary_content").absoluteString))
+            attachments.append(
+                AttachmentInfo(
+                    id: fileID, filename: attributes?["name"]?.string ?? "file\(fileID)", contentType: attributes?["type"]?.string, size: nil,
+                    created: attributes?["creation"]?.string.flatMap(Self.parseTime), author: attributes?["creator"].flatMap(Self.person),
+                    url: self.session.url("/data/file/\(fileID)/binary_content").absoluteString))
         }
         return RepositoryArtifact(
             id: id, formattedID: "issue\(id)", url: self.configuration.trackerURL.appending(path: "issue\(id)").absoluteString,
@@ -328,7 +336,8 @@ public struct RoundupConnector: Connector {
         let messageID = try await self.createMessage(content, messageID: draft.marker.map(Self.messageID))
         issue["messages"] = [.string(messageID)]
         let (json, _) = try await self.send(self.session.request(.post, "/data/issue", json: .object(issue)))
-        let id = try self.session.decode { () throws(HTTPError) in try json.require("data", in: "created issue").requireID("id", in: "created issue") }
+        let id = try self.session.decode { () throws(HTTPError) in try json.require("data", in: "created issue").requireID("id", in: "created issue")
+        }
         let state = try await self.readIssue(id)
         return WriteResult(
             artifactID: id, updated: state.entry.updated, version: state.entry.version,
@@ -368,7 +377,9 @@ public struct RoundupConnector: Connector {
         form.addFile("content", filename: filename, contentType: contentType, data: data)
         let (json, _) = try await self.send(
             self.session.request(.post, "/data/file", body: form.encoded(), contentType: form.contentType))
-        let fileID = try self.session.decode { () throws(HTTPError) in try json.require("data", in: "created file").requireID("id", in: "created file") }
+        let fileID = try self.session.decode { () throws(HTTPError) in
+            try json.require("data", in: "created file").requireID("id", in: "created file")
+        }
         var (result, _) = try await self.write(id, .patch, ["@op": "add", "files": [.string(fileID)]])
         result.itemID = fileID
         return result
@@ -396,7 +407,9 @@ public struct RoundupConnector: Connector {
 
     /// A write to an existing issue: read its ETag, send with `If-Match`; on 412 (changed meanwhile) read
     /// again and retry once. Returns the result (state read back) and the state before the write.
-    private func write(_ id: String, _ method: HTTPMethod, _ body: JSONValue?, readBack: Bool = true) async throws
+    private func write(
+        _ id: String, _ method: HTTPMethod, _ body: JSONValue?, readBack: Bool = true
+    ) async throws
         -> (result: WriteResult, before: IssueState)
     {
         var attempt = 0
@@ -405,8 +418,9 @@ public struct RoundupConnector: Connector {
             let before = try await self.readIssue(id)
             if try await self.isRetired(id) { throw ConnectorError.gone(id, tool: self.tool) }
             do {
-                _ = try await self.send(self.session.request(
-                    method, "/data/issue/\(id)", json: body, headers: [HTTPHeader("If-Match", before.etag)]))
+                _ = try await self.send(
+                    self.session.request(
+                        method, "/data/issue/\(id)", json: body, headers: [HTTPHeader("If-Match", before.etag)]))
             } catch let error as ConnectorError where error.httpCode == .preconditionFailed && attempt < 2 {
                 continue
             }
