@@ -697,3 +697,26 @@ struct TraceTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(CronExpression.self, from: Data("\"0 0 12 * * MON\"".utf8)) }
     }
 }
+
+@Suite("Write ledger")
+struct LedgerTests {
+    /// Tandem wrote "A" to qTest; a user changed it to "B" (which flowed back), then back to "A": that is a change.
+    @Test func ledgerForgetsWritesTheRepositoryNoLongerShows() throws {
+        let sync = Fixture.synchronizer()
+        let pair = Fixture.syncedPair(sync)
+        let userEdit = SyncInput(
+            source: .right, sourceArtifact: Fixture.qtestDefect(summary: "B"), targetArtifact: Fixture.jiraIssue(), pair: pair,
+            ledger: WriteLedger(right: ["name": .string("Login fails")])
+        )
+        let d = try sync.decide(userEdit)
+        #expect(d.writes == ["summary": .string("B")])
+        let (afterB, ledger) = try sync.record(d, for: userEdit)
+        #expect(ledger.right["name"] == nil)
+        #expect(ledger.left["summary"] == .string("B"))
+        let backToA = SyncInput(
+            source: .right, sourceArtifact: Fixture.qtestDefect(summary: "Login fails"), targetArtifact: Fixture.jiraIssue(summary: "B"), pair: afterB,
+            ledger: ledger
+        )
+        #expect(try sync.decide(backToA).writes == ["summary": .string("Login fails")])
+    }
+}

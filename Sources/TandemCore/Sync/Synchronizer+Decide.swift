@@ -300,6 +300,8 @@ extension Synchronizer {
             if let v = targetModel[i], written.contains(name) || Self.sameContent(v, sourceModel[i]) { pair[t].synced[name] = v }
         }
         for w in writes { ledger[t][w.repositoryField] = w.value }
+        // Once the source shows something other than Tandem's last write there, that write is no longer an echo.
+        for (field, written) in ledger[s] where (source.fields[field] ?? .null) != written { ledger[s][field] = nil }
         pair.eligible = true
         return (pair, ledger)
     }
