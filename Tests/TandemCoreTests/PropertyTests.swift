@@ -82,14 +82,29 @@ struct DecisionProperties {
         await propertyCheck(count: 150, input: Self.seeds) { seed in
             var rng = SplitMix(seed)
             let sync = try! Synchronizer(Scenario.rules(&rng))
-            let left = Scenario.jira(&rng)
+            var left = Scenario.jira(&rng)
+            left.comments = (0..<Int.random(in: 0...3, using: &rng)).map { Comment(id: "c\($0)", author: Person(username: "ada"), body: Scenario.text(&rng), markup: .markdown) }
+            left.attachments = (0..<Int.random(in: 0...2, using: &rng)).map { Attachment(id: "a\($0)", fileName: "f\($0).png", size: 10, checksum: "x\($0)") }
             let right = Fixture.qtestDefect()
             let input = SyncInput(source: .left, sourceArtifact: left, targetArtifact: right, pair: Fixture.syncedPair(sync))
-            guard let d = try? sync.decide(input), let (pair, ledger) = try? sync.record(d, for: input) else {
+            guard let d = try? sync.decide(input), let recorded = try? sync.record(d, for: input) else {
                 Issue.record("seed \(seed): no decision")
                 return
             }
-            let written = d.apply(to: right)
+            var pair = recorded.pair
+            let ledger = recorded.ledger
+            var written = d.apply(to: right)
+            if case .update(let plan) = d.action {
+                // The worker creates the comments and attachments and records their IDs.
+                for (n, c) in plan.comments.enumerated() {
+                    pair.recordComment(c, createdID: "q\(n)", on: .right)
+                    written.comments.append(Comment(id: "q\(n)", body: c.body, markup: c.markup))
+                }
+                for (n, a) in plan.attachments.enumerated() {
+                    pair.recordAttachment(a, createdID: "qa\(n)", on: .right)
+                    written.attachments.append(Attachment(id: "qa\(n)", fileName: a.fileName, size: 10, checksum: a.checksum))
+                }
+            }
             let back = try? sync.decide(SyncInput(source: .right, sourceArtifact: written, targetArtifact: left, pair: pair, ledger: ledger))
             #expect(back?.action == .nothing, "seed \(seed): \(back?.reasons ?? [])")
         }
