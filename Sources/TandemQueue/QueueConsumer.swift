@@ -206,6 +206,9 @@ public final class QueueConsumer: Sendable {
     private func ackLoop() async {
         var backoff = Duration.milliseconds(50)
         for await _ in self.acks.stream {
+            // Let completions gather for a moment: one ack call per batch, not per job (the
+            // dequeue loop also carries acks when it asks for more work).
+            try? await Task.sleep(for: .milliseconds(2))
             while true {
                 let batch = self.state.withLock { s -> [Delivery] in
                     defer { s.finished = [] }
