@@ -38,6 +38,13 @@ final class FaultServer: Sendable {
         thread.start()
     }
 
+    /// A port nothing listens on now (bound to port 0, read back, released).
+    static func freePort() throws -> Int {
+        let server = try FaultServer()
+        server.stop()
+        return server.port
+    }
+
     func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(self.port)\(path)")! }
     func hitCount(_ path: String) -> Int { self.hits.withLock { $0[path] ?? 0 } }
     /// Headers (lower-cased names) of the last request to a path.

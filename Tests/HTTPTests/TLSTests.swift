@@ -2,6 +2,10 @@ import Foundation
 import HTTP
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// TLS is validated by default; "allow insecure" switches it off per connection; a client certificate
 /// (held in memory) is presented when the server asks. The server is `openssl s_server` on loopback,
 /// with a throwaway CA made for the test.
@@ -31,7 +35,7 @@ struct TLSTests {
         setup.standardError = FileHandle.nullDevice
         try setup.run()
         setup.waitUntilExit()
-        self.port = Int.random(in: 20000..<40000)
+        self.port = try FaultServer.freePort()
         let server = Process()
         server.executableURL = URL(filePath: "/usr/bin/openssl")
         server.arguments = [
@@ -43,7 +47,21 @@ struct TLSTests {
         server.standardError = FileHandle.nullDevice
         try server.run()
         self.server = server
-        Thread.sleep(forTimeInterval: 0.5)
+        // Ready when it accepts connections (a loaded machine may take a while to start openssl).
+        let deadline = Date().addingTimeInterval(15)
+        while !Self.accepts(port: self.port), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     private func file(_ name: String) throws -> Data { try Data(contentsOf: self.directory.appending(path: name)) }
