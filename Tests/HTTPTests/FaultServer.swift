@@ -125,7 +125,7 @@ final class FaultServer: Sendable {
             setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         case "/garbage": Self.write(fd, "this is not http\r\n\r\n")
         case "/slow":
-            Thread.sleep(forTimeInterval: 3)
+            Thread.sleep(forTimeInterval: 10)
             reply("200 OK", [json], body: "{}")
         case "/429": reply("429 Too Many Requests", [json, "Retry-After: 30"], body: #"{"message":"slow down"}"#)
         case "/429-date":
