@@ -105,19 +105,6 @@ public struct Job: Sendable, Hashable, Codable {
         ].joined(separator: "\t")
     }
 
-    /// The fields a failed decode can still recover, so the record can be buried.
-    struct Header: Sendable, Hashable {
-        var id: String
-        var repository: String
-        var integration: String
-    }
-
-    static func header(ofRecord record: String) -> Header? {
-        let fields = record.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
-        guard fields.count == 5 else { return nil }
-        return Header(id: String(fields[0]), repository: String(fields[2]), integration: String(fields[3]))
-    }
-
     init(record: String) throws(QueueError) {
         let fields = record.split(separator: "\t", maxSplits: 9, omittingEmptySubsequences: false)
         guard fields.count == 10, let priority = JobPriority(code: fields[4]), let attempt = Int(fields[5]),
@@ -149,6 +136,8 @@ public struct Delivery: Sendable, Hashable {
     public var leaseExpiresAt: Date
     /// The worker holding the lease (acks are fenced by it).
     public var worker: String
+    /// The record as stored: it names the lease in Redis.
+    var record: String
 
     public var id: String { self.job.id }
 }

@@ -85,13 +85,8 @@ extension JobQueue {
             ]
         }
         let replies = try await self.client.pipeline(commands)
-        var heads: [String] = []
-        for index in repositories.indices {
-            for offset in [2, 3] { if let id = replies[index * 8 + offset].string { heads.append(id) } }
-        }
-        let records = try await self.records(ids: heads)
         func latency(_ reply: RedisValue) -> Double? {
-            guard let id = reply.string, let job = records[id] ?? nil else { return nil }
+            guard let record = reply.string, let job = try? Job(record: record) else { return nil }
             return max(0, now / 1000 - job.enqueuedAt.timeIntervalSince1970)
         }
         return repositories.enumerated().map { index, repository in
@@ -116,8 +111,8 @@ extension JobQueue {
 
     /// Jobs in one state, oldest first (pending: per repository, head first).
     public func jobs(state: JobState, repository: String? = nil, limit: Int = 100) async throws -> [JobStatus] {
-        var ids: [String] = []
-        var scores: [String: Double] = [:]
+        // (id, record, score, worker) in order.
+        var entries: [(id: String, record: String?, score: Double?, worker: String?)] = []
         switch state {
         case .pending:
             let repositories: [String]
@@ -127,11 +122,13 @@ extension JobQueue {
                 repositories = (try await self.client.send("SMEMBERS", self.key("repos")).array ?? [])
                     .compactMap(\.string).sorted()
             }
-            for repository in repositories where ids.count < limit {
-                for priority in JobPriority.allCases where ids.count < limit {
+            for repository in repositories where entries.count < limit {
+                for priority in JobPriority.allCases where entries.count < limit {
                     let queue = self.key("q:\(repository):\(priority.code)")
-                    let slice = try await self.client.send("LRANGE", queue, -(limit - ids.count), -1).array ?? []
-                    ids += slice.compactMap(\.string).reversed()
+                    let slice = try await self.client.send("LRANGE", queue, -(limit - entries.count), -1).array ?? []
+                    for record in slice.compactMap(\.string).reversed() {
+                        entries.append((Self.id(ofRecord: record), record, nil, nil))
+                    }
                 }
             }
         case .inflight, .delayed, .dead:
@@ -139,36 +136,49 @@ extension JobQueue {
             let reply = try await self.client.send("ZRANGE", key, 0, repository == nil ? limit - 1 : -1, "WITHSCORES")
             let values = reply.array ?? []
             for index in stride(from: 0, to: values.count - 1, by: 2) {
-                guard let id = values[index].string else { continue }
-                ids.append(id)
-                scores[id] = values[index + 1].double
+                guard let member = values[index].string else { continue }
+                let score = values[index + 1].double
+                switch state {
+                case .inflight:
+                    let parts = member.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+                    let record = parts.count == 2 ? String(parts[1]) : member
+                    entries.append((Self.id(ofRecord: record), record, score, String(parts[0])))
+                case .delayed:
+                    entries.append((Self.id(ofRecord: member), member, score, nil))
+                default:
+                    entries.append((member, nil, score, nil))
+                }
             }
         }
-        let records = try await self.records(ids: ids)
-        var owners: [String: String] = [:]
         var errors: [String: String] = [:]
+        var deadRecords: [String: String] = [:]
+        let ids = entries.map(\.id)
         if !ids.isEmpty && state != .pending {
-            let replies = try await self.client.pipeline([
-                ["HMGET", self.key("owner")] + ids, ["HMGET", self.key("err")] + ids,
-            ])
+            var commands: [[any RedisArgument]] = [["HMGET", self.key("err")] + ids]
+            if state == .dead { commands.append(["HMGET", self.key("deadrec")] + ids) }
+            let replies = try await self.client.pipeline(commands)
             for (index, id) in ids.enumerated() {
-                owners[id] = replies[0].array?[index].string
-                errors[id] = replies[1].array?[index].string
+                errors[id] = replies[0].array?[index].string
+                if state == .dead { deadRecords[id] = replies[1].array?[index].string }
             }
         }
         var statuses: [JobStatus] = []
-        for id in ids {
-            let job = records[id] ?? nil
+        for entry in entries {
+            let job = (entry.record ?? deadRecords[entry.id]).flatMap { try? Job(record: $0) }
             if let repository, job?.repository != repository { continue }
-            let score = scores[id].map { Self.date(millis: $0) }
+            let at = entry.score.map { Self.date(millis: $0) }
             statuses.append(
                 JobStatus(
-                    id: id, state: state, job: job, worker: owners[id],
-                    leaseExpiresAt: state == .inflight ? score : nil, at: state == .inflight ? nil : score,
-                    error: errors[id]))
+                    id: entry.id, state: state, job: job, worker: entry.worker,
+                    leaseExpiresAt: state == .inflight ? at : nil, at: state == .inflight ? nil : at,
+                    error: errors[entry.id]))
             if statuses.count == limit { break }
         }
         return statuses
+    }
+
+    static func id(ofRecord record: String) -> String {
+        String(record.prefix { $0 != "\t" })
     }
 
     /// The registered consumers, newest heartbeat first; entries whose heartbeat expired are pruned.
@@ -197,14 +207,6 @@ extension JobQueue {
         }
         if !expired.isEmpty { try await self.client.send(["ZREM", self.key("workers")] + expired) }
         return workers.sorted { $0.lastHeartbeat > $1.lastHeartbeat }
-    }
-
-    private func records(ids: [String]) async throws -> [String: Job?] {
-        if ids.isEmpty { return [:] }
-        let values = try await self.client.send(["HMGET", self.key("job")] + ids).array ?? []
-        var records: [String: Job?] = [:]
-        for (id, value) in zip(ids, values) { records[id] = value.string.flatMap { try? Job(record: $0) } }
-        return records
     }
 
     static func serverMillis(_ time: RedisValue) -> Double {

@@ -111,12 +111,11 @@ public final class JobQueue: Sendable {
     /// lease held by `worker`: one round trip.
     public func dequeue(worker: String, max: Int, acking: [Delivery] = []) async throws -> DequeueResult {
         precondition(acking.allSatisfy { $0.worker == worker }, "acks of another worker's leases")
-        var arguments: [any RedisArgument] = [
-            worker, max, Int(self.configuration.leaseDuration.milliseconds),
-            self.configuration.defaultEventsPerMinute, self.configuration.defaultIntegrationMaxConcurrency,
-            acking.count,
-        ]
-        arguments += Self.leaseArguments(acking)
+        let arguments: [any RedisArgument] =
+            [
+                worker, max, Int(self.configuration.leaseDuration.milliseconds),
+                self.configuration.defaultEventsPerMinute, self.configuration.defaultIntegrationMaxConcurrency,
+            ] + Self.leaseArguments(acking)
         guard let reply = try await self.run(QueueScripts.dequeue, arguments).array, reply.count >= 3,
             let now = reply[0].double, let acked = reply[1].int, let hint = reply[2].int
         else { throw QueueError(.unexpectedReply, "dequeue") }
@@ -132,7 +131,8 @@ public final class JobQueue: Sendable {
                 let job = try Job(record: record)
                 try job.checkPayload()
                 result.deliveries.append(
-                    Delivery(job: job, admittedAt: serverTime, leaseExpiresAt: leaseEnd, worker: worker))
+                    Delivery(
+                        job: job, admittedAt: serverTime, leaseExpiresAt: leaseEnd, worker: worker, record: record))
             } catch {
                 result.buried += 1
                 try await self.bury(record: record, error: error.message, worker: worker)
@@ -187,16 +187,14 @@ public final class JobQueue: Sendable {
         let reply = try await self.run(
             QueueScripts.fail,
             [
-                delivery.id, delivery.job.repository, delivery.job.integration, record, error, delayMillis,
-                failure ? 1 : 0, delivery.worker,
+                delivery.worker, delivery.record, delivery.job.repository, delivery.job.integration, record, error,
+                delayMillis, failure ? 1 : 0,
             ])
         return reply.int == 1
     }
 
     func bury(record: String, error: String, worker: String) async throws {
-        guard let header = Job.header(ofRecord: record) else { return }
-        _ = try await self.run(
-            QueueScripts.fail, [header.id, header.repository, header.integration, record, error, -1, 1, worker])
+        _ = try await self.run(QueueScripts.bury, [worker, record, error])
     }
 
     /// Renews the leases (and slots) of jobs in hand; returns the ids whose lease was lost.
@@ -222,9 +220,9 @@ public final class JobQueue: Sendable {
         return returned
     }
 
-    /// id, repository, integration of each delivery.
+    /// record, repository, integration of each delivery.
     static func leaseArguments(_ deliveries: [Delivery]) -> [any RedisArgument] {
-        deliveries.flatMap { [$0.id, $0.job.repository, $0.job.integration] as [any RedisArgument] }
+        deliveries.flatMap { [$0.record, $0.job.repository, $0.job.integration] as [any RedisArgument] }
     }
 
     /// Returns jobs whose lease expired (their worker died) to the head of their queues and frees

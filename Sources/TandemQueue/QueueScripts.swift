@@ -3,14 +3,16 @@ import Redis
 /// The queue's Lua scripts. Every script gets the key prefix as ARGV[1] and builds its keys from it
 /// (one Redis instance, not Redis Cluster: the dequeue script visits many repositories' keys).
 ///
-/// Keys under the prefix `P`:
-/// - `job` HASH id → job record (see `Job.record`); `err` HASH id → last error; `uniq` HASH key → id
-/// - `q:<repo>:h`, `q:<repo>:l` LIST of ids (LPUSH at the tail, RPOP at the head)
+/// A job lives as its *record* (`Job.record`, id first) in exactly one place at a time, so that a job
+/// costs about six Redis operations from enqueue to ack. Keys under the prefix `P`:
+/// - `q:<repo>:h`, `q:<repo>:l` LIST of records (LPUSH at the tail, RPOP at the head)
+/// - `inflight` ZSET `worker⇥record` → lease expiry: the member names the holder, so every state
+///   change of a lease is fenced by its worker
+/// - `rslots:<repo>`, `islots:<integration>` ZSET `worker⇥id` → lease expiry (leased slots)
+/// - `delayed` ZSET record → due time; `dead` ZSET id → time buried, `deadrec` HASH id → record
+/// - `err` HASH id → last error; `uniq` HASH unique key → id
 /// - `ready` ZSET repo → round-robin turn; `rrseq` the turn counter; `blocked` ZSET repo → time to look
 ///   again; `iblk:<integration>` SET of repos waiting for that integration's slots; `repos` SET of all
-/// - `inflight` ZSET id → lease expiry; `owner` HASH id → worker
-/// - `rslots:<repo>`, `islots:<integration>` ZSET id → lease expiry (leased concurrency slots)
-/// - `delayed` ZSET id → due time; `dead` ZSET id → time buried
 /// - `rcfg:<repo>` HASH conc, rate, scope; `icfg:<integration>` HASH max; `pause:<repo>` time (ms)
 /// - `gcra:<repo>` theoretical arrival time (ms); `stats` HASH counters; `wake` LIST of wake-up tokens
 /// - `workers` ZSET worker → last heartbeat; `worker:<id>` HASH its registry entry
@@ -25,6 +27,20 @@ enum QueueScripts {
         -- id, kind, repo, integration, class, unique key
         local function parse(rec)
           return string.match(rec, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([hl])\t%d+\t%d+\t%d+\t([^\t]*)\t')
+        end
+        local function chunked(command, key, list)
+          for i = 1, #list, 400 do
+            redis.call(command, key, unpack(list, i, math.min(i + 399, #list)))
+          end
+        end
+        local function grouped(command, prefix, groups)
+          for name, list in pairs(groups) do chunked(command, P .. prefix .. name, list) end
+        end
+        local function push(groups, name, a, b)
+          local list = groups[name]
+          if not list then list = {}; groups[name] = list end
+          list[#list + 1] = a
+          if b then list[#list + 1] = b end
         end
         local seq = nil
         local function nextturn()
@@ -49,31 +65,49 @@ enum QueueScripts {
           redis.call('LPUSH', P .. 'wake', 1)
           redis.call('LTRIM', P .. 'wake', 0, 63)
         end
-        local function bury(id, err, now)
+        local function bury(rec, err, now)
+          local id = string.match(rec, '^([^\t]+)\t')
+          if not id then id = 'malformed:' .. string.sub(rec, 1, 40) end
           redis.call('ZADD', P .. 'dead', now, id)
+          redis.call('HSET', P .. 'deadrec', id, rec)
           redis.call('HSET', P .. 'err', id, err)
           redis.call('HINCRBY', P .. 'stats', 'dead', 1)
           local limit = tonumber(ARGV[2]) or 0
           if limit > 0 and redis.call('ZCARD', P .. 'dead') > limit then
-            local old = redis.call('ZRANGE', P .. 'dead', 0, 0)
-            for _, o in ipairs(old) do
-              redis.call('ZREM', P .. 'dead', o); redis.call('HDEL', P .. 'job', o); redis.call('HDEL', P .. 'err', o)
+            for _, o in ipairs(redis.call('ZRANGE', P .. 'dead', 0, 0)) do
+              redis.call('ZREM', P .. 'dead', o); redis.call('HDEL', P .. 'deadrec', o); redis.call('HDEL', P .. 'err', o)
             end
           end
         end
-        -- Ends an in-flight lease (fenced: false when the lease was already reaped or acked, or,
-        -- with `worker`, is held by another worker) and frees its slots; repositories waiting for
-        -- those slots become ready again.
+        -- Ends the leases `worker` holds on these records (fenced: a lease already reaped or held by
+        -- another worker is untouched) and frees their slots. `jobs` is a list of {rec, repo, int}.
+        -- Returns the records whose lease ended.
         local freed, freedrepos = {}, {}
-        local function release(id, repo, int, worker)
-          if worker and redis.call('HGET', P .. 'owner', id) ~= worker then return false end
-          if redis.call('ZREM', P .. 'inflight', id) == 0 then return false end
-          redis.call('HDEL', P .. 'owner', id)
-          redis.call('ZREM', P .. 'rslots:' .. repo, id)
-          redis.call('ZREM', P .. 'islots:' .. int, id)
-          freedrepos[repo] = true
-          freed[int] = true
-          return true
+        local function release(worker, jobs, one)
+          local ended = {}
+          for _, job in ipairs(jobs) do
+            if one then
+              if redis.call('ZREM', P .. 'inflight', worker .. '\t' .. job[1]) == 1 then ended[#ended + 1] = job end
+            else
+              ended[#ended + 1] = job
+            end
+          end
+          if not one and #jobs > 0 then
+            local members = {}
+            for i, job in ipairs(jobs) do members[i] = worker .. '\t' .. job[1] end
+            chunked('ZREM', P .. 'inflight', members)
+          end
+          local byrepo, byint = {}, {}
+          for _, job in ipairs(ended) do
+            local slot = worker .. '\t' .. string.match(job[1], '^([^\t]*)')
+            push(byrepo, job[2], slot)
+            push(byint, job[3], slot)
+            freedrepos[job[2]] = true
+            freed[job[3]] = true
+          end
+          grouped('ZREM', 'rslots:', byrepo)
+          grouped('ZREM', 'islots:', byint)
+          return ended
         end
         local function unblockfreed()
           local any = false
@@ -88,11 +122,18 @@ enum QueueScripts {
           end
           return any
         end
-        local function enqueuehead(id, rec, now)
+        -- Puts a record back at the head of its queue.
+        local function requeuehead(rec, now)
           local _, _, repo, _, cls = parse(rec)
-          if not repo then bury(id, 'malformed job record', now) return end
-          redis.call('RPUSH', P .. 'q:' .. repo .. ':' .. cls, id)
+          if not repo then bury(rec, 'malformed job record', now) return end
+          redis.call('RPUSH', P .. 'q:' .. repo .. ':' .. cls, rec)
           ready(repo)
+        end
+        -- {rec, repo, int} triples from ARGV, starting at `first`.
+        local function jobsfrom(first)
+          local jobs = {}
+          for i = first, #ARGV, 3 do jobs[#jobs + 1] = { ARGV[i], ARGV[i + 1], ARGV[i + 2] } end
+          return jobs
         end
 
         """#
@@ -103,7 +144,7 @@ enum QueueScripts {
         name: "enqueue",
         source: prelude + #"""
             local now = nowms()
-            local out, repos, order, added, coalesced = {}, {}, {}, 0, 0
+            local out, queues, order, repos, added, coalesced, delayed = {}, {}, {}, {}, 0, 0, {}
             for i = 3, #ARGV, 6 do
               local id, repo, cls, rec, ukey, delay = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], ARGV[i+4], tonumber(ARGV[i+5])
               local held = false
@@ -115,19 +156,20 @@ enum QueueScripts {
                 out[#out + 1] = held
                 coalesced = coalesced + 1
               else
-                redis.call('HSET', P .. 'job', id, rec)
-                if repos[repo] == nil then order[#order + 1] = repo end
+                if repos[repo] == nil then order[#order + 1] = repo; repos[repo] = false end
                 if delay > 0 then
-                  redis.call('ZADD', P .. 'delayed', now + delay, id)
-                  repos[repo] = repos[repo] or false
+                  delayed[#delayed + 1] = now + delay
+                  delayed[#delayed + 1] = rec
                 else
-                  redis.call('LPUSH', P .. 'q:' .. repo .. ':' .. cls, id)
+                  push(queues, repo .. ':' .. cls, rec)
                   repos[repo] = true
                 end
                 out[#out + 1] = id
                 added = added + 1
               end
             end
+            grouped('LPUSH', 'q:', queues)
+            chunked('ZADD', P .. 'delayed', delayed)
             for _, repo in ipairs(order) do
               redis.call('SADD', P .. 'repos', repo)
               if repos[repo] then ready(repo) end
@@ -139,71 +181,42 @@ enum QueueScripts {
             """#)
 
     /// Acks, then promotes due delayed jobs, then hands out up to `max` admissible jobs round-robin
-    /// over ready repositories (high before low within one). Per job it costs two or three
-    /// commands; the lease, owner and slot writes and the acks go in batches.
-    /// ARGV: P, deadLimit, worker, max, lease ms, default rate/min, default integration max,
-    /// number of acks, then per ack: id, repo, integration (acks of leases `worker` holds).
+    /// over ready repositories (high before low within one).
+    /// ARGV: P, deadLimit, worker, max, lease ms, default rate/min, default integration max, then per
+    /// ack: record, repo, integration (leases `worker` holds).
     /// Returns {now, acked, hint ms (-1: nothing scheduled), record...}.
     static let dequeue = RedisScript(
         name: "dequeue",
         source: prelude + #"""
             local now = nowms()
             local worker, max, lease = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
-            local defrate, defintmax, nacks = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-            local function chunked(command, key, list)
-              for i = 1, #list, 400 do
-                redis.call(command, key, unpack(list, i, math.min(i + 399, #list)))
-              end
-            end
-            local function grouped(command, prefix, groups)
-              for name, list in pairs(groups) do chunked(command, P .. prefix .. name, list) end
-            end
+            local defrate, defintmax = tonumber(ARGV[6]), tonumber(ARGV[7])
 
-            -- Acks, fenced by owner: a lease reaped and handed to another worker is not touched.
             local acked = 0
-            if nacks > 0 then
-              local ids, held, byrepo, byint = {}, {}, {}, {}
-              for i = 9, 8 + nacks * 3, 3 do ids[#ids + 1] = ARGV[i] end
-              for c = 1, #ids, 400 do
-                local owners = redis.call('HMGET', P .. 'owner', unpack(ids, c, math.min(c + 399, #ids)))
-                for k = 1, #owners do
-                  local n = c + k - 1
-                  if owners[k] == worker then
-                    local id, repo, int = ids[n], ARGV[7 + n * 3], ARGV[8 + n * 3]
-                    held[#held + 1] = id
-                    byrepo[repo] = byrepo[repo] or {}
-                    table.insert(byrepo[repo], id)
-                    byint[int] = byint[int] or {}
-                    table.insert(byint[int], id)
-                    freedrepos[repo] = true
-                    freed[int] = true
-                  end
-                end
+            local acks = jobsfrom(8)
+            if #acks > 0 then
+              local before = redis.call('ZCARD', P .. 'inflight')
+              release(worker, acks, false)
+              acked = before - redis.call('ZCARD', P .. 'inflight')
+              if redis.call('EXISTS', P .. 'err') == 1 then
+                local ids = {}
+                for i, job in ipairs(acks) do ids[i] = string.match(job[1], '^([^\t]*)') end
+                chunked('HDEL', P .. 'err', ids)
               end
-              if #held > 0 then
-                chunked('ZREM', P .. 'inflight', held)
-                chunked('HDEL', P .. 'owner', held)
-                chunked('HDEL', P .. 'job', held)
-                chunked('HDEL', P .. 'err', held)
-                grouped('ZREM', 'rslots:', byrepo)
-                grouped('ZREM', 'islots:', byint)
-                acked = #held
-                redis.call('HINCRBY', P .. 'stats', 'acked', acked)
-              end
+              if acked > 0 then redis.call('HINCRBY', P .. 'stats', 'acked', acked) end
             end
             local woke = unblockfreed()
 
             local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now, 'LIMIT', 0, 200)
-            for _, id in ipairs(due) do
-              redis.call('ZREM', P .. 'delayed', id)
-              local rec = redis.call('HGET', P .. 'job', id)
-              if rec then
+            if #due > 0 then
+              chunked('ZREM', P .. 'delayed', due)
+              for _, rec in ipairs(due) do
                 local _, _, repo, _, cls = parse(rec)
                 if repo then
-                  redis.call('LPUSH', P .. 'q:' .. repo .. ':' .. cls, id)
+                  redis.call('LPUSH', P .. 'q:' .. repo .. ':' .. cls, rec)
                   ready(repo)
                 else
-                  bury(id, 'malformed job record', now)
+                  bury(rec, 'malformed job record', now)
                 end
               end
             end
@@ -213,7 +226,7 @@ enum QueueScripts {
 
             local until_ = now + lease
             local rstate, istate = {}, {}
-            local newin, newowner, newrslots, newislots = {}, {}, {}, {}
+            local newin, newrslots, newislots = {}, {}, {}
             local function repostate(r)
               local s = rstate[r]
               if s then return s end
@@ -249,47 +262,39 @@ enum QueueScripts {
               local limited = s.rate > 0 and (cls == 'l' or s.scope == 'all')
               local qk = P .. 'q:' .. r .. ':' .. cls
               while true do
-                local id = redis.call('RPOP', qk)
-                if not id then return 'empty' end
+                local rec = redis.call('RPOP', qk)
+                if not rec then return 'empty' end
                 if limited and s.tat > now then
-                  redis.call('RPUSH', qk, id)
+                  redis.call('RPUSH', qk, rec)
                   return 'blocked', s.tat
                 end
-                local rec = redis.call('HGET', P .. 'job', id)
-                if rec then
-                  local _, _, _, int, _, ukey = parse(rec)
-                  if not int then
-                    bury(id, 'malformed job record', now)
-                  else
-                    local is = intstate(int)
-                    if is.used >= is.max then
-                      redis.call('RPUSH', qk, id)
-                      redis.call('SADD', P .. 'iblk:' .. int, r)
-                      return 'blocked', firstexpiry(P .. 'islots:' .. int)
-                    end
-                    if limited then
-                      s.tat = math.max(s.tat, now) + 60000 / s.rate
-                      s.tatdirty = true
-                    end
-                    newin[#newin + 1] = until_
-                    newin[#newin + 1] = id
-                    newowner[#newowner + 1] = id
-                    newowner[#newowner + 1] = worker
-                    if s.conc > 0 then
-                      newrslots[r] = newrslots[r] or {}
-                      table.insert(newrslots[r], until_)
-                      table.insert(newrslots[r], id)
-                      s.used = s.used + 1
-                    end
-                    newislots[int] = newislots[int] or {}
-                    table.insert(newislots[int], until_)
-                    table.insert(newislots[int], id)
-                    is.used = is.used + 1
-                    if ukey ~= '' and redis.call('HGET', P .. 'uniq', ukey) == id then
-                      redis.call('HDEL', P .. 'uniq', ukey)
-                    end
-                    return 'admitted', rec
+                local id, _, _, int, _, ukey = parse(rec)
+                if not int then
+                  bury(rec, 'malformed job record', now)
+                else
+                  local is = intstate(int)
+                  if is.used >= is.max then
+                    redis.call('RPUSH', qk, rec)
+                    redis.call('SADD', P .. 'iblk:' .. int, r)
+                    return 'blocked', firstexpiry(P .. 'islots:' .. int)
                   end
+                  if limited then
+                    s.tat = math.max(s.tat, now) + 60000 / s.rate
+                    s.tatdirty = true
+                  end
+                  newin[#newin + 1] = until_
+                  newin[#newin + 1] = worker .. '\t' .. rec
+                  local slot = worker .. '\t' .. id
+                  if s.conc > 0 then
+                    push(newrslots, r, until_, slot)
+                    s.used = s.used + 1
+                  end
+                  push(newislots, int, until_, slot)
+                  is.used = is.used + 1
+                  if ukey ~= '' and redis.call('HGET', P .. 'uniq', ukey) == id then
+                    redis.call('HDEL', P .. 'uniq', ukey)
+                  end
+                  return 'admitted', rec
                 end
               end
             end
@@ -333,12 +338,9 @@ enum QueueScripts {
                 end
               end
             end
-            if #newin > 0 then
-              chunked('ZADD', P .. 'inflight', newin)
-              chunked('HSET', P .. 'owner', newowner)
-              grouped('ZADD', 'rslots:', newrslots)
-              grouped('ZADD', 'islots:', newislots)
-            end
+            chunked('ZADD', P .. 'inflight', newin)
+            grouped('ZADD', 'rslots:', newrslots)
+            grouped('ZADD', 'islots:', newislots)
             for r, s in pairs(rstate) do
               if s.tatdirty then
                 redis.call('SET', P .. 'gcra:' .. r, tostring(s.tat), 'PX', math.ceil(s.tat - now) + 1000)
@@ -361,81 +363,90 @@ enum QueueScripts {
             return out
             """#)
 
-    /// Ends a lease with a retry (record rewritten, due after `delay` ms) or a burial (delay < 0).
-    /// ARGV: P, deadLimit, id, repo, integration, new record, error, delay ms, counts as failure (0|1),
-    /// worker. Returns 1, or 0 when the worker no longer held the lease.
+    /// Ends a lease with a retry (new record, due after `delay` ms) or a burial (delay < 0).
+    /// ARGV: P, deadLimit, worker, record, repo, integration, new record, error, delay ms, counts as
+    /// failure (0|1). Returns 1, or 0 when the worker no longer held the lease.
     static let fail = RedisScript(
         name: "fail",
         source: prelude + #"""
             local now = nowms()
-            local id, repo, int, rec, err, delay = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
-            if not release(id, repo, int, ARGV[10]) then return 0 end
-            redis.call('HSET', P .. 'job', id, rec)
+            local worker, rec, newrec, err, delay = ARGV[3], ARGV[4], ARGV[7], ARGV[8], tonumber(ARGV[9])
+            if #release(worker, { { rec, ARGV[5], ARGV[6] } }, true) == 0 then return 0 end
             if delay >= 0 then
-              redis.call('ZADD', P .. 'delayed', now + delay, id)
-              if err ~= '' then redis.call('HSET', P .. 'err', id, err) end
-              if ARGV[9] == '1' then redis.call('HINCRBY', P .. 'stats', 'retried', 1) end
+              redis.call('ZADD', P .. 'delayed', now + delay, newrec)
+              if err ~= '' then redis.call('HSET', P .. 'err', string.match(newrec, '^([^\t]*)'), err) end
+              if ARGV[10] == '1' then redis.call('HINCRBY', P .. 'stats', 'retried', 1) end
             else
-              bury(id, err, now)
+              bury(newrec, err, now)
             end
             if unblockfreed() then wake() end
             return 1
             """#)
 
-    /// Renews leases (and their slots) of jobs `worker` still holds. ARGV: P, deadLimit, lease ms,
-    /// worker, then per job: id, repo, integration. Returns the ids no longer held.
+    /// Buries a record that `worker` holds but cannot read. ARGV: P, deadLimit, worker, record, error.
+    static let bury = RedisScript(
+        name: "bury",
+        source: prelude + #"""
+            local member = ARGV[3] .. '\t' .. ARGV[4]
+            local _, _, repo, int = parse(ARGV[4])
+            if repo then
+              release(ARGV[3], { { ARGV[4], repo, int } }, true)
+              unblockfreed()
+            elseif redis.call('ZREM', P .. 'inflight', member) == 0 then
+              return 0
+            end
+            bury(ARGV[4], ARGV[5], nowms())
+            return 1
+            """#)
+
+    /// Renews the leases (and slots) `worker` still holds. ARGV: P, deadLimit, lease ms, worker, then
+    /// per job: record, repo, integration. Returns the ids no longer held.
     static let extend = RedisScript(
         name: "extend",
         source: prelude + #"""
-            local until_ = nowms() + tonumber(ARGV[3])
+            local until_, worker = nowms() + tonumber(ARGV[3]), ARGV[4]
             local lost = {}
-            for i = 5, #ARGV, 3 do
-              local id = ARGV[i]
-              if redis.call('HGET', P .. 'owner', id) ~= ARGV[4] then
-                lost[#lost + 1] = id
-              elseif redis.call('ZADD', P .. 'inflight', 'XX', 'CH', until_, id) == 0 and not redis.call('ZSCORE', P .. 'inflight', id) then
+            for _, job in ipairs(jobsfrom(5)) do
+              local member = worker .. '\t' .. job[1]
+              local id = string.match(job[1], '^([^\t]*)')
+              if redis.call('ZADD', P .. 'inflight', 'XX', 'CH', until_, member) == 0
+                and not redis.call('ZSCORE', P .. 'inflight', member) then
                 lost[#lost + 1] = id
               else
-                redis.call('ZADD', P .. 'rslots:' .. ARGV[i+1], 'XX', until_, id)
-                redis.call('ZADD', P .. 'islots:' .. ARGV[i+2], 'XX', until_, id)
+                redis.call('ZADD', P .. 'rslots:' .. job[2], 'XX', until_, worker .. '\t' .. id)
+                redis.call('ZADD', P .. 'islots:' .. job[3], 'XX', until_, worker .. '\t' .. id)
               end
             end
             return lost
             """#)
 
-    /// Returns jobs to the head of their queue: those whose lease expired (ARGV: P, deadLimit, 'expired')
-    /// or the given ones `worker` still holds (ARGV: P, deadLimit, 'given', worker, then per job: id,
-    /// repo, integration).
-    /// Returns the number of jobs returned.
+    /// Returns jobs to the head of their queue: those whose lease expired (ARGV: P, deadLimit,
+    /// 'expired') or the given ones `worker` still holds (ARGV: P, deadLimit, 'given', worker, then
+    /// per job: record, repo, integration). Returns the number of jobs returned.
     static let requeue = RedisScript(
         name: "requeue",
         source: prelude + #"""
             local now = nowms()
             local n = 0
             if ARGV[3] == 'expired' then
-              for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'inflight', '-inf', now, 'LIMIT', 0, 500)) do
-                local rec = redis.call('HGET', P .. 'job', id)
+              for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'inflight', '-inf', now, 'LIMIT', 0, 500)) do
+                local worker, rec = string.match(member, '^([^\t]*)\t(.*)$')
                 local _, _, repo, int = nil, nil, nil, nil
                 if rec then _, _, repo, int = parse(rec) end
                 if repo then
-                  release(id, repo, int)
-                  enqueuehead(id, rec, now)
+                  release(worker, { { rec, repo, int } }, true)
+                  requeuehead(rec, now)
                 else
-                  redis.call('ZREM', P .. 'inflight', id)
-                  redis.call('HDEL', P .. 'owner', id)
-                  if rec then bury(id, 'malformed job record', now) end
+                  redis.call('ZREM', P .. 'inflight', member)
+                  bury(rec or member, 'malformed job record', now)
                 end
                 n = n + 1
               end
               if n > 0 then redis.call('HINCRBY', P .. 'stats', 'rescued', n) end
             else
-              for i = 5, #ARGV, 3 do
-                local id = ARGV[i]
-                if release(id, ARGV[i+1], ARGV[i+2], ARGV[4]) then
-                  local rec = redis.call('HGET', P .. 'job', id)
-                  if rec then enqueuehead(id, rec, now) end
-                  n = n + 1
-                end
+              for _, job in ipairs(release(ARGV[4], jobsfrom(5), true)) do
+                requeuehead(job[1], now)
+                n = n + 1
               end
               if n > 0 then redis.call('HINCRBY', P .. 'stats', 'returned', n) end
             end
@@ -458,21 +469,20 @@ enum QueueScripts {
             for _, id in ipairs(ids) do
               if redis.call('ZREM', P .. 'dead', id) == 1 then
                 n = n + 1
-                local rec = redis.call('HGET', P .. 'job', id)
+                local rec = redis.call('HGET', P .. 'deadrec', id)
+                redis.call('HDEL', P .. 'deadrec', id)
+                redis.call('HDEL', P .. 'err', id)
                 if ARGV[3] == 'retry' and rec then
                   local head, tail = string.match(rec, '^([^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t[hl]\t)%d+(\t.*)$')
                   if head then
-                    redis.call('HSET', P .. 'job', id, head .. '0' .. tail)
-                    local _, _, repo, _, cls = parse(rec)
-                    redis.call('LPUSH', P .. 'q:' .. repo .. ':' .. cls, id)
+                    local fresh = head .. '0' .. tail
+                    local _, _, repo, _, cls = parse(fresh)
+                    redis.call('LPUSH', P .. 'q:' .. repo .. ':' .. cls, fresh)
                     ready(repo)
                   else
-                    bury(id, 'malformed job record', now)
+                    bury(rec, 'malformed job record', now)
                     n = n - 1
                   end
-                else
-                  redis.call('HDEL', P .. 'job', id)
-                  redis.call('HDEL', P .. 'err', id)
                 end
               end
             end
@@ -486,20 +496,16 @@ enum QueueScripts {
     static let purge = RedisScript(
         name: "purge",
         source: prelude + #"""
-            local ids = redis.call('LPOP', P .. ARGV[3], 1000)
-            if not ids then return 0 end
-            for _, id in ipairs(ids) do
-              local rec = redis.call('HGET', P .. 'job', id)
-              if rec then
-                local _, _, _, _, _, ukey = parse(rec)
-                if ukey and ukey ~= '' and redis.call('HGET', P .. 'uniq', ukey) == id then
-                  redis.call('HDEL', P .. 'uniq', ukey)
-                end
-                redis.call('HDEL', P .. 'job', id)
+            local recs = redis.call('LPOP', P .. ARGV[3], 1000)
+            if not recs then return 0 end
+            for _, rec in ipairs(recs) do
+              local id, _, _, _, _, ukey = parse(rec)
+              if ukey and ukey ~= '' and redis.call('HGET', P .. 'uniq', ukey) == id then
+                redis.call('HDEL', P .. 'uniq', ukey)
               end
             end
-            redis.call('HINCRBY', P .. 'stats', 'purged', #ids)
-            return #ids
+            redis.call('HINCRBY', P .. 'stats', 'purged', #recs)
+            return #recs
             """#)
 
     /// Sets (or clears) a pause and re-examines the repository. ARGV: P, deadLimit, repo, until ms

@@ -160,8 +160,7 @@ struct JobQueueTests {
             Job(kind: .sync, repository: "m", integration: "i"),
         ])
         // A record damaged in Redis is buried by the dequeue script itself.
-        try await t.client.send("HSET", "\(t.prefix)job", "broken", "garbage")
-        try await t.client.send("LPUSH", "\(t.prefix)q:m:h", "broken")
+        try await t.client.send("LPUSH", "\(t.prefix)q:m:h", "garbage")
         let done = Mutex(0)
         let consumer = QueueConsumer(
             queue: t.queue, waitClient: t.waiter, configuration: .init(concurrency: 4),
