@@ -23,7 +23,11 @@ public final class QueueConsumer: Sendable {
         ) {
             let host = ProcessInfo.processInfo.hostName
             let pid = ProcessInfo.processInfo.processIdentifier
-            self.workerID = workerID ?? "\(host)-\(pid)-\(UInt16.random(in: .min ... .max))"
+            // The id names leases in Redis as `worker⇥record`: no tabs or line breaks.
+            self.workerID = String(
+                (workerID ?? "\(host)-\(pid)-\(UInt16.random(in: .min ... .max))").map {
+                    $0 == "\t" || $0 == "\n" || $0 == "\r" ? "_" : $0
+                })
             self.concurrency = concurrency
             self.batchSize = batchSize
             self.version = version
