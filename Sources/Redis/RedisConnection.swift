@@ -17,8 +17,9 @@ public final class RedisConnection {
     /// `RedisError` with code `.connect`, `.authentication` or `.configuration`.
     public init(configuration: RedisConfiguration) throws {
         _ = Self.ignoreSIGPIPE
-        guard let context = redisConnectWithTimeout(
-            configuration.host, Int32(configuration.port), Self.timeval(configuration.connectTimeout))
+        guard
+            let context = redisConnectWithTimeout(
+                configuration.host, Int32(configuration.port), Self.timeval(configuration.connectTimeout))
         else { throw RedisError(.connect, "cannot allocate a hiredis context") }
         if context.pointee.err != 0 {
             let message = Self.errorMessage(of: context)

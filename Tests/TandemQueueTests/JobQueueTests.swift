@@ -225,7 +225,8 @@ struct JobQueueTests {
         let t = try await TestQueue()
         defer { Task { await t.finish() } }
         try await t.queue.setLimits(RepositoryLimits(maxConcurrency: 3, eventsPerMinute: 1), repository: "r")
-        try await t.queue.enqueue((0..<5).map { _ in Job(kind: .sync, repository: "r", integration: "i", priority: .low, enqueuedAt: Date().addingTimeInterval(-10)) })
+        try await t.queue.enqueue(
+            (0..<5).map { _ in Job(kind: .sync, repository: "r", integration: "i", priority: .low, enqueuedAt: Date().addingTimeInterval(-10)) })
         _ = try await t.queue.dequeue(worker: "w", max: 10)
         let status = try #require(try await t.queue.queues().first { $0.repository == "r" })
         #expect(status.low.pending == 4)
