@@ -150,10 +150,12 @@ if ! pid_alive; then
     die "something else already listens on $HOST:$PORT"
   fi
   log "starting puma on $BASE"
+  # One thread: sqlite lets one writer in at a time, and concurrent Rails transactions on a loaded
+  # machine end in "database is locked" (HTTP 500) after the busy timeout. Requests queue instead.
   # Redirect the whole subshell (not just the last command): otherwise a bash
   # subshell keeps the caller's stdout open and `eval "$(redmine-up.sh)"` hangs.
   ( cd "$APP" && exec setsid nohup bundle exec puma --no-config -e production \
-      -b "tcp://$HOST:$PORT" -t 1:5 --pidfile "$PIDFILE" config.ru ) \
+      -b "tcp://$HOST:$PORT" -t 1:1 --pidfile "$PIDFILE" config.ru ) \
     >>"$STATE/puma.log" 2>&1 </dev/null &
 fi
 

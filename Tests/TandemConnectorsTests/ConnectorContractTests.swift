@@ -220,64 +220,67 @@ struct ConnectorContractTests {
     }
 }
 
-/// Roundup reads the `activity` filter in the API user's timezone (its output is UTC): a sync user west
-/// of UTC would otherwise miss changes.
-@Suite(.enabled(if: ConnectorUnderTest.roundup != nil && ProcessInfo.processInfo.environment["TANDEM_ROUNDUP_USER2"] != nil))
-struct RoundupTimezoneTests {
-    @Test func feedHonoursTheUsersTimezone() async throws {
-        let env = ProcessInfo.processInfo.environment
-        let url = try #require(env["TANDEM_ROUNDUP_URL"].flatMap(URL.init(string:)))
-        let admin = Credentials.basic(username: env["TANDEM_ROUNDUP_USER"]!, password: Secret(env["TANDEM_ROUNDUP_PASSWORD"]!))
-        let user = env["TANDEM_ROUNDUP_USER2"]!
-        // As admin: set the user's timezone to UTC-5 (If-Match, Origin and X-Requested-With as for any write).
-        let client = ConnectorUnderTest.client
-        let settings = ConnectorUnderTest.settings("roundup")
-        let origin = "\(url.scheme!)://\(url.host!):\(url.port!)"
-        var find = HTTPRequest(.get, URL(string: "\(url.absoluteString)/rest/data/user?username=\(user)&@fields=username")!)
-        admin.apply(to: &find)
-        let users = try JSONValue.parse(try await client.send(find, settings: settings).body)
-        let userID = try #require(users["data"]?["collection"]?.array?.first { $0["username"]?.string == user }?["id"]?.string)
-        let userURL = URL(string: "\(url.absoluteString)/rest/data/user/\(userID)")!
-        var read = HTTPRequest(.get, userURL)
-        admin.apply(to: &read)
-        let etag = try #require(try await client.send(read, settings: settings).header("ETag"))
-        var write = HTTPRequest(
-            .put, userURL,
-            headers: [
-                HTTPHeader("If-Match", etag), HTTPHeader("Origin", origin), HTTPHeader("X-Requested-With", "test"),
-                HTTPHeader("Content-Type", "application/json"),
-            ],
-            body: Data(#"{"timezone":"-5"}"#.utf8))
-        admin.apply(to: &write)
-        _ = try await client.send(write, settings: settings)
+extension ConnectorContractTests {
+    /// Roundup reads the `activity` filter in the API user's timezone (its output is UTC): a sync user west
+    /// of UTC would otherwise miss changes. (Nested: the parent's `.serialized` keeps writes to one tracker
+    /// from overlapping.)
+    @Suite(.enabled(if: ConnectorUnderTest.roundup != nil && ProcessInfo.processInfo.environment["TANDEM_ROUNDUP_USER2"] != nil))
+    struct RoundupTimezoneTests {
+        @Test func feedHonoursTheUsersTimezone() async throws {
+            let env = ProcessInfo.processInfo.environment
+            let url = try #require(env["TANDEM_ROUNDUP_URL"].flatMap(URL.init(string:)))
+            let admin = Credentials.basic(username: env["TANDEM_ROUNDUP_USER"]!, password: Secret(env["TANDEM_ROUNDUP_PASSWORD"]!))
+            let user = env["TANDEM_ROUNDUP_USER2"]!
+            // As admin: set the user's timezone to UTC-5 (If-Match, Origin and X-Requested-With as for any write).
+            let client = ConnectorUnderTest.client
+            let settings = ConnectorUnderTest.settings("roundup")
+            let origin = "\(url.scheme!)://\(url.host!):\(url.port!)"
+            var find = HTTPRequest(.get, URL(string: "\(url.absoluteString)/rest/data/user?username=\(user)&@fields=username")!)
+            admin.apply(to: &find)
+            let users = try JSONValue.parse(try await client.send(find, settings: settings).body)
+            let userID = try #require(users["data"]?["collection"]?.array?.first { $0["username"]?.string == user }?["id"]?.string)
+            let userURL = URL(string: "\(url.absoluteString)/rest/data/user/\(userID)")!
+            var read = HTTPRequest(.get, userURL)
+            admin.apply(to: &read)
+            let etag = try #require(try await client.send(read, settings: settings).header("ETag"))
+            var write = HTTPRequest(
+                .put, userURL,
+                headers: [
+                    HTTPHeader("If-Match", etag), HTTPHeader("Origin", origin), HTTPHeader("X-Requested-With", "test"),
+                    HTTPHeader("Content-Type", "application/json"),
+                ],
+                body: Data(#"{"timezone":"-5"}"#.utf8))
+            admin.apply(to: &write)
+            _ = try await client.send(write, settings: settings)
 
-        let connector = RoundupConnector(
-            .init(trackerURL: url, credentials: .basic(username: user, password: Secret(env["TANDEM_ROUNDUP_PASSWORD2"]!)), settings: settings),
-            client: client)
-        let start = connector.cursor(startingAt: try await connector.repositoryTime())
-        let created = try await connector.createArtifact(
-            ArtifactDraft(project: connector.project, artifactType: "issue", fields: ["title": .string("timezone probe")]))
-        let page = try await connector.changes(project: connector.project, since: start, pageSize: 100)
-        #expect(page.changes.map(\.id).contains(created.artifactID))
-    }
-}
-
-/// Redmine specifics: an admin key can act as another user (`X-Redmine-Switch-User`).
-@Suite(.enabled(if: ConnectorUnderTest.redmine != nil))
-struct RedmineSpecificTests {
-    @Test func impersonation() async throws {
-        let env = ProcessInfo.processInfo.environment
-        let base = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
-        var configuration = base.configuration
-        configuration.impersonate = env["TANDEM_REDMINE_USER2"] ?? "alice"
-        let asAlice = RedmineConnector(configuration, client: ConnectorUnderTest.client)
-        let created = try await asAlice.createArtifact(
-            ArtifactDraft(project: env["TANDEM_REDMINE_PROJECT"] ?? "sync", artifactType: "1", fields: ["subject": .string("as alice")]))
-        let artifact = try await base.artifact(id: created.artifactID)
-        guard case .person(let author)? = artifact.fields["author"] else {
-            Issue.record("no author")
-            return
+            let connector = RoundupConnector(
+                .init(trackerURL: url, credentials: .basic(username: user, password: Secret(env["TANDEM_ROUNDUP_PASSWORD2"]!)), settings: settings),
+                client: client)
+            let start = connector.cursor(startingAt: try await connector.repositoryTime())
+            let created = try await connector.createArtifact(
+                ArtifactDraft(project: connector.project, artifactType: "issue", fields: ["title": .string("timezone probe")]))
+            let page = try await connector.changes(project: connector.project, since: start, pageSize: 100)
+            #expect(page.changes.map(\.id).contains(created.artifactID))
         }
-        #expect(author.displayName == "Alice Lab")
+    }
+
+    /// Redmine specifics: an admin key can act as another user (`X-Redmine-Switch-User`).
+    @Suite(.enabled(if: ConnectorUnderTest.redmine != nil))
+    struct RedmineSpecificTests {
+        @Test func impersonation() async throws {
+            let env = ProcessInfo.processInfo.environment
+            let base = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
+            var configuration = base.configuration
+            configuration.impersonate = env["TANDEM_REDMINE_USER2"] ?? "alice"
+            let asAlice = RedmineConnector(configuration, client: ConnectorUnderTest.client)
+            let created = try await asAlice.createArtifact(
+                ArtifactDraft(project: env["TANDEM_REDMINE_PROJECT"] ?? "sync", artifactType: "1", fields: ["subject": .string("as alice")]))
+            let artifact = try await base.artifact(id: created.artifactID)
+            guard case .person(let author)? = artifact.fields["author"] else {
+                Issue.record("no author")
+                return
+            }
+            #expect(author.displayName == "Alice Lab")
+        }
     }
 }

@@ -97,11 +97,11 @@ public struct RoundupConnector: Connector {
     }
 
     public func repositoryTime() async throws -> Date {
-        let (_, response) = try await self.get("/data/status", [("@page_size", "1")])
-        guard let date = response.date else {
-            throw ConnectorError(.invalidResponse, kind: .transient, message: "Roundup sent no Date header")
-        }
-        return date
+        let (json, response) = try await self.get("/data/issue", [("@fields", "activity"), ("@sort", "-activity"), ("@page_size", "1")])
+        if let date = response.date { return date }
+        // No Date header (a proxy may strip it): the newest activity is still the tracker's own clock.
+        let newest = json["data"]?["collection"]?[0]?["activity"]?.string.flatMap(Self.parseTime)
+        return newest ?? Date(timeIntervalSince1970: 0)
     }
 
     public func projects() async throws -> [ProjectInfo] {
