@@ -188,8 +188,8 @@ extension Synchronizer {
         let created = pair?[s].createdComments ?? [], flowedComments = pair?[s].flowedComments ?? [:]
         var writes: [CommentWrite] = []
         for c in source.comments {
-            if created.contains(c.id) { continue }
-            let flowed = flowedComments[c.id]
+            if !created.isEmpty && created.contains(c.id) { continue }
+            let flowed = flowedComments.isEmpty ? nil : flowedComments[c.id]
             if flowed == c.version { continue }
             if c.isSynthetic {
                 reasons.append(Reason(.commentSkipped, c.id, "synthetic comments do not flow"))
