@@ -98,3 +98,18 @@ struct FailureTests {
         try ChangeDetectionSettings(changeDetection: .cron(cron)).validate()
     }
 }
+
+@Suite("Odd input does not trap")
+struct OddInputTests {
+    @Test func oddDatesAndParameters() throws {
+        let huge = LocalDate(year: Int.max, month: 1, day: 1)
+        #expect(Conversion.dateToDateTime(.gmt).apply(.date(huge)) == .null)
+        #expect(Conversion.dateTimeToDate(.gmt).apply(.dateTime(Date(timeIntervalSince1970: .infinity))) == .null)
+        #expect(FieldValue.dateTime(Date(timeIntervalSince1970: .nan)).text == "")
+        #expect(try CronExpression("0 0 12 * * ?").nextFire(after: Date(timeIntervalSince1970: 1e300), in: .gmt) == nil)
+        var rng = SplitMix(3)
+        #expect(Backoff(initial: .infinity, maximum: .infinity).delay(attempt: 2, using: &rng) == .infinity)
+        #expect(Backoff(initial: -5, jitter: 0.5).delay(attempt: 1, using: &rng) == 0)
+        #expect((0...3_600).contains(Backoff(initial: .nan).delay(attempt: 1, using: &rng)))
+    }
+}

@@ -45,8 +45,9 @@ public struct Backoff: Sendable, Hashable {
     public func delay(attempt: Int, retryAfter: Double? = nil, using random: inout some RandomNumberGenerator) -> Double {
         let base = self.baseDelay(attempt: attempt)
         let spread = base * self.jitter
-        let jittered = spread > 0 ? base - spread + Double.random(in: 0...(2 * spread), using: &random) : base
-        let capped = min(max(jittered, 0), self.maximum)
+        // Unvalidated parameters (negative, infinite, NaN) give no jitter rather than a trap.
+        let jittered = spread > 0 && spread.isFinite ? base - spread + Double.random(in: 0...(2 * spread), using: &random) : base
+        let capped = jittered.isNaN ? 0 : min(max(jittered, 0), self.maximum)
         if let retryAfter, retryAfter.isFinite, retryAfter > capped { return retryAfter }
         return capped
     }

@@ -75,9 +75,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// The first fire time strictly after `after`, in the wall-clock time of `timeZone`; nil if the expression never
     /// fires again (a past year, or a day that never exists such as 30 February).
     public func nextFire(after: Date, in timeZone: TimeZone) -> Date? {
-        let raw = after.timeIntervalSince1970.rounded(.down)
-        guard raw.isFinite, abs(raw) < 2.5e11 else { return nil }
-        let start = Int64(raw)
+        guard let start = CivilTime.seconds(after) else { return nil }
         var wall = start + Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(start))))
         // The calendar repeats every 400 years, so nothing found by then means never.
         var yearLimit = CivilTime(wall: wall).year + 401
@@ -434,9 +432,22 @@ struct CivilTime: Hashable {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds).
     static func iso8601(_ date: Date) -> String {
-        let t = CivilTime(wall: Int64(date.timeIntervalSince1970.rounded(.down)))
+        guard let seconds = Self.seconds(date) else { return "" }
+        let t = CivilTime(wall: seconds)
         func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(LocalDate(year: t.year, month: t.month, day: t.day))T\(pad(t.hour)):\(pad(t.minute)):\(pad(t.second))Z"
+    }
+
+    /// Whole seconds since 1970 of a date within ±7,900 years of 1970, else nil (no trap on odd input).
+    static func seconds(_ date: Date) -> Int64? {
+        let raw = date.timeIntervalSince1970.rounded(.down)
+        guard raw.isFinite, abs(raw) < 2.5e11 else { return nil }
+        return Int64(raw)
+    }
+
+    /// Whether a date's parts can be converted without overflow.
+    static func isReasonable(_ date: LocalDate) -> Bool {
+        (-9_999...99_999).contains(date.year) && (1...12).contains(date.month) && (1...31).contains(date.day)
     }
 
     /// Days since 1970-01-01 (H. Hinnant's algorithm).

@@ -161,7 +161,7 @@ extension Synchronizer {
         if !conflicts.isEmpty { return decision(.conflict(conflicts)) }
         if !writes.isEmpty || !transitions.isEmpty || resyncAll {
             for i in constants {
-                let mapping = self.fields[i].outbound(t)!
+                guard let mapping = self.fields[i].outbound(t) else { continue }
                 let existing = target.fields[mapping.repositoryField] ?? .null
                 guard let v = try self.repositoryValue(.null, t, i, existing: existing, artifact: target), v != existing else { continue }
                 writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: self.fields[i].model.name, value: v))

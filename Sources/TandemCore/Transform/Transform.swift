@@ -257,10 +257,11 @@ extension Conversion {
         case (.relationshipsToString, .relationship(let reference)): return .string(reference.id)
         case (.locationToWebLink, .location(let url)): return .webLinks([WebLink(url: url, label: context.summary)])
         case (.dateToDateTime(let zone), .date(let date)):
+            guard CivilTime.isReasonable(date) else { return .null }
             let wall = Int64(CivilTime.days(year: date.year, month: date.month, day: date.day)) * 86_400
             return .dateTime(Date(timeIntervalSince1970: Double(WallClock.instant(forWall: wall, in: zone))))
         case (.dateTimeToDate(let zone), .dateTime(let date)):
-            let instant = Int64(date.timeIntervalSince1970.rounded(.down))
+            guard let instant = CivilTime.seconds(date) else { return .null }
             let local = CivilTime(wall: instant + WallClock.offset(instant, zone))
             return .date(LocalDate(year: local.year, month: local.month, day: local.day))
         case (.durationToLong(let unit), .duration(let seconds)): return .long(Self.divide(seconds, by: unit.seconds))
