@@ -88,12 +88,16 @@ public struct Job: Sendable, Hashable, Codable {
     /// `id⇥kind⇥repository⇥integration⇥h|l⇥attempt⇥maxAttempts⇥enqueuedAtMs⇥uniqueKey⇥payload`: the
     /// Lua scripts read the first fields with one pattern; the payload is last and may hold anything.
     func record() throws(QueueError) -> String {
-        for (name, value) in [
-            ("id", self.id), ("kind", self.kind.rawValue), ("repository", self.repository),
-            ("integration", self.integration), ("unique key", self.uniqueKey ?? "-"),
-        ] where value.isEmpty || value.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
-            throw QueueError(.invalidJob, "the job's \(name) '\(value)' is empty or holds a tab or line break")
+        func check(_ name: String, _ value: String) throws(QueueError) {
+            if value.isEmpty || value.utf8.contains(where: { $0 == 9 || $0 == 10 || $0 == 13 }) {
+                throw QueueError(.invalidJob, "the job's \(name) '\(value)' is empty or holds a tab or line break")
+            }
         }
+        try check("id", self.id)
+        try check("kind", self.kind.rawValue)
+        try check("repository", self.repository)
+        try check("integration", self.integration)
+        if let key = self.uniqueKey { try check("unique key", key) }
         guard self.attempt >= 0, self.maxAttempts >= 1 else {
             throw QueueError(.invalidJob, "attempt \(self.attempt) / max \(self.maxAttempts) out of range")
         }
@@ -106,7 +110,9 @@ public struct Job: Sendable, Hashable, Codable {
     }
 
     init(record: String) throws(QueueError) {
-        let fields = record.split(separator: "\t", maxSplits: 9, omittingEmptySubsequences: false)
+        // Split on the UTF-8 bytes (a tab is one byte): much cheaper than splitting Characters.
+        let fields = record.utf8.split(separator: 9, maxSplits: 9, omittingEmptySubsequences: false)
+            .map { Substring($0) }
         guard fields.count == 10, let priority = JobPriority(code: fields[4]), let attempt = Int(fields[5]),
             let maxAttempts = Int(fields[6]), let millis = Int64(fields[7])
         else { throw QueueError(.malformedJob, "malformed job record") }

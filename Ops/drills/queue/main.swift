@@ -138,13 +138,25 @@ func bench(_ options: Options) async throws {
     if !phased { try await Task.sleep(for: .milliseconds(500)) }
     var start = ContinuousClock.now
     var sent = 0
-    while sent < total {
-        let count = min(1000, total - sent)
-        let jobs = (sent..<(sent + count)).map { n in
-            Job(id: "b\(n)", kind: .sync, repository: "r\(n % repos)", integration: "i\(n % repos)", priority: .high)
+    // Two batches in flight (the client has two lanes): building one overlaps sending the other.
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var inFlight = 0
+        while sent < total {
+            let range = sent..<min(sent + 1000, total)
+            sent = range.upperBound
+            if inFlight == 2 {
+                try await group.next()
+                inFlight -= 1
+            }
+            group.addTask {
+                try await queue.enqueue(
+                    range.map { n in
+                        Job(id: "b\(n)", kind: .sync, repository: "r\(n % repos)", integration: "i\(n % repos)")
+                    })
+            }
+            inFlight += 1
         }
-        try await queue.enqueue(jobs)
-        sent += count
+        try await group.waitForAll()
     }
     let enqueued = ContinuousClock.now - start
     if phased {
