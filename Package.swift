@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Pure sync semantics: no I/O, no clock reads, no logging.
@@ -73,10 +74,23 @@ let package = Package(
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings
         ),
+        // The cluster's processes: coordinator (leader lease, scheduling) and worker (job handlers, the sync engine).
+        .target(
+            name: "TandemCluster",
+            dependencies: [
+                "TandemStore", "TandemConfig", "TandemCore", "TandemQueue", "TandemConnectors", "HTTP", "Postgres", "Redis",
+                "TandemSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "Postgres", "Redis",
+                "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "TandemCluster", "Postgres", "Redis",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

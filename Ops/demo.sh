@@ -27,7 +27,7 @@ export TANDEM_MASTER_KEY_FILE="$ROOT/var/demo/master.key"
 
 step "4/6 apply the example integration (docs/examples/redmine-roundup.yaml)"
 # The file names its secrets as ${ENV}; the demo supplies stand-ins (the trackers' real ones come with the live demo).
-export REDMINE_API_KEY="${REDMINE_API_KEY:-demo-redmine-key}" ROUNDUP_PASSWORD="${ROUNDUP_PASSWORD:-demo-roundup-password}"
+export TANDEM_REDMINE_API_KEY="${TANDEM_REDMINE_API_KEY:-demo-redmine-key}" TANDEM_ROUNDUP_PASSWORD="${TANDEM_ROUNDUP_PASSWORD:-demo-roundup-password}"
 "$TANDEM" apply -f docs/examples/redmine-roundup.yaml --actor demo
 "$TANDEM" repositories list
 
@@ -38,7 +38,7 @@ sed 's/concurrencyLimit: 4/concurrencyLimit: 8/' docs/examples/redmine-roundup.y
 step "6/6 export (secrets stay references) and compare with the applied file"
 "$TANDEM" export -o var/demo/exported.yaml
 head -n 16 var/demo/exported.yaml
-if grep -q -e "$REDMINE_API_KEY" -e "$ROUNDUP_PASSWORD" var/demo/exported.yaml; then echo "a secret leaked into the export" >&2; exit 1; fi
+if grep -q -e "$TANDEM_REDMINE_API_KEY" -e "$TANDEM_ROUNDUP_PASSWORD" var/demo/exported.yaml; then echo "a secret leaked into the export" >&2; exit 1; fi
 "$TANDEM" apply -f var/demo/exported.yaml --dry-run | tail -n 1
 echo
 echo "Tandem's configuration is stored and round-trips (exported to var/demo/exported.yaml) in $((SECONDS - started)) s."

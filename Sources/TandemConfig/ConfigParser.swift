@@ -92,7 +92,7 @@ public enum ConfigParser {
         guard
             let o = r.object(
                 node, path,
-                allowed: ["name", "type", "url", "auth", "enabled", "allowInsecure", "proxy", "eventRateLimit", "concurrencyLimit"],
+                allowed: ["name", "type", "url", "auth", "enabled", "allowInsecure", "proxy", "eventRateLimit", "concurrencyLimit", "options"],
                 required: ["name", "type", "url"])
         else { return nil }
         let name = r.string(o["name"], o.child("name"))
@@ -111,6 +111,9 @@ public enum ConfigParser {
         }
         if let n = o["eventRateLimit"] { repo.eventRateLimit = Self.rateLimit(n, o.child("eventRateLimit"), r) }
         repo.concurrencyLimit = r.int(o["concurrencyLimit"], o.child("concurrencyLimit"), range: 1...1000)
+        for (key, keyPath, value) in r.entries(o["options"], o.child("options")) {
+            if let text = r.string(value, keyPath) { repo.options[key] = text }
+        }
         return repo
     }
 

@@ -83,6 +83,11 @@ public enum ConfigWriter {
         }
         if let limit = r.eventRateLimit { m["eventRateLimit"] = Self.rateLimit(limit) }
         m.optional("concurrencyLimit", r.concurrencyLimit.map { "\($0)" })
+        if !r.options.isEmpty {
+            var o = Map()
+            for (key, value) in r.options.sorted(by: { $0.key < $1.key }) { o[key] = .s(value) }
+            m["options"] = o.node
+        }
         return m.node
     }
 

@@ -146,6 +146,8 @@ public struct RepositoryConfig: Sendable, Hashable {
     public var proxy: ProxyConfig?
     public var eventRateLimit: EventRateLimit?
     public var concurrencyLimit: Int?
+    /// Connector-specific settings, e.g. Redmine's `markerField` (the custom field that holds Tandem's create marker).
+    public var options: [String: String] = [:]
     public init(name: String, kind: RepositoryKind, url: String) {
         self.name = name
         self.kind = kind

@@ -269,15 +269,17 @@ public struct ConfigStore: Sendable {
         try await connection.query(
             """
             INSERT INTO repositories (name, kind, url, auth_kind, auth_settings, credentials, enabled, allow_insecure,
-                proxy_url, proxy_username, proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit)
+                proxy_url, proxy_username, proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit, options)
             VALUES (\(repo.name), \(repo.kind.rawValue), \(repo.url), \(repo.auth.kind), \(try PostgresJSON(settings)), \(credentials),
                 \(repo.enabled), \(repo.allowInsecure), \(repo.proxy?.url), \(repo.proxy?.username), \(proxyCredentials),
-                \(repo.eventRateLimit?.eventsPerMinute), \(repo.eventRateLimit?.scope.rawValue), \(repo.concurrencyLimit))
+                \(repo.eventRateLimit?.eventsPerMinute), \(repo.eventRateLimit?.scope.rawValue), \(repo.concurrencyLimit),
+                \(try PostgresJSON(repo.options)))
             ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, url = EXCLUDED.url, auth_kind = EXCLUDED.auth_kind,
                 auth_settings = EXCLUDED.auth_settings, credentials = EXCLUDED.credentials, enabled = EXCLUDED.enabled,
                 allow_insecure = EXCLUDED.allow_insecure, proxy_url = EXCLUDED.proxy_url, proxy_username = EXCLUDED.proxy_username,
                 proxy_credentials = EXCLUDED.proxy_credentials, event_rate_limit = EXCLUDED.event_rate_limit,
-                rate_limit_scope = EXCLUDED.rate_limit_scope, concurrency_limit = EXCLUDED.concurrency_limit, updated_at = now()
+                rate_limit_scope = EXCLUDED.rate_limit_scope, concurrency_limit = EXCLUDED.concurrency_limit,
+                options = EXCLUDED.options, updated_at = now()
             """)
         if credentials != nil || proxyCredentials != nil {
             try await connection.query(
@@ -415,7 +417,7 @@ public struct ConfigStore: Sendable {
         for row in try await connection.query(
             """
             SELECT name, kind, url, auth_kind, auth_settings::text, credentials, enabled, allow_insecure, proxy_url, proxy_username,
-                   proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit
+                   proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit, options::text
             FROM repositories ORDER BY id
             """)
         {
@@ -443,6 +445,7 @@ public struct ConfigStore: Sendable {
                     eventsPerMinute: perMinute, scope: RateLimitScope(rawValue: try row.decode(String?.self, at: 12) ?? "") ?? .lowPriority)
             }
             repo.concurrencyLimit = try row.decode(Int?.self, at: 13)
+            repo.options = try JSONDecoder().decode([String: String].self, from: Data(try row.decode(String.self, at: 14).utf8))
             if decrypt {
                 var values: [String: String] = [:]
                 let context = "repository:\(name)"
@@ -650,4 +653,16 @@ extension ConfigStore {
 
     /// The stored configuration as canonical YAML.
     public func exportYAML() async throws -> String { ConfigWriter.yaml(try await self.export()) }
+}
+
+extension ConfigStore {
+    /// The configuration and the decrypted secrets per repository (`auth`, `proxy`), for the processes that talk to
+    /// repositories. The secrets never leave the process.
+    public func loadForRuntime() async throws -> (TandemConfiguration, [String: [String: String]]) {
+        try await self.client.withConnection { connection in
+            try await self.checkKey(connection)
+            let loaded = try await self.load(connection)
+            return (loaded.configuration, loaded.secrets)
+        }
+    }
 }

@@ -42,17 +42,6 @@ struct QueueConnectionOptions: ParsableArguments {
     }
 }
 
-/// Prints rows as left-aligned columns.
-fileprivate func printTable(_ header: [String], _ rows: [[String]]) {
-    let widths = header.indices.map { column in
-        ([header] + rows).map { $0[column].count }.max() ?? 0
-    }
-    for row in [header] + rows {
-        print(
-            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-    }
-}
 
 fileprivate func describe(_ date: Date?, relativeTo now: Date = Date()) -> String {
     guard let date else { return "-" }

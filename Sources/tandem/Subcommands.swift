@@ -1,6 +1,10 @@
 import ArgumentParser
 
 extension Tandem {
-    /// Subcommands contributed by other parts (queue inspection, the cluster's processes).
-    static var extraSubcommands: [any ParsableCommand.Type] { [] }
+    /// Subcommands contributed by other parts: the cluster's processes and the queue's inspection.
+    static var extraSubcommands: [any ParsableCommand.Type] {
+        [
+            CoordinatorCommand.self, WorkerCommand.self, TraceCommand.self, QueuesCommand.self, JobsCommand.self, WorkersCommand.self,
+        ]
+    }
 }

@@ -1,0 +1,142 @@
+import Foundation
+public import HTTP
+public import Logging
+public import Postgres
+public import Synchronization
+public import TandemConfig
+public import TandemConnectors
+public import TandemCore
+public import TandemStore
+
+/// What every cluster process shares: the database, the configuration as last read from it (refreshed every few
+/// seconds, so running processes pick changes up without a restart), a synchronizer per integration and a connector
+/// per repository.
+public final class ClusterRuntime: Sendable {
+    public struct Snapshot: Sendable {
+        public var configuration: TandemConfiguration
+        public var integrationIDs: [String: Int64]
+        public var synchronizers: [String: Synchronizer]
+        /// Integrations whose rules could not be built, with the reason (they are not run).
+        public var broken: [String: String]
+        public var loadedAt: ContinuousClock.Instant
+
+        public func integration(_ name: String) -> IntegrationConfig? { self.configuration.integrations.first { $0.name == name } }
+        public func collection(_ name: String) -> CollectionConfig? { self.configuration.collections.first { $0.name == name } }
+        public func repository(_ name: String) -> RepositoryConfig? { self.configuration.repositories.first { $0.name == name } }
+
+        /// The collection on `side` of `integration`.
+        public func collection(of integration: IntegrationConfig, _ side: Side) -> CollectionConfig? {
+            self.collection(side == .left ? integration.left : integration.right)
+        }
+    }
+
+    public let client: PostgresClient
+    public let store: ConfigStore
+    public let http: HTTPClient
+    public let logger: Logger
+    let refreshInterval: Duration
+    private struct State {
+        var snapshot: Snapshot?
+        var secrets: [String: [String: String]] = [:]
+        var connectors: [String: (fingerprint: String, connector: any Connector)] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init(client: PostgresClient, box: SecretBox, logger: Logger, refreshInterval: Duration = .seconds(5)) {
+        self.client = client
+        self.store = ConfigStore(client: client, box: box, logger: logger)
+        self.http = HTTPClient(logger: logger)
+        self.logger = logger
+        self.refreshInterval = refreshInterval
+    }
+
+    public func shutdown() async { await self.http.shutdown() }
+
+    /// The configuration, re-read when older than the refresh interval (or when `force`).
+    public func snapshot(force: Bool = false) async throws -> Snapshot {
+        if !force, let cached = self.state.withLock({ $0.snapshot }), cached.loadedAt.duration(to: .now) < self.refreshInterval {
+            return cached
+        }
+        let (configuration, secrets) = try await self.store.loadForRuntime()
+        var ids: [String: Int64] = [:]
+        for row in try await self.client.query("SELECT name, id FROM integrations") {
+            ids[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
+        }
+        var synchronizers: [String: Synchronizer] = [:]
+        var broken: [String: String] = [:]
+        for integration in configuration.integrations {
+            do {
+                synchronizers[integration.name] = try Synchronizer(try RulesBuilder.rules(for: integration, in: configuration))
+            } catch {
+                broken[integration.name] = "\(error)"
+            }
+        }
+        let snapshot = Snapshot(
+            configuration: configuration, integrationIDs: ids, synchronizers: synchronizers, broken: broken, loadedAt: .now)
+        self.state.withLock {
+            $0.snapshot = snapshot
+            $0.secrets = secrets
+        }
+        return snapshot
+    }
+
+    /// The connector of a repository, rebuilt when its configuration or credentials change.
+    public func connector(for repository: RepositoryConfig) throws -> any Connector {
+        let secrets = self.state.withLock { $0.secrets[repository.name] ?? [:] }
+        let fingerprint = "\(repository)|\(secrets.keys.sorted())|\(secrets.values.map { $0.hashValue }.sorted())"
+        if let cached = self.state.withLock({ $0.connectors[repository.name] }), cached.fingerprint == fingerprint {
+            return cached.connector
+        }
+        let connector = try ConnectorFactory.make(repository, secrets: secrets, http: self.http)
+        self.state.withLock { $0.connectors[repository.name] = (fingerprint, connector) }
+        return connector
+    }
+}
+
+/// Builds connectors from repository configuration and decrypted secrets.
+public enum ConnectorFactory {
+    /// In-memory repositories by name, for tests and benchmarks inside one process.
+    public static let memory = Mutex<[String: InMemoryRepository]>([:])
+
+    public static func make(_ repository: RepositoryConfig, secrets: [String: String], http: HTTPClient) throws -> any Connector {
+        let credentials = Self.credentials(repository.auth, secret: secrets["auth"])
+        var proxy: ConnectionSettings.Proxy?
+        if let p = repository.proxy { proxy = .init(url: p.url, username: p.username, password: secrets["proxy"].map { Secret($0) }) }
+        let settings = ConnectionSettings(repository: repository.name, allowInsecure: repository.allowInsecure, proxy: proxy)
+        guard let url = URL(string: repository.url) else {
+            throw ConnectorError(.misconfigured, kind: .needsAttention, message: "repository \(repository.name): invalid URL")
+        }
+        switch repository.kind {
+        case .redmine:
+            return RedmineConnector(
+                .init(baseURL: url, credentials: credentials, settings: settings, markerField: repository.options["markerField"].flatMap(Int.init)),
+                client: http)
+        case .roundup:
+            return RoundupConnector(.init(trackerURL: url, credentials: credentials, settings: settings), client: http)
+        case .memory:
+            let repo = Self.memory.withLock { registry in
+                if let existing = registry[repository.name] { return existing }
+                let created = InMemoryRepository(projects: ["demo", "left", "right"])
+                registry[repository.name] = created
+                return created
+            }
+            return InMemoryConnector(repository: repo, credentials: credentials)
+        case .jira, .github, .gitlab, .azureDevOps:
+            throw ConnectorError(
+                .unsupported, kind: .needsAttention, message: "repository \(repository.name): no \(repository.kind.rawValue) connector yet")
+        }
+    }
+
+    static func credentials(_ auth: AuthConfig, secret: String?) -> Credentials {
+        let value = Secret(secret ?? "")
+        switch auth {
+        case .none: return .none
+        case .basic(let username, _): return .basic(username: username, password: value)
+        case .apiKey(_, let header, let parameter):
+            if let parameter { return .apiKeyParameter(name: parameter, key: value) }
+            return .apiKeyHeader(name: header ?? "X-API-Key", key: value)
+        case .token: return .token(value)
+        case .bearer: return .bearer(value)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+import TandemConfig
+import TandemCore
+public import TandemQueue
+public import TandemStore
+
+/// The coordinator: leads through a lease in PostgreSQL (standbys wait and take over when it expires), and while
+/// leading schedules `detect` and `scan` jobs for each running integration side, applies repository limits to the
+/// queue, and reaps expired leases. Scheduling uses the override chain collection side → integration → global.
+public struct Coordinator: Service, CustomStringConvertible {
+    public let runtime: ClusterRuntime
+    public let queue: JobQueue
+    public let lease: LeaderLease
+    public let logger: Logger
+    public var tick: Duration = .seconds(1)
+    /// Called every loop iteration (a systemd watchdog ping from the work loop itself).
+    public var onTick: (@Sendable (_ leading: Bool) -> Void)?
+
+    public var description: String { "Coordinator(\(self.lease.holder))" }
+
+    public init(runtime: ClusterRuntime, queue: JobQueue, lease: LeaderLease, logger: Logger) {
+        self.runtime = runtime
+        self.queue = queue
+        self.lease = lease
+        self.logger = logger
+    }
+
+    /// When each integration side last had its jobs scheduled (in this leader's term).
+    final class Timetable: Sendable {
+        let last = Mutex<[String: Date]>([:])
+        func due(_ key: String, schedule: ScheduleConfig, now: Date) -> Bool {
+            let previous = self.last.withLock { $0[key] }
+            guard let previous else { return true }
+            switch schedule {
+            case .interval(let d): return now.timeIntervalSince(previous) >= Double(d.seconds)
+            case .cron(let text):
+                guard let cron = try? CronExpression(text), let next = cron.nextFire(after: previous, in: .current) else { return false }
+                return next <= now
+            }
+        }
+        func mark(_ key: String, _ now: Date) { self.last.withLock { $0[key] = now } }
+        func reset() { self.last.withLock { $0.removeAll() } }
+    }
+
+    public func run() async throws {
+        let timetable = Timetable()
+        var leading = false
+        var lastReap = ContinuousClock.now - .seconds(60)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let token = try await self.lease.acquireOrRenew()
+                if token != nil, !leading {
+                    self.logger.notice("Leading the cluster", metadata: ["tandem.leader.token": "\(token!)"])
+                    timetable.reset()
+                } else if token == nil, leading {
+                    self.logger.warning("Lost leadership")
+                }
+                leading = token != nil
+                if leading {
+                    try await self.schedule(timetable)
+                    if lastReap.duration(to: .now) >= .seconds(5) {
+                        let rescued = try await self.queue.reap()
+                        if rescued > 0 { self.logger.info("Returned expired jobs to their queues", metadata: ["tandem.jobs": "\(rescued)"]) }
+                        lastReap = .now
+                    }
+                }
+            } catch {
+                self.logger.warning("Coordinator iteration failed", metadata: ["tandem.error": "\(error)"])
+            }
+            self.onTick?(leading)
+            try? await Task.sleep(for: self.tick)
+        }
+        if leading { try? await self.lease.release() }
+    }
+
+    /// One scheduling pass: limits, then due detect and scan jobs (a pending identical job is not added twice).
+    func schedule(_ timetable: Timetable) async throws {
+        let snapshot = try await self.runtime.snapshot()
+        let settings = snapshot.configuration.settings
+        for repository in snapshot.configuration.repositories {
+            let limit = repository.eventRateLimit ?? settings.eventRateLimit
+            try await self.queue.setLimits(
+                RepositoryLimits(
+                    maxConcurrency: repository.concurrencyLimit, eventsPerMinute: limit.eventsPerMinute,
+                    rateScope: limit.scope == .all ? .all : .lowPriority),
+                repository: repository.name)
+        }
+        let now = Date()
+        var jobs: [Job] = []
+        for integration in snapshot.configuration.integrations where integration.running {
+            guard snapshot.synchronizers[integration.name] != nil else { continue }
+            try await self.queue.setMaxConcurrency(
+                integration.maxConcurrency ?? settings.maxConcurrencyPerIntegration, integration: integration.name)
+            for side in Side.allCases {
+                guard let collection = snapshot.collection(of: integration, side), let repository = snapshot.repository(collection.repository),
+                    repository.enabled
+                else { continue }
+                let sideSchedule = side == .left ? integration.leftSchedule : integration.rightSchedule
+                let detect = sideSchedule.changeDetection ?? integration.schedule.changeDetection ?? .interval(settings.changeDetectionInterval)
+                let scan = sideSchedule.fullScan ?? integration.schedule.fullScan ?? .interval(settings.fullScanInterval)
+                let scanEnabled = sideSchedule.fullScanEnabled ?? integration.schedule.fullScanEnabled ?? settings.fullScanEnabled
+                let key = "\(integration.name):\(side.rawValue)"
+                if timetable.due("detect:" + key, schedule: detect, now: now) {
+                    jobs.append(
+                        Job(kind: .detect, repository: repository.name, integration: integration.name, payload: JobPayload(side: side).json,
+                            uniqueKey: "detect:" + key))
+                    timetable.mark("detect:" + key, now)
+                }
+                if scanEnabled {
+                    // The first scan waits a whole interval: detection from the cursor covers start-up.
+                    if timetable.last.withLock({ $0["scan:" + key] }) == nil { timetable.mark("scan:" + key, now) }
+                    if timetable.due("scan:" + key, schedule: scan, now: now) {
+                        jobs.append(
+                            Job(kind: .scan, repository: repository.name, integration: integration.name, priority: .low,
+                                payload: JobPayload(side: side).json, uniqueKey: "scan:" + key))
+                        timetable.mark("scan:" + key, now)
+                    }
+                }
+            }
+        }
+        if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+    }
+}
+
+/// A worker process's service: consumes jobs with the sync engine's handlers; on graceful shutdown stops taking
+/// jobs and finishes those in hand within the drain deadline (shorter than supervisors' default 10 s).
+public struct Worker: Service, CustomStringConvertible {
+    public let consumer: QueueConsumer
+    public var drainTimeout: Duration
+
+    public var description: String { "Worker(\(self.consumer.configuration.workerID))" }
+
+    public init(consumer: QueueConsumer, drainTimeout: Duration = .seconds(8)) {
+        self.consumer = consumer
+        self.drainTimeout = drainTimeout
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.consumer.run()
+        } onGracefulShutdown: {
+            self.consumer.drain(timeout: self.drainTimeout)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+public import Postgres
+public import TandemCore
+
+/// A stored artifact pair: the durable link between twins and the core's view of it.
+public struct StoredPair: Sendable {
+    public var id: Int64
+    public var pair: ArtifactPair
+    public var ledger: WriteLedger
+    public var status: String
+}
+
+/// SQL for pairs, pending creates, cursors, activity and traces.
+public struct PairStore: Sendable {
+    public let client: PostgresClient
+
+    public init(client: PostgresClient) { self.client = client }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
+
+    static func column(_ side: Side) -> String { side == .left ? "left_id" : "right_id" }
+
+    public func pair(integration: Int64, side: Side, artifact: String, on connection: PostgresConnection? = nil) async throws -> StoredPair? {
+        let query: PostgresQuery = """
+            SELECT id, core_state::text, ledger::text, status FROM artifact_pairs
+            WHERE integration_id = \(integration) AND \(unescaped: Self.column(side)) = \(artifact)
+            """
+        let rows: PostgresRows
+        if let connection { rows = try await connection.query(query) } else { rows = try await self.client.query(query) }
+        guard let row = rows.first else { return nil }
+        let decoder = JSONDecoder()
+        let state = try row.decode(String.self, at: 1)
+        let ledger = try row.decode(String.self, at: 2)
+        return StoredPair(
+            id: try row.decode(Int64.self, at: 0),
+            pair: try decoder.decode(ArtifactPair.self, from: Data(state.utf8)),
+            ledger: ledger == "{}" ? WriteLedger() : try decoder.decode(WriteLedger.self, from: Data(ledger.utf8)),
+            status: try row.decode(String.self, at: 3))
+    }
+
+    /// Inserts a new pair (after a create), returning its id.
+    public func insert(
+        integration: Int64, pair: ArtifactPair, ledger: WriteLedger, createdFrom: Side, keys: (left: String?, right: String?),
+        urls: (left: String?, right: String?), projects: (left: String?, right: String?), on connection: PostgresConnection
+    ) async throws -> Int64 {
+        let rows = try await connection.query(
+            """
+            INSERT INTO artifact_pairs (integration_id, left_id, right_id, left_key, right_key, left_url, right_url, left_project,
+                right_project, created_from, core_state, ledger)
+            VALUES (\(integration), \(pair.leftID), \(pair.rightID), \(keys.left), \(keys.right), \(urls.left), \(urls.right),
+                \(projects.left), \(projects.right), \(createdFrom.rawValue), \(try PostgresJSON(pair, encoder: Self.encoder)),
+                \(try PostgresJSON(ledger, encoder: Self.encoder)))
+            RETURNING id
+            """)
+        return try rows[0].decode(Int64.self, at: 0)
+    }
+
+    public func update(id: Int64, pair: ArtifactPair, ledger: WriteLedger, status: String, reason: String?, on connection: PostgresConnection)
+        async throws
+    {
+        try await connection.query(
+            """
+            UPDATE artifact_pairs SET core_state = \(try PostgresJSON(pair, encoder: Self.encoder)),
+                ledger = \(try PostgresJSON(ledger, encoder: Self.encoder)), status = \(status), status_reason = \(reason),
+                last_synced_at = now()
+            WHERE id = \(id)
+            """)
+    }
+
+    // MARK: Pending creates
+
+    /// Records the intent to create a twin of `source` before creating it; returns the marker and whether an earlier
+    /// attempt had already recorded it (then the twin may exist: look for the marker before creating again).
+    public func beginCreate(integration: Int64, side: Side, source: String, project: String, on connection: PostgresConnection)
+        async throws -> (marker: String, earlierAttempt: Bool)
+    {
+        let marker = "tandem-\(integration)-\(side.rawValue)-\(source)"
+        let rows = try await connection.query(
+            """
+            INSERT INTO pending_creates (integration_id, source_side, source_id, marker, target_project)
+            VALUES (\(integration), \(side.rawValue), \(source), \(marker), \(project))
+            ON CONFLICT (integration_id, source_side, source_id) DO UPDATE SET attempts = pending_creates.attempts + 1
+            RETURNING attempts
+            """)
+        return (marker, try rows[0].decode(Int.self, at: 0) > 0)
+    }
+
+    public func endCreate(integration: Int64, side: Side, source: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            "DELETE FROM pending_creates WHERE integration_id = \(integration) AND source_side = \(side.rawValue) AND source_id = \(source)")
+    }
+
+    // MARK: Cursors
+
+    public func cursors(integration: Int64, side: Side) async throws -> [String: String] {
+        let rows = try await self.client.query(
+            "SELECT cursor FROM cursors WHERE integration_id = \(integration) AND side = \(side.rawValue)")
+        guard let text = try rows.first?.decode(String.self, at: 0) else { return [:] }
+        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+
+    public func saveCursors(_ cursors: [String: String], integration: Int64, side: Side) async throws {
+        let text = String(decoding: try Self.encoder.encode(cursors), as: UTF8.self)
+        try await self.client.query(
+            """
+            INSERT INTO cursors (integration_id, side, cursor, last_detect_at) VALUES (\(integration), \(side.rawValue), \(text), now())
+            ON CONFLICT (integration_id, side) DO UPDATE SET cursor = EXCLUDED.cursor, last_detect_at = now(), updated_at = now()
+            """)
+    }
+
+    // MARK: Activity and traces
+
+    /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated.
+    public func activity(
+        kind: String, code: String, integration: Int64?, artifact: String?, message: String
+    ) async throws {
+        let updated = try await self.client.query(
+            """
+            UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message)
+            WHERE kind = \(kind) AND status = 'open' AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
+              AND artifact_id IS NOT DISTINCT FROM \(artifact)
+            """)
+        if updated.affectedRows == 0 {
+            try await self.client.query(
+                """
+                INSERT INTO activity (kind, code, integration_id, artifact_id, message)
+                VALUES (\(kind), \(code), \(integration), \(artifact), \(message))
+                """)
+        }
+    }
+
+    /// Closes open failures of an artifact once it syncs again.
+    public func resolveActivity(integration: Int64, artifact: String) async throws {
+        try await self.client.query(
+            """
+            UPDATE activity SET status = 'done', resolved_at = now()
+            WHERE integration_id = \(integration) AND artifact_id = \(artifact) AND status = 'open' AND kind = 'error'
+            """)
+    }
+
+    public func traceDetected(integration: Int64, side: Side, artifacts: [(id: String, version: String)]) async throws {
+        guard !artifacts.isEmpty else { return }
+        try await self.client.query(
+            """
+            INSERT INTO artifact_trace (integration_id, side, artifact_id, detected_at, detected_version)
+            SELECT \(integration), \(side.rawValue), id, now(), version FROM unnest(\(artifacts.map(\.id))::text[], \(artifacts.map(\.version))::text[]) AS t(id, version)
+            ON CONFLICT (integration_id, side, artifact_id) DO UPDATE SET detected_at = now(), detected_version = EXCLUDED.detected_version
+            """)
+    }
+
+    public func traceSynced(integration: Int64, side: Side, artifact: String, outcome: String, reasons: String, error: String?) async throws {
+        try await self.client.query(
+            """
+            INSERT INTO artifact_trace (integration_id, side, artifact_id, last_sync_at, last_outcome, last_reasons, last_error)
+            VALUES (\(integration), \(side.rawValue), \(artifact), now(), \(outcome), \(reasons), \(error))
+            ON CONFLICT (integration_id, side, artifact_id) DO UPDATE SET last_sync_at = now(), last_outcome = EXCLUDED.last_outcome,
+                last_reasons = EXCLUDED.last_reasons, last_error = EXCLUDED.last_error
+            """)
+    }
+}

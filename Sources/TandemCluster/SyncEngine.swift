@@ -1,0 +1,347 @@
+import Foundation
+import HTTP
+public import Logging
+import Postgres
+import TandemConfig
+import TandemConnectors
+public import TandemCore
+public import TandemQueue
+
+/// What a detect, scan or sync job carries.
+public struct JobPayload: Codable, Sendable, Hashable {
+    public var side: Side
+    public var artifact: String?
+    public init(side: Side, artifact: String? = nil) {
+        self.side = side
+        self.artifact = artifact
+    }
+    public var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self) }
+}
+
+/// The job handlers of DESIGN §3: detect reads a change feed and enqueues syncs; scan re-checks every pair; sync
+/// reads the source fresh, asks the core for a decision and carries it out under the pair's lock.
+public struct SyncEngine: Sendable {
+    public let runtime: ClusterRuntime
+    public let queue: JobQueue
+    public let pairs: PairStore
+    public let logger: Logger
+    /// Called after each sync with (integration, created, updated, lag seconds since the source changed).
+    public var onSynced: (@Sendable (String, Int, Int, Double?) -> Void)?
+    /// Pages read per detect job before it hands the rest to a follow-up job.
+    public var maxPagesPerDetect = 50
+    /// How long a repository is paused after its credentials were rejected (lock-out protection, guide L20–31).
+    public var credentialPause: Duration = .seconds(3600)
+
+    public init(runtime: ClusterRuntime, queue: JobQueue, logger: Logger) {
+        self.runtime = runtime
+        self.queue = queue
+        self.pairs = PairStore(client: runtime.client)
+        self.logger = logger
+    }
+
+    public var handlers: [JobKind: QueueConsumer.Handler] {
+        [
+            .detect: { try await self.run($0, self.detect) },
+            .scan: { try await self.run($0, self.scan) },
+            .sync: { try await self.run($0, self.sync) },
+        ]
+    }
+
+    /// The integration, side and payload of a job, or nil when the integration is gone or stopped (the job is dropped).
+    struct Context {
+        var snapshot: ClusterRuntime.Snapshot
+        var integration: IntegrationConfig
+        var integrationID: Int64
+        var synchronizer: Synchronizer
+        var side: Side
+        var payload: JobPayload
+    }
+
+    func run(_ delivery: Delivery, _ body: (Context, Job) async throws -> Void) async throws {
+        let job = delivery.job
+        let payload: JobPayload
+        do { payload = try JSONDecoder().decode(JobPayload.self, from: Data(job.payload.utf8)) } catch {
+            throw JobOutcome.permanent("malformed \(job.kind) payload: \(error)")
+        }
+        let snapshot = try await self.runtime.snapshot()
+        guard let integration = snapshot.integration(job.integration), integration.running,
+            let id = snapshot.integrationIDs[job.integration]
+        else { return }  // stopped or removed since it was enqueued
+        guard let synchronizer = snapshot.synchronizers[job.integration] else {
+            let reason = snapshot.broken[job.integration] ?? "rules unavailable"
+            try? await self.pairs.activity(kind: "blocker", code: "invalid-rules", integration: id, artifact: nil, message: reason)
+            throw JobOutcome.permanent("integration \(job.integration) cannot run: \(reason)")
+        }
+        let context = Context(
+            snapshot: snapshot, integration: integration, integrationID: id, synchronizer: synchronizer, side: payload.side, payload: payload)
+        do {
+            try await body(context, job)
+        } catch let error as ConnectorError {
+            try await self.classify(error, context: context, job: job)
+        } catch let error as SyncError {
+            try? await self.pairs.activity(
+                kind: "error", code: "sync-\(error.code)", integration: id, artifact: payload.artifact, message: "\(error)")
+            throw JobOutcome.permanent("\(error)")
+        }
+    }
+
+    /// Transient: retry (pausing the repository when it asked); permanent: a failed activity; needs attention
+    /// (credentials, permissions, configuration): a blocker, and the repository paused so that retries do not lock
+    /// the integration user's account.
+    func classify(_ error: ConnectorError, context: Context, job: Job) async throws -> Never {
+        let id = context.integrationID
+        switch error.kind {
+        case .transient:
+            if let until = error.pauseUntil {
+                throw JobOutcome.pauseRepository(for: .seconds(max(1, until.timeIntervalSinceNow)), error.description)
+            }
+            throw error
+        case .permanent:
+            if error.code == .artifactGone { return try await self.gone(context: context, job: job) }
+            try? await self.pairs.activity(
+                kind: "error", code: error.code.rawValue, integration: id, artifact: context.payload.artifact, message: error.description)
+            if let artifact = context.payload.artifact {
+                try? await self.pairs.traceSynced(
+                    integration: id, side: context.side, artifact: artifact, outcome: "failed", reasons: "", error: error.description)
+            }
+            throw JobOutcome.permanent(error.description)
+        case .needsAttention:
+            try? await self.pairs.activity(
+                kind: "blocker", code: error.code.rawValue, integration: id, artifact: nil,
+                message: "repository \(job.repository): \(error.description)")
+            throw JobOutcome.pauseRepository(for: self.credentialPause, error.description)
+        }
+    }
+
+    func gone(context: Context, job: Job) async throws -> Never {
+        // Tandem does not delete across repositories (guide L7874): a deleted artifact ends its part in the sync.
+        if let artifact = context.payload.artifact {
+            try? await self.pairs.traceSynced(
+                integration: context.integrationID, side: context.side, artifact: artifact, outcome: "gone", reasons: "artifact deleted",
+                error: nil)
+        }
+        throw JobOutcome.permanent("artifact gone")
+    }
+
+    func connector(_ context: Context, _ side: Side) throws -> (any Connector, CollectionConfig, RepositoryConfig) {
+        guard let collection = context.snapshot.collection(of: context.integration, side),
+            let repository = context.snapshot.repository(collection.repository)
+        else { throw JobOutcome.permanent("integration \(context.integration.name): collection or repository missing") }
+        guard repository.enabled else {
+            throw JobOutcome.pauseRepository(for: .seconds(60), "repository \(repository.name) is disabled")
+        }
+        return (try self.runtime.connector(for: repository), collection, repository)
+    }
+
+    // MARK: - Detect
+
+    func detect(_ context: Context, _ job: Job) async throws {
+        let (connector, collection, repository) = try self.connector(context, context.side)
+        var cursors = try await self.pairs.cursors(integration: context.integrationID, side: context.side)
+        var pages = 0
+        var more = false
+        for project in collection.projects {
+            var cursor = cursors[project].map(FeedCursor.init(rawValue:))
+            repeat {
+                let page = try await connector.changes(project: project, since: cursor, pageSize: min(100, connector.capabilities.maxPageSize))
+                let jobs = page.changes.map { change in
+                    Job(
+                        kind: .sync, repository: repository.name, integration: context.integration.name, priority: .high,
+                        payload: JobPayload(side: context.side, artifact: change.id).json,
+                        uniqueKey: Job.syncKey(integration: context.integration.name, repository: repository.name, artifact: change.id))
+                }
+                if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+                try await self.pairs.traceDetected(
+                    integration: context.integrationID, side: context.side, artifacts: page.changes.map { ($0.id, $0.version) })
+                cursor = page.cursor
+                cursors[project] = page.cursor.rawValue
+                // Checkpoint after every page: a crash re-reads at most one page (syncs are idempotent).
+                try await self.pairs.saveCursors(cursors, integration: context.integrationID, side: context.side)
+                pages += 1
+                more = page.hasMore
+            } while more && pages < self.maxPagesPerDetect
+        }
+        if more {
+            _ = try await self.queue.enqueue(
+                Job(
+                    kind: .detect, repository: repository.name, integration: context.integration.name,
+                    payload: JobPayload(side: context.side).json, uniqueKey: "detect:\(context.integration.name):\(context.side.rawValue):more"))
+        }
+    }
+
+    // MARK: - Scan
+
+    func scan(_ context: Context, _ job: Job) async throws {
+        let (_, _, repository) = try self.connector(context, context.side)
+        let column = context.side == .left ? "left_id" : "right_id"
+        let rows = try await self.runtime.client.query(
+            "SELECT \(unescaped: column) FROM artifact_pairs WHERE integration_id = \(context.integrationID) ORDER BY id")
+        var jobs: [Job] = []
+        for row in rows {
+            let id = try row.decode(String.self, at: 0)
+            jobs.append(
+                Job(
+                    kind: .sync, repository: repository.name, integration: context.integration.name, priority: .low,
+                    payload: JobPayload(side: context.side, artifact: id).json,
+                    uniqueKey: Job.syncKey(integration: context.integration.name, repository: repository.name, artifact: id)))
+            if jobs.count == 500 {
+                _ = try await self.queue.enqueue(jobs)
+                jobs.removeAll(keepingCapacity: true)
+            }
+        }
+        if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+        try await self.runtime.client.query(
+            "UPDATE cursors SET last_scan_at = now() WHERE integration_id = \(context.integrationID) AND side = \(context.side.rawValue)")
+    }
+
+    // MARK: - Sync
+
+    static func core(_ a: RepositoryArtifact) -> Artifact {
+        Artifact(
+            id: a.id, project: a.project, fields: a.fields,
+            comments: a.comments.map { Comment(id: $0.id, author: $0.author, body: $0.text, markup: $0.markup) },
+            attachments: a.attachments.map { Attachment(id: $0.id, fileName: $0.filename, size: Int64($0.size ?? 0), checksum: "\($0.filename):\($0.size ?? 0)") },
+            summary: a.formattedID)
+    }
+
+    func sync(_ context: Context, _ job: Job) async throws {
+        guard let artifactID = context.payload.artifact else { throw JobOutcome.permanent("sync job without an artifact") }
+        let s = context.side
+        let t = s.opposite
+        let (source, sourceCollection, _) = try self.connector(context, s)
+        let (target, targetCollection, _) = try self.connector(context, t)
+        let sourceArtifact = try await source.artifact(id: artifactID)
+        let id = context.integrationID
+        guard sourceArtifact.artifactType == sourceCollection.artifactType else {
+            // Another type in the same project (a Redmine feature, say): not this collection's business.
+            try await self.pairs.traceSynced(
+                integration: id, side: s, artifact: artifactID, outcome: "nothing",
+                reasons: "artifact type \(sourceArtifact.artifactType) is not the collection's (\(sourceCollection.artifactType))", error: nil)
+            return
+        }
+        try await self.runtime.client.withConnection { connection in
+            // Creates serialize per integration; updates lock their pair. A job that finds no pair takes the create
+            // lock and looks again: a twin created meanwhile from the other side is then visible (no duplicate).
+            var stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
+            var lock = stored.map { "pair:\(id):\($0.pair.leftID)" } ?? "create:\(id)"
+            try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))")
+            do {
+                stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
+                if let found = stored, lock.hasPrefix("create:") {
+                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    lock = "pair:\(id):\(found.pair.leftID)"
+                    try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))")
+                    stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
+                }
+                try await self.decideAndWrite(
+                    context, sourceArtifact: sourceArtifact, stored: stored, target: target, targetCollection: targetCollection,
+                    connection: connection)
+                try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                throw error
+            }
+        }
+        _ = t
+    }
+
+    func decideAndWrite(
+        _ context: Context, sourceArtifact: RepositoryArtifact, stored: StoredPair?, target: any Connector,
+        targetCollection: CollectionConfig, connection: PostgresConnection
+    ) async throws {
+        let s = context.side
+        let t = s.opposite
+        let id = context.integrationID
+        var targetArtifact: RepositoryArtifact?
+        if let stored {
+            do { targetArtifact = try await target.artifact(id: stored.pair.id(on: t)) } catch let error as ConnectorError where error.code == .artifactGone {
+                try await self.pairs.update(
+                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "error", reason: "twin \(stored.pair.id(on: t)) was deleted",
+                    on: connection)
+                throw JobOutcome.permanent("the twin was deleted")
+            }
+        }
+        let input = SyncInput(
+            source: s, sourceArtifact: Self.core(sourceArtifact), targetArtifact: targetArtifact.map(Self.core), pair: stored?.pair,
+            ledger: stored?.ledger ?? WriteLedger())
+        let decision = try context.synchronizer.decide(input)
+        let reasons = decision.reasons.map(\.description).joined(separator: "; ")
+        var created = 0
+        var updated = 0
+        switch decision.action {
+        case .create(let plan):
+            let (marker, earlier) = try await self.pairs.beginCreate(
+                integration: id, side: s, source: sourceArtifact.id, project: plan.project, on: connection)
+            var targetID: String?
+            if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
+            if targetID == nil {
+                var fields: [String: FieldValue] = [:]
+                for write in plan.fields { fields[write.repositoryField] = write.value }
+                for (field, state) in plan.statuses { fields[field] = .select(state) }
+                let result = try await target.createArtifact(
+                    ArtifactDraft(project: plan.project, artifactType: targetCollection.artifactType, fields: fields, marker: marker))
+                targetID = result.artifactID
+            }
+            guard let targetID else { throw JobOutcome.permanent("create returned no id") }
+            var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
+            for comment in plan.comments {
+                let result = try await target.addComment(id: targetID, text: comment.body)
+                pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
+            }
+            let twin = try? await target.artifact(id: targetID)
+            let sourceKey: String? = sourceArtifact.formattedID
+            let twinKey: String? = twin?.formattedID
+            let keys: (left: String?, right: String?) = s == .left ? (sourceKey, twinKey) : (twinKey, sourceKey)
+            let urls: (left: String?, right: String?) = s == .left ? (sourceArtifact.url, twin?.url) : (twin?.url, sourceArtifact.url)
+            let sourceProject: String? = sourceArtifact.project
+            let twinProject: String? = plan.project
+            let projects: (left: String?, right: String?) = s == .left ? (sourceProject, twinProject) : (twinProject, sourceProject)
+            _ = try await self.pairs.insert(
+                integration: id, pair: pair, ledger: ledger, createdFrom: s, keys: keys, urls: urls, projects: projects, on: connection)
+            try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
+            created = 1
+        case .update(let plan):
+            guard let stored else { return }
+            let targetID = stored.pair.id(on: t)
+            var fields: [String: FieldValue] = [:]
+            for write in plan.fields { fields[write.repositoryField] = write.value }
+            if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
+            for transition in plan.transitions { _ = try await target.applyTransition(id: targetID, to: transition.to) }
+            var (pair, ledger) = try context.synchronizer.record(decision, for: input)
+            for comment in plan.comments {
+                let result = try await target.addComment(id: targetID, text: comment.body)
+                pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
+            }
+            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "ok", reason: nil, on: connection)
+            updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty ? 0 : 1
+        case .nothing:
+            if let stored, stored.status != "ok" {
+                try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "ok", reason: nil, on: connection)
+            }
+        case .conflict(let conflicts):
+            let fields = conflicts.map(\.field).joined(separator: ", ")
+            if let stored {
+                try await self.pairs.update(
+                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "conflict", reason: "conflict on \(fields)", on: connection)
+            }
+            try await self.pairs.activity(
+                kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id,
+                message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved")
+        case .noLongerEligible(let plan):
+            guard let stored else { return }
+            let targetID = stored.pair.id(on: t)
+            var fields: [String: FieldValue] = [:]
+            for write in plan.fields { fields[write.repositoryField] = write.value }
+            if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
+            if let comment = plan.comment { _ = try await target.addComment(id: targetID, text: comment) }
+            let (pair, ledger) = try context.synchronizer.record(decision, for: input)
+            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "twinless", reason: reasons, on: connection)
+        }
+        try await self.pairs.traceSynced(
+            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil)
+        if created + updated > 0 {
+            try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id)
+            self.onSynced?(context.integration.name, created, updated, Date().timeIntervalSince(sourceArtifact.updated))
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+import Redis
+import ServiceLifecycle
+import TandemCluster
+import TandemConfig
+import TandemCore
+import TandemQueue
+import TandemStore
+import UnixSignals
+
+/// What the long-running processes share: database, master key, Redis.
+struct ClusterOptions: ParsableArguments {
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var key: KeyOptions
+    @Option(help: "Redis URL (default: $TANDEM_REDIS_URL or redis://127.0.0.1:6390).") var redisURL: String?
+    @Option(help: "Key prefix of the installation in Redis.") var prefix = "tandem:"
+
+    func redisConfiguration() throws -> RedisConfiguration {
+        try RedisConfiguration(url: self.redisURL ?? ProcessInfo.processInfo.environment["TANDEM_REDIS_URL"] ?? "redis://127.0.0.1:6390")
+    }
+
+    /// Connects everything (migrating the database under its advisory lock), runs `body`, and closes it all.
+    func withCluster(
+        _ label: String, _ body: (ClusterRuntime, JobQueue, RedisClient, Logger) async throws -> Void
+    ) async throws {
+        let logger = Logger(label: label)
+        let masterKey = try self.key.resolved()
+        let client = PostgresClient(configuration: .init(connectionString: try self.database.resolvedURL(), maximumConnections: 8), logger: logger)
+        let redis: RedisClient
+        do {
+            try await Migrator.bundled().migrate(client, logger: logger)
+            redis = try await RedisClient.connect(configuration: try self.redisConfiguration(), lanes: 2, logger: logger)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        let runtime = ClusterRuntime(client: client, box: SecretBox(key: masterKey), logger: logger)
+        let queue = JobQueue(client: redis, configuration: .init(prefix: self.prefix))
+        do {
+            try await body(runtime, queue, redis, logger)
+        } catch {
+            await self.close(runtime, redis, client)
+            throw error
+        }
+        await self.close(runtime, redis, client)
+    }
+
+    func close(_ runtime: ClusterRuntime, _ redis: RedisClient, _ client: PostgresClient) async {
+        await runtime.shutdown()
+        await redis.close()
+        await client.shutdown()
+    }
+}
+
+func defaultProcessID() -> String {
+    "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+}
+
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Lead the cluster: schedule change detection and full scans, reap expired leases (standbys wait).")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Option(help: "This coordinator's id (default: host-pid).") var id: String?
+    @Option(help: "Leader lease in seconds.") var leaseSeconds = 15
+
+    func run() async throws {
+        try await clearly {
+            try await self.cluster.withCluster("tandem.coordinator") { runtime, queue, _, logger in
+                var coordinator = Coordinator(
+                    runtime: runtime, queue: queue,
+                    lease: LeaderLease(client: runtime.client, holder: self.id ?? defaultProcessID(), ttlSeconds: self.leaseSeconds), logger: logger)
+                coordinator.onTick = { _ in SystemdNotify.send("WATCHDOG=1") }
+                SystemdNotify.send("READY=1")
+                let group = ServiceGroup(
+                    configuration: .init(services: [coordinator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+                SystemdNotify.send("STOPPING=1")
+            }
+        }
+    }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs: change detection, full scans and syncs, under each repository's limits.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Option(help: "This worker's id (default: host-pid).") var id: String?
+    @Option(help: "Jobs run at once.") var concurrency = 8
+    @Option(help: "Seconds to finish jobs in hand on SIGTERM before giving the rest back.") var drainTimeout = 8
+
+    func run() async throws {
+        try await clearly {
+            try await self.cluster.withCluster("tandem.worker") { runtime, queue, redis, logger in
+                let engine = SyncEngine(runtime: runtime, queue: queue, logger: logger)
+                let waiter = try await RedisClient.connect(configuration: try self.cluster.redisConfiguration(), lanes: 1, logger: logger)
+                let consumer = QueueConsumer(
+                    queue: queue, waitClient: waiter,
+                    configuration: .init(workerID: self.id ?? defaultProcessID(), concurrency: self.concurrency),
+                    handlers: engine.handlers, logger: logger)
+                let worker = Worker(consumer: consumer, drainTimeout: .seconds(self.drainTimeout))
+                SystemdNotify.send("READY=1")
+                let watchdog = WatchdogService(consumer: consumer)
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: worker), .init(service: watchdog)], gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger))
+                try await group.run()
+                SystemdNotify.send("STOPPING=1")
+                await waiter.close()
+                _ = redis
+            }
+        }
+    }
+}
+
+/// Pings the systemd watchdog while the consumer's loop is alive.
+struct WatchdogService: Service, CustomStringConvertible {
+    let consumer: QueueConsumer
+    var description: String { "Watchdog" }
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            SystemdNotify.send("WATCHDOG=1")
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+}
+
+/// `sd_notify` when run under systemd (`NOTIFY_SOCKET`); nothing otherwise.
+enum SystemdNotify {
+    static func send(_ state: String) {
+        guard let path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        _ = state.withCString { message in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, message, strlen(message), 0, $0, length) }
+            }
+        }
+    }
+}
+
+struct TraceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Explain why an artifact is or is not synced: its pair, last detection, last sync, errors, limiter state.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Argument(help: "The repository's name.") var repository: String
+    @Argument(help: "The artifact's id in that repository.") var artifact: String
+
+    func run() async throws {
+        try await clearly {
+            try await self.cluster.withCluster("tandem.trace") { runtime, queue, _, _ in
+                let snapshot = try await runtime.snapshot(force: true)
+                let sides: [(IntegrationConfig, Side)] = snapshot.configuration.integrations.flatMap { integration in
+                    Side.allCases.compactMap { side in
+                        snapshot.collection(of: integration, side)?.repository == self.repository ? (integration, side) : nil
+                    }
+                }
+                if sides.isEmpty { print("repository \(self.repository) is in no integration") }
+                for (integration, side) in sides {
+                    guard let id = snapshot.integrationIDs[integration.name] else { continue }
+                    print("integration \(integration.name) (\(side.rawValue) side), \(integration.running ? "running" : "stopped")")
+                    if let reason = snapshot.broken[integration.name] { print("  rules: BROKEN — \(reason)") }
+                    let column = side == .left ? "left_id" : "right_id"
+                    let other = side == .left ? "right" : "left"
+                    let pairs = try await runtime.client.query(
+                        """
+                        SELECT id, left_id, right_id, left_key, right_key, status, coalesce(status_reason, ''), last_synced_at::text
+                        FROM artifact_pairs WHERE integration_id = \(id) AND \(unescaped: column) = \(self.artifact)
+                        """)
+                    if let p = pairs.first {
+                        print("  pair #\(try p.decode(Int64.self, at: 0)): left \(try p.decode(String.self, at: 1)) ↔ right \(try p.decode(String.self, at: 2)), status \(try p.decode(String.self, at: 5)) \(try p.decode(String.self, at: 6)), last synced \(try p.decode(String.self, at: 7))")
+                    } else {
+                        print("  no pair: no twin in the \(other) repository yet")
+                    }
+                    let traces = try await runtime.client.query(
+                        """
+                        SELECT coalesce(detected_at::text, 'never'), coalesce(detected_version, ''), coalesce(last_sync_at::text, 'never'),
+                               coalesce(last_outcome, ''), coalesce(last_reasons, ''), coalesce(last_error, '')
+                        FROM artifact_trace WHERE integration_id = \(id) AND side = \(side.rawValue) AND artifact_id = \(self.artifact)
+                        """)
+                    if let t = traces.first {
+                        print("  last detected: \(try t.decode(String.self, at: 0)) (version \(try t.decode(String.self, at: 1)))")
+                        print("  last sync: \(try t.decode(String.self, at: 2)) → \(try t.decode(String.self, at: 3))")
+                        let reasons = try t.decode(String.self, at: 4)
+                        if !reasons.isEmpty { print("  why: \(reasons)") }
+                        let error = try t.decode(String.self, at: 5)
+                        if !error.isEmpty { print("  last error: \(error)") }
+                    } else {
+                        print("  never seen by change detection")
+                    }
+                    let errors = try await runtime.client.query(
+                        """
+                        SELECT kind, code, message, occurrences, last_seen_at::text FROM activity
+                        WHERE integration_id = \(id) AND (artifact_id = \(self.artifact) OR kind = 'blocker') AND status = 'open'
+                        ORDER BY last_seen_at DESC LIMIT 5
+                        """)
+                    for e in errors {
+                        print("  open \(try e.decode(String.self, at: 0)) [\(try e.decode(String.self, at: 1))] ×\(try e.decode(Int.self, at: 3)): \(try e.decode(String.self, at: 2))")
+                    }
+                    for status in try await queue.queues() where status.repository == self.repository {
+                        let next = status.nextAdmission.map { "next admission \($0)" } ?? "admitting now"
+                        let paused = status.pausedUntil.map { ", paused until \($0)" } ?? ""
+                        print("  queue: \(status.high.pending) high + \(status.low.pending) low pending, \(status.inFlight) in flight, \(status.delayed) delayed (retries), \(status.dead) dead; limiter \(status.eventsPerMinute)/min, \(next)\(paused)")
+                    }
+                }
+            }
+        }
+    }
+}
