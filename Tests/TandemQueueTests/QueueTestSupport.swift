@@ -34,11 +34,15 @@ struct TestQueue {
 
     /// Removes every key under the prefix and closes the clients.
     func finish() async {
-        while let reply = try? await self.client.send("SCAN", 0, "MATCH", "\(self.prefix)*", "COUNT", 10_000),
-            let keys = reply.array?.last?.array?.compactMap(\.string), !keys.isEmpty
-        {
-            _ = try? await self.client.send(["UNLINK"] + keys)
-        }
+        var cursor = "0"
+        repeat {
+            guard let reply = try? await self.client.send("SCAN", cursor, "MATCH", "\(self.prefix)*", "COUNT", 1000),
+                let parts = reply.array, parts.count == 2, let next = parts[0].string
+            else { break }
+            let keys = parts[1].array?.compactMap(\.string) ?? []
+            if !keys.isEmpty { _ = try? await self.client.send(["UNLINK"] + keys) }
+            cursor = next
+        } while cursor != "0"
         await self.client.close()
         await self.waiter.close()
     }

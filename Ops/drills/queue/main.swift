@@ -211,12 +211,14 @@ func limiter(_ options: Options) async throws {
 }
 
 func cleanup(_ client: RedisClient, prefix: String) async throws {
-    while true {
-        let reply = try await client.send("SCAN", 0, "MATCH", "\(prefix)*", "COUNT", 10_000)
-        let keys = (reply.array?.last?.array ?? []).compactMap(\.string)
-        if keys.isEmpty { break }
-        try await client.send(["UNLINK"] + keys)
-    }
+    var cursor = "0"
+    repeat {
+        let parts = try await client.send("SCAN", cursor, "MATCH", "\(prefix)*", "COUNT", 1000).array ?? []
+        guard parts.count == 2, let next = parts[0].string else { break }
+        let keys = (parts[1].array ?? []).compactMap(\.string)
+        if !keys.isEmpty { try await client.send(["UNLINK"] + keys) }
+        cursor = next
+    } while cursor != "0"
 }
 
 let arguments = CommandLine.arguments
