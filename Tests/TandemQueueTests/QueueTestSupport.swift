@@ -6,6 +6,21 @@ import TandemSupport
 
 let redisURL = ProcessInfo.processInfo.environment["TANDEM_REDIS_URL"] ?? "redis://127.0.0.1:6390"
 
+/// Runs `body` with a fresh `TestQueue` and removes its keys afterwards, even when `body` throws.
+func withTestQueue(
+    url: String = redisURL, lease: Duration = .seconds(30), renew: Duration = .seconds(5),
+    _ body: (TestQueue) async throws -> Void
+) async throws {
+    let queue = try await TestQueue(url: url, lease: lease, renew: renew)
+    do {
+        try await body(queue)
+    } catch {
+        await queue.finish()
+        throw error
+    }
+    await queue.finish()
+}
+
 /// A queue under a key prefix of its own, removed at the end.
 struct TestQueue {
     let queue: JobQueue
