@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // Pure sync semantics: no I/O, no clock reads, no logging.
@@ -85,10 +86,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Cluster-wide metrics: every process records into Redis; the server renders them for Prometheus.
+        .target(
+            name: "TandemMetrics",
+            dependencies: [
+                "Redis", "TandemQueue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `tandem server`: Hummingbird application with /health and /metrics.
+        .target(
+            name: "TandemServer",
+            dependencies: [
+                "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "Postgres", "Redis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "TandemCluster", "Postgres", "Redis",
+                "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "TandemCluster", "TandemServer", "TandemSupport",
+                "Postgres", "Redis",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,6 +152,26 @@ let package = Package(
         .testTarget(name: "RedisTests", dependencies: ["Redis"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemQueueTests", dependencies: ["TandemQueue", "Redis", "TandemSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TandemMetricsTests",
+            dependencies: [
+                "TandemMetrics", "TandemQueue", "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TandemServerTests",
+            dependencies: [
+                "TandemServer", "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "Postgres", "Redis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,7 +4,8 @@ extension Tandem {
     /// Subcommands contributed by other parts: the cluster's processes and the queue's inspection.
     static var extraSubcommands: [any ParsableCommand.Type] {
         [
-            CoordinatorCommand.self, WorkerCommand.self, TraceCommand.self, QueuesCommand.self, JobsCommand.self, WorkersCommand.self,
+            CoordinatorCommand.self, WorkerCommand.self, ServerCommand.self, TraceCommand.self, QueuesCommand.self, JobsCommand.self,
+            WorkersCommand.self,
         ]
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+public import Hummingbird
+import Logging
+import Redis
+import TandemMetrics
+public import TandemQueue
+
+/// What the routes read: the health checks, the queue (for gauges) and the metrics recorded in Redis.
+public struct ServerRoutes: Sendable {
+    public let health: HealthChecker
+    public let queue: JobQueue
+    /// The installation's Redis key prefix (the queue's and the metrics').
+    public var prefix: String { self.queue.configuration.prefix }
+
+    public init(health: HealthChecker, queue: JobQueue) {
+        self.health = health
+        self.queue = queue
+    }
+
+    /// The router: `GET /health`, `GET /health/live`, `GET /metrics`; anything else is 404.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/health") { _, context in
+            let report = await self.health.check()
+            if !report.isHealthy {
+                context.logger.debug("Health check failed", metadata: ["tandem.health.failing": "\(report.failing ?? [])"])
+            }
+            return Self.json(report, status: report.isHealthy ? .ok : .serviceUnavailable)
+        }
+        router.get("/health/live") { _, _ in
+            Self.json(["status": "ok"], status: .ok)
+        }
+        router.get("/metrics") { _, context in
+            try await self.metrics(logger: context.logger)
+        }
+        return router
+    }
+
+    func metrics(logger: Logger) async throws -> Response {
+        var snapshot: MetricsSnapshot
+        do {
+            snapshot = try await MetricsSnapshot.read(redis: self.queue.client, prefix: self.prefix)
+            snapshot.queue = try await QueueGauges.read(from: self.queue)
+        } catch {
+            logger.debug("Metrics unavailable", metadata: ["tandem.error": "\(error)"])
+            throw HTTPError(.serviceUnavailable, message: "metrics are unavailable: Redis did not answer")
+        }
+        return Response(
+            status: .ok, headers: [.contentType: MetricsSnapshot.prometheusContentType],
+            body: .init(byteBuffer: ByteBuffer(string: snapshot.prometheusText())))
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data(#"{"status":"error"}"#.utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

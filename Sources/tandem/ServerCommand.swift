@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+import Redis
+import TandemServer
+import TandemSupport
+
+/// `tandem server`: health and metrics over HTTP (the full API and UI come later).
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Serve /health, /health/live and /metrics over HTTP until SIGTERM.",
+        discussion: """
+            GET /health       200 when PostgreSQL answers, migrations are current, Redis answers PING and a
+                              coordinator leads; 503 naming the failing checks otherwise (readiness).
+            GET /health/live  200 while the process serves requests (liveness).
+            GET /metrics      the cluster's metrics in the Prometheus text format.
+            Applies pending migrations at start-up. Under systemd (Type=notify) it sends READY=1 once listening
+            and STOPPING=1 when a stop begins.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on (default: $TANDEM_HTTP_HOST or 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (default: $TANDEM_HTTP_PORT or 8080).")
+    var port: Int?
+
+    @Option(help: "Redis URL (default: $TANDEM_REDIS_URL or redis://127.0.0.1:6390).")
+    var redisURL: String?
+
+    @Option(help: "Key prefix of the installation in Redis.")
+    var prefix = "tandem:"
+
+    @Flag(inversion: .prefixedNo, help: "Apply pending migrations at start-up.")
+    var migrate = true
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let host = self.host ?? environment["TANDEM_HTTP_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+        var port = self.port ?? 8080
+        if self.port == nil, let text = environment["TANDEM_HTTP_PORT"], !text.isEmpty {
+            guard let value = Int(text) else { throw ValidationError("TANDEM_HTTP_PORT is not a number: \(text)") }
+            port = value
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("port \(port) is out of range") }
+
+        let logger = Logger(label: "tandem.server")
+        var postgresConfiguration = PostgresConfiguration(connectionString: try self.database.resolvedURL(), maximumConnections: 4)
+        postgresConfiguration.connectTimeout = .seconds(3)
+        postgresConfiguration.applicationName = "tandem-server"
+        // Short Redis timeouts keep /health prompt while Redis is away.
+        var redisConfiguration = try RedisConfiguration(
+            url: self.redisURL ?? environment["TANDEM_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "redis://127.0.0.1:6390")
+        redisConfiguration.connectTimeout = .seconds(2)
+        redisConfiguration.reconnectTimeout = .seconds(2)
+
+        let process = ServerProcess(
+            configuration: .init(host: host, port: port, prefix: self.prefix, migrate: self.migrate),
+            postgres: PostgresClient(configuration: postgresConfiguration, logger: logger),
+            redis: RedisClient(configuration: redisConfiguration, lanes: 2, logger: logger),
+            notifier: SystemdNotifier(),
+            logger: logger)
+        try await process.run()
+    }
+}
