@@ -41,6 +41,7 @@ struct MultiProcessTests {
                 }
             }
             let consumers = try t.spawnConsumers(8, concurrency: 8, workMillis: 2)
+            defer { stopLeftovers(consumers) }  // when the test ends early
             let started = ContinuousClock.now
             let finished = try await t.waitUntil(timeout: .seconds(150)) { try await t.counter("acked") >= total }
             let elapsed = ContinuousClock.now - started
@@ -98,6 +99,7 @@ struct MultiProcessTests {
             let jobs = (0..<24).map { _ in Job(kind: .sync, repository: "k", integration: "ik") }
             try await t.queue.enqueue(jobs)
             let victim = try t.spawnConsumers(1, concurrency: 4, workMillis: 1500)[0]
+            defer { stopLeftovers([victim]) }
             #expect(try await t.waitUntil(timeout: .seconds(10)) { try await t.queue.jobs(state: .inflight).count == 4 })
             let held = Set(try await t.queue.jobs(state: .inflight).map(\.id))
             // The survivor cannot take anything while the victim holds every slot.
@@ -107,6 +109,7 @@ struct MultiProcessTests {
                     "consume", "--url", redisURL, "--prefix", t.prefix, "--concurrency", "4", "--work-ms", "300",
                     "--lease-ms", "3000", "--renew-ms", "1000", "--worker-id", "survivor", "--record",
                 ])
+            defer { stopLeftovers([survivor]) }
             try await Task.sleep(for: .milliseconds(300))
             victim.signal(SIGKILL)
             let killedAt = ContinuousClock.now
@@ -152,6 +155,7 @@ struct MultiProcessTests {
             let bJobs = (0..<2000).map { _ in Job(kind: .sync, repository: "B", integration: "ib", priority: .low) }
             try await t.queue.enqueue(bJobs)
             let consumers = try t.spawnConsumers(2, concurrency: 16, workMillis: 1)
+            defer { stopLeftovers(consumers) }  // when the test ends early
             let started = ContinuousClock.now
             let bDone = try await t.waitUntil(timeout: .seconds(60)) {
                 let admitted = try await t.admissions(repository: "B", priority: .low).count
@@ -184,6 +188,7 @@ struct MultiProcessTests {
             let jobs = (0..<total).map { n in Job(kind: .sync, repository: "r\(n % 5)", integration: "i\(n % 5)") }
             try await t.queue.enqueue(jobs)
             let consumers = try t.spawnConsumers(2, url: server.url, concurrency: 8, workMillis: 2)
+            defer { stopLeftovers(consumers) }  // when the test ends early
             #expect(try await t.waitUntil(timeout: .seconds(30)) { try await t.counter("acked") >= 500 })
             server.stop()
             try await Task.sleep(for: .seconds(2))

@@ -146,3 +146,10 @@ func maxInWindow(_ times: [Double], window: Double) -> Int {
     }
     return best
 }
+
+/// Kills consumer processes that are still running (not yet waited for): a test that ends early
+/// must not leave them behind.
+func stopLeftovers(_ processes: [ChildProcess]) {
+    for process in processes where process.isRunning { process.signal(9) }
+    for process in processes { _ = process.isRunning }  // reap
+}

@@ -135,6 +135,7 @@ func bench(_ options: Options) async throws {
     let phased = options.flags.contains("phased")  // enqueue everything first, then consume
     let consumerArguments = ["--url", options.url, "--prefix", prefix, "--concurrency", "2000", "--batch", "500"]
     var processes = phased ? [] : try spawnConsumers(consumers, consumerArguments)
+    defer { for process in processes where process.isRunning { process.signal(SIGKILL) } }  // on errors
     if !phased { try await Task.sleep(for: .milliseconds(500)) }
     var start = ContinuousClock.now
     var sent = 0
@@ -195,6 +196,7 @@ func limiter(_ options: Options) async throws {
     }
     let processes = try spawnConsumers(
         2, ["--url", options.url, "--prefix", prefix, "--concurrency", "8", "--record"])
+    defer { for process in processes where process.isRunning { process.signal(SIGKILL) } }  // on errors
     try await Task.sleep(for: .seconds(seconds + 2))
     await stop(processes)
     let times = (try await queue.client.send("LRANGE", "\(prefix)drill:adm:A:low", 0, -1).array ?? [])
