@@ -420,8 +420,8 @@ enum QueueScripts {
             return lost
             """#)
 
-    /// Returns jobs to the head of their queue: those whose lease expired (ARGV: P, deadLimit,
-    /// 'expired') or the given ones `worker` still holds (ARGV: P, deadLimit, 'given', worker, then
+    /// Returns jobs to the head of their queue: those whose lease expired, at the cost of an attempt
+    /// (ARGV: P, deadLimit, 'expired') or the given ones `worker` still holds (ARGV: P, deadLimit, 'given', worker, then
     /// per job: record, repo, integration). Returns the number of jobs returned.
     static let requeue = RedisScript(
         name: "requeue",
@@ -435,7 +435,16 @@ enum QueueScripts {
                 if rec then _, _, repo, int = parse(rec) end
                 if repo then
                   release(worker, { { rec, repo, int } }, true)
-                  requeuehead(rec, now)
+                  -- A lease that expired costs an attempt, so a job that kills its workers ends in
+                  -- the dead set instead of going round for ever (Sidekiq Pro's poison pills).
+                  local head, attempt, max, tail = string.match(rec, '^([^	]*	[^	]*	[^	]*	[^	]*	[hl]	)(%d+)	(%d+)(	.*)$')
+                  attempt = tonumber(attempt) + 1
+                  local next = head .. attempt .. '	' .. max .. tail
+                  if attempt >= tonumber(max) then
+                    bury(next, 'lease expired: its worker stopped renewing it (attempt ' .. attempt .. ' of ' .. max .. ')', now)
+                  else
+                    requeuehead(next, now)
+                  end
                 else
                   redis.call('ZREM', P .. 'inflight', member)
                   bury(rec or member, 'malformed job record', now)

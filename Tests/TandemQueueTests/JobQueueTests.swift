@@ -145,11 +145,26 @@ struct JobQueueTests {
             #expect(try await t.queue.reap() == 1)
             let again = try await t.queue.dequeue(worker: "w2", max: 10).deliveries
             #expect(again.map(\.id) == held.map(\.id))  // back at the head
+            #expect(again.first?.job.attempt == 1)  // an expired lease costs an attempt
             #expect(try await t.queue.ack(held) == 0)  // a late ack from the dead worker is fenced off
             #expect(try await t.queue.fail(held[0], error: "late") == .leaseLost)  // and so is a late failure
             #expect(try await t.queue.extendLeases(held) == [held[0].id])
             #expect(try await t.queue.ack(again) == 1)
             #expect(try await t.counter("rescued") == 1)
+        }
+    }
+
+    @Test func aJobWhoseWorkersKeepDyingEndsInTheDeadSet() async throws {
+        try await withTestQueue(lease: .milliseconds(200)) { t in
+            try await t.queue.enqueue(Job(kind: .sync, repository: "poison", integration: "i", maxAttempts: 2))
+            for _ in 0..<2 {
+                #expect(try await t.queue.dequeue(worker: "doomed", max: 1).deliveries.count == 1)
+                try await Task.sleep(for: .milliseconds(250))
+                #expect(try await t.queue.reap() == 1)
+            }
+            let dead = try await t.queue.jobs(state: .dead)
+            #expect(dead.first?.error == "lease expired: its worker stopped renewing it (attempt 2 of 2)")
+            #expect(try await t.queue.jobs(state: .pending).isEmpty)
         }
     }
 
