@@ -42,7 +42,6 @@ struct QueueConnectionOptions: ParsableArguments {
     }
 }
 
-
 fileprivate func describe(_ date: Date?, relativeTo now: Date = Date()) -> String {
     guard let date else { return "-" }
     let seconds = date.timeIntervalSince(now)
