@@ -17,7 +17,7 @@ public struct ServerRoutes: Sendable {
         self.queue = queue
     }
 
-    /// The router: `GET /health`, `GET /health/live`, `GET /metrics`; anything else is 404.
+    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two); anything else is 404.
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, context in
@@ -30,6 +30,11 @@ public struct ServerRoutes: Sendable {
         router.get("/health/live") { _, _ in
             Self.json(["status": "ok"], status: .ok)
         }
+        // Load balancers that probe with HEAD (HAProxy's `option httpchk HEAD`) get the same status, no body.
+        router.head("/health") { _, _ -> HTTPResponse.Status in
+            await self.health.check().isHealthy ? .ok : .serviceUnavailable
+        }
+        router.head("/health/live") { _, _ -> HTTPResponse.Status in .ok }
         router.get("/metrics") { _, context in
             try await self.metrics(logger: context.logger)
         }

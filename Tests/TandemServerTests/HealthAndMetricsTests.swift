@@ -51,6 +51,7 @@ struct HealthAndMetricsTests {
                     #expect(response.status == .ok)
                     #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
                 }
+                try await client.execute(uri: "/health", method: .head) { #expect($0.status == .ok) }
             }
             await redis.close()
         }
@@ -71,8 +72,10 @@ struct HealthAndMetricsTests {
                     #expect(body.checks["database"] == "ok")
                     #expect(body.checks["leader"] == "ok")
                 }
-                // Liveness does not depend on Redis.
+                // Liveness does not depend on Redis; HEAD answers as GET does.
                 try await client.execute(uri: "/health/live", method: .get) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/health/live", method: .head) { #expect($0.status == .ok) }
+                try await client.execute(uri: "/health", method: .head) { #expect($0.status == .serviceUnavailable) }
                 // Metrics need Redis: a 503, not a crash.
                 try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .serviceUnavailable) }
             }
