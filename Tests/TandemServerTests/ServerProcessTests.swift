@@ -80,4 +80,34 @@ struct ServerProcessTests {
             #expect(throws: (any Error).self) { try httpGet(port: port, path: "/health/live") }
         }
     }
+
+    @Test func pingsTheWatchdogWhenSystemdAsks() async throws {
+        try await withTestDatabase { postgres in
+            let socket = try NotifySocket(abstract: true)
+            let port = unusedPort()
+            let redis = try redisClient()
+            let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": socket.address, "WATCHDOG_USEC": "200000"])
+            #expect(notifier.watchdogInterval == .milliseconds(100))
+            let process = ServerProcess(
+                configuration: .init(host: "127.0.0.1", port: port, migrate: false), postgres: postgres, redis: redis,
+                notifier: notifier, logger: quiet)
+            let group = process.serviceGroup(gracefulShutdownSignals: [])
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var messages: [String] = []
+                while messages.filter({ $0 == "WATCHDOG=1" }).count < 3 || !messages.contains(where: { $0.hasPrefix("READY=1") }) {
+                    guard let message = try await socket.receive(timeout: .seconds(10)) else { break }
+                    messages.append(message)
+                }
+                #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3)
+                #expect(messages.contains { $0.hasPrefix("READY=1") })
+                await group.triggerGracefulShutdown()
+                var last: String?
+                while let message = try await socket.receive(timeout: .seconds(2)) { last = message }
+                #expect(last == "STOPPING=1\nSTATUS=draining")
+                try await tasks.waitForAll()
+            }
+            await redis.close()
+        }
+    }
 }
