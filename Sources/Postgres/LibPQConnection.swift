@@ -372,7 +372,9 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// The connection broke: report it and drop the handle so the next use reconnects.
-    private func connectionError(_ handle: OpaquePointer, query: PostgresQuery, result: OpaquePointer? = nil)
+    private func connectionError(
+        _ handle: OpaquePointer, query: PostgresQuery, result: OpaquePointer? = nil
+    )
         -> PostgresError
     {
         var error = PostgresError(

@@ -105,7 +105,8 @@ public struct Coordinator: Service, CustomStringConvertible {
                 let key = "\(integration.name):\(side.rawValue)"
                 if timetable.due("detect:" + key, schedule: detect, now: now) {
                     jobs.append(
-                        Job(kind: .detect, repository: repository.name, integration: integration.name, payload: JobPayload(side: side).json,
+                        Job(
+                            kind: .detect, repository: repository.name, integration: integration.name, payload: JobPayload(side: side).json,
                             uniqueKey: "detect:" + key))
                     timetable.mark("detect:" + key, now)
                 }
@@ -114,7 +115,8 @@ public struct Coordinator: Service, CustomStringConvertible {
                     if timetable.last.withLock({ $0["scan:" + key] }) == nil { timetable.mark("scan:" + key, now) }
                     if timetable.due("scan:" + key, schedule: scan, now: now) {
                         jobs.append(
-                            Job(kind: .scan, repository: repository.name, integration: integration.name, priority: .low,
+                            Job(
+                                kind: .scan, repository: repository.name, integration: integration.name, priority: .low,
                                 payload: JobPayload(side: side).json, uniqueKey: "scan:" + key))
                         timetable.mark("scan:" + key, now)
                     }

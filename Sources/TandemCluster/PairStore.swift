@@ -59,7 +59,9 @@ public struct PairStore: Sendable {
         return try rows[0].decode(Int64.self, at: 0)
     }
 
-    public func update(id: Int64, pair: ArtifactPair, ledger: WriteLedger, status: String, reason: String?, on connection: PostgresConnection)
+    public func update(
+        id: Int64, pair: ArtifactPair, ledger: WriteLedger, status: String, reason: String?, on connection: PostgresConnection
+    )
         async throws
     {
         try await connection.query(
@@ -75,7 +77,9 @@ public struct PairStore: Sendable {
 
     /// Records the intent to create a twin of `source` before creating it; returns the marker and whether an earlier
     /// attempt had already recorded it (then the twin may exist: look for the marker before creating again).
-    public func beginCreate(integration: Int64, side: Side, source: String, project: String, on connection: PostgresConnection)
+    public func beginCreate(
+        integration: Int64, side: Side, source: String, project: String, on connection: PostgresConnection
+    )
         async throws -> (marker: String, earlierAttempt: Bool)
     {
         let marker = "tandem-\(integration)-\(side.rawValue)-\(source)"

@@ -200,7 +200,9 @@ public struct SyncEngine: Sendable {
         Artifact(
             id: a.id, project: a.project, fields: a.fields,
             comments: a.comments.map { Comment(id: $0.id, author: $0.author, body: $0.text, markup: $0.markup) },
-            attachments: a.attachments.map { Attachment(id: $0.id, fileName: $0.filename, size: Int64($0.size ?? 0), checksum: "\($0.filename):\($0.size ?? 0)") },
+            attachments: a.attachments.map {
+                Attachment(id: $0.id, fileName: $0.filename, size: Int64($0.size ?? 0), checksum: "\($0.filename):\($0.size ?? 0)")
+            },
             summary: a.formattedID)
     }
 
@@ -254,7 +256,9 @@ public struct SyncEngine: Sendable {
         let id = context.integrationID
         var targetArtifact: RepositoryArtifact?
         if let stored {
-            do { targetArtifact = try await target.artifact(id: stored.pair.id(on: t)) } catch let error as ConnectorError where error.code == .artifactGone {
+            do { targetArtifact = try await target.artifact(id: stored.pair.id(on: t)) } catch let error as ConnectorError
+                where error.code == .artifactGone
+            {
                 try await self.pairs.update(
                     id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "error", reason: "twin \(stored.pair.id(on: t)) was deleted",
                     on: connection)

@@ -47,7 +47,9 @@ public enum ConfigParser {
         else { return c }
         if let version = r.int(o["version"], "version", range: 0...Int.max) {
             if version != TandemConfiguration.currentVersion {
-                r.report(.unsupportedVersion, "version", "version \(version) is not supported; this Tandem reads version \(TandemConfiguration.currentVersion)", at: o["version"])
+                r.report(
+                    .unsupportedVersion, "version",
+                    "version \(version) is not supported; this Tandem reads version \(TandemConfiguration.currentVersion)", at: o["version"])
             }
             c.version = version
         }
@@ -131,7 +133,8 @@ public enum ConfigParser {
             return nil
         }
         for (key, value) in o.values where key != "kind" && !keys.contains(key) {
-            r.report(.unknownKey, o.child(key), "'\(key)' does not apply to auth kind '\(kind)' (allowed: \(keys.joined(separator: ", ")))", at: value)
+            r.report(
+                .unknownKey, o.child(key), "'\(key)' does not apply to auth kind '\(kind)' (allowed: \(keys.joined(separator: ", ")))", at: value)
         }
         func need(_ key: String) -> Node? {
             if o[key] == nil { r.report(.missingKey, o.child(key), "auth kind '\(kind)' needs '\(key)'", at: node) }
@@ -167,7 +170,8 @@ public enum ConfigParser {
         var model = ModelConfig(name: name)
         for (fieldPath, fieldNode) in r.list(o["fields"], o.child("fields")) {
             guard
-                let f = r.object(fieldNode, fieldPath, allowed: ["name", "type", "required", "values", "allowUnmapped"], required: ["name", "type"]),
+                let f = r.object(
+                    fieldNode, fieldPath, allowed: ["name", "type", "required", "values", "allowUnmapped"], required: ["name", "type"]),
                 let fieldName = r.string(f["name"], f.child("name"))
             else { continue }
             guard let typeName = r.string(f["type"], f.child("type")) else { continue }
@@ -264,11 +268,13 @@ public enum ConfigParser {
         for (cPath, cNode) in r.list(o["conditionalFieldFlows"], o.child("conditionalFieldFlows")) {
             guard let c = r.object(cNode, cPath, allowed: ["when", "fieldFlows"], required: ["when", "fieldFlows"]) else { continue }
             let conditions = r.list(c["when"], c.child("when")).compactMap { Self.condition($0.node, $0.path, r) }
-            i.conditionalFieldFlows.append(ConditionalFlowConfig(when: conditions, fieldFlows: Self.fieldFlows(c["fieldFlows"], c.child("fieldFlows"), r)))
+            i.conditionalFieldFlows.append(
+                ConditionalFlowConfig(when: conditions, fieldFlows: Self.fieldFlows(c["fieldFlows"], c.child("fieldFlows"), r)))
         }
         for (rPath, rNode) in r.list(o["routes"], o.child("routes")) {
             guard
-                let ro = r.object(rNode, rPath, allowed: ["from", "sourceProjects", "targetProject", "field", "targets"], required: ["from", "sourceProjects"]),
+                let ro = r.object(
+                    rNode, rPath, allowed: ["from", "sourceProjects", "targetProject", "field", "targets"], required: ["from", "sourceProjects"]),
                 let from = r.enumValue(ro["from"], ro.child("from"), Side.self),
                 let sources = r.stringList(ro["sourceProjects"], ro.child("sourceProjects"))
             else { continue }

@@ -49,7 +49,9 @@ public enum ConfigValidator {
                         report(.duplicateName, "\(fpath).values", "values must be distinct")
                     }
                 } else if !field.values.isEmpty || field.allowUnmapped {
-                    report(.invalidValue, "\(fpath).values", "only select fields take 'values' and 'allowUnmapped'; '\(field.name)' is \(field.type.rawValue)")
+                    report(
+                        .invalidValue, "\(fpath).values",
+                        "only select fields take 'values' and 'allowUnmapped'; '\(field.name)' is \(field.type.rawValue)")
                 }
             }
         }
@@ -79,7 +81,8 @@ public enum ConfigValidator {
                 }
                 if !field.allowUnmapped {
                     for (ei, entry) in mapping.valueMap.enumerated() where !field.values.contains(entry.model) {
-                        report(.unknownSelectValue, "\(fpath).valueMap[\(ei)].model", "'\(entry.model)' is not a value of model field '\(field.name)'")
+                        report(
+                            .unknownSelectValue, "\(fpath).valueMap[\(ei)].model", "'\(entry.model)' is not a value of model field '\(field.name)'")
                     }
                     if let value = mapping.defaultValue, !field.values.contains(value) {
                         report(.unknownSelectValue, "\(fpath).default", "'\(value)' is not a value of model field '\(field.name)'")
@@ -172,7 +175,8 @@ public enum ConfigValidator {
                         continue
                     }
                     if field.type != .singleSelect {
-                        report(.invalidValue, "\(rpath).field", "conditional routes use a single-select field; '\(fieldName)' is \(field.type.rawValue)")
+                        report(
+                            .invalidValue, "\(rpath).field", "conditional routes use a single-select field; '\(fieldName)' is \(field.type.rawValue)")
                     }
                     for (project, values) in route.targets.sorted(by: { $0.key < $1.key }) {
                         for value in values where !field.values.contains(value) {

@@ -69,7 +69,8 @@ public struct ConfigStore: Sendable {
             try await self.write(configuration, plan: plan, secrets: secrets, connection: connection)
             if prune {
                 for change in plan.changes.reversed() where change.action == .delete {
-                    let table = ["integration": "integrations", "collection": "collections", "model": "models", "repository": "repositories"][change.entity]!
+                    let table = ["integration": "integrations", "collection": "collections", "model": "models", "repository": "repositories"][
+                        change.entity]!
                     try await connection.query("DELETE FROM \(unescaped: table) WHERE name = \(change.name)")
                 }
             }
@@ -178,7 +179,8 @@ public struct ConfigStore: Sendable {
             let values: [(String, String)] = [
                 ("changeDetectionInterval", "\(s.changeDetectionInterval.seconds)"), ("fullScanInterval", "\(s.fullScanInterval.seconds)"),
                 ("fullScanEnabled", s.fullScanEnabled ? "true" : "false"), ("maxConcurrencyPerIntegration", "\(s.maxConcurrencyPerIntegration)"),
-                ("eventRateLimit.eventsPerMinute", "\(s.eventRateLimit.eventsPerMinute)"), ("eventRateLimit.scope", "\"\(s.eventRateLimit.scope.rawValue)\""),
+                ("eventRateLimit.eventsPerMinute", "\(s.eventRateLimit.eventsPerMinute)"),
+                ("eventRateLimit.scope", "\"\(s.eventRateLimit.scope.rawValue)\""),
             ]
             for (key, value) in values {
                 try await connection.query(
@@ -520,7 +522,8 @@ public struct ConfigStore: Sendable {
         {
             guard let index = collections[try row.decode(Int64.self, at: 0)] else { continue }
             c.collections[index].transitions.append(
-                TransitionConfig(from: try row.decode(String.self, at: 1), to: try row.decode(String.self, at: 2), name: try row.decode(String.self, at: 3)))
+                TransitionConfig(
+                    from: try row.decode(String.self, at: 1), to: try row.decode(String.self, at: 2), name: try row.decode(String.self, at: 3)))
         }
         var integrations: [Int64: Int] = [:]
         for row in try await connection.query(
@@ -532,7 +535,8 @@ public struct ConfigStore: Sendable {
             """)
         {
             integrations[try row.decode(Int64.self, at: 0)] = c.integrations.count
-            var i = IntegrationConfig(name: try row.decode(String.self, at: 1), left: try row.decode(String.self, at: 2), right: try row.decode(String.self, at: 3))
+            var i = IntegrationConfig(
+                name: try row.decode(String.self, at: 1), left: try row.decode(String.self, at: 2), right: try row.decode(String.self, at: 3))
             i.running = try row.decode(Bool.self, at: 4)
             i.creation = CreationFlowConfig(rawValue: try row.decode(String.self, at: 5)) ?? .twoWay
             i.filterScope = FilterScope(rawValue: try row.decode(String.self, at: 6)) ?? .creationAndUpdate
@@ -546,9 +550,10 @@ public struct ConfigStore: Sendable {
         }
         for row in try await connection.query("SELECT integration_id, model_field, left_to_right, right_to_left FROM integration_field_flows") {
             guard let index = integrations[try row.decode(Int64.self, at: 0)] else { continue }
-            c.integrations[index].fieldFlows[try row.decode(String.self, at: 1)] = FlowRecord(
-                leftToRight: try row.decode(String.self, at: 2), rightToLeft: try row.decode(String.self, at: 3)
-            ).config
+            c.integrations[index].fieldFlows[try row.decode(String.self, at: 1)] =
+                FlowRecord(
+                    leftToRight: try row.decode(String.self, at: 2), rightToLeft: try row.decode(String.self, at: 3)
+                ).config
         }
         for row in try await connection.query(
             "SELECT integration_id, conditions::text, field_flows::text FROM integration_conditional_flows ORDER BY integration_id, position")
@@ -568,7 +573,8 @@ public struct ConfigStore: Sendable {
             guard let index = integrations[try row.decode(Int64.self, at: 0)], let side = Side(rawValue: try row.decode(String.self, at: 1)) else {
                 continue
             }
-            var route = RouteConfig(from: side, sourceProjects: try row.decode([String].self, at: 2), targetProject: try row.decode(String?.self, at: 3))
+            var route = RouteConfig(
+                from: side, sourceProjects: try row.decode([String].self, at: 2), targetProject: try row.decode(String?.self, at: 3))
             route.field = try row.decode(String?.self, at: 4)
             route.targets = try JSONDecoder().decode([String: [String]].self, from: Data(try row.decode(String.self, at: 5).utf8))
             c.integrations[index].routes.append(route)
@@ -586,7 +592,8 @@ public struct ConfigStore: Sendable {
         }
         for row in try await connection.query("SELECT integration_id, model_field, policy FROM integration_conflict_policies") {
             guard let index = integrations[try row.decode(Int64.self, at: 0)] else { continue }
-            c.integrations[index].conflictFields[try row.decode(String.self, at: 1)] = ConflictPolicyKind(rawValue: try row.decode(String.self, at: 2))
+            c.integrations[index].conflictFields[try row.decode(String.self, at: 1)] = ConflictPolicyKind(
+                rawValue: try row.decode(String.self, at: 2))
         }
         for row in try await connection.query(
             "SELECT integration_id, scope, change_interval_s, change_cron, scan_interval_s, scan_cron, scan_enabled FROM integration_schedules")
@@ -623,7 +630,9 @@ struct ConditionRecord: Codable {
         self.values = c.values
     }
     var config: ConditionConfig? {
-        ConditionOperator(rawValue: self.op).map { ConditionConfig(side: self.side.flatMap(Side.init(rawValue:)), field: self.field, op: $0, values: self.values) }
+        ConditionOperator(rawValue: self.op).map {
+            ConditionConfig(side: self.side.flatMap(Side.init(rawValue:)), field: self.field, op: $0, values: self.values)
+        }
     }
 }
 
@@ -637,7 +646,8 @@ struct FlowRecord: Codable {
     init(_ f: FieldFlowConfig) { self.init(leftToRight: f.leftToRight.rawValue, rightToLeft: f.rightToLeft.rawValue) }
     var config: FieldFlowConfig {
         FieldFlowConfig(
-            leftToRight: FlowFrequency(rawValue: self.leftToRight) ?? .updateNormally, rightToLeft: FlowFrequency(rawValue: self.rightToLeft) ?? .updateNormally)
+            leftToRight: FlowFrequency(rawValue: self.leftToRight) ?? .updateNormally,
+            rightToLeft: FlowFrequency(rawValue: self.rightToLeft) ?? .updateNormally)
     }
 }
 

@@ -21,7 +21,8 @@ public struct KeyRotation: Sendable {
             try await ConfigStore(client: self.client, box: oldBox, logger: self.logger).checkKey(connection)
             var count = 0
             let rows = try await connection.query(
-                "SELECT id, name, credentials, proxy_credentials FROM repositories WHERE credentials IS NOT NULL OR proxy_credentials IS NOT NULL FOR UPDATE")
+                "SELECT id, name, credentials, proxy_credentials FROM repositories WHERE credentials IS NOT NULL OR proxy_credentials IS NOT NULL FOR UPDATE"
+            )
             for row in rows {
                 let (id, name) = try row.decode((Int64, String).self)
                 let context = "repository:\(name)"

@@ -45,7 +45,8 @@ public struct Migrator: Sendable {
             guard let underscore = base.firstIndex(of: "_"), let version = Int(base[..<underscore]) else {
                 throw MigrationError(description: "migration file '\(file.lastPathComponent)' is not named NNNN_name.sql")
             }
-            migrations.append(Migration(version: version, name: String(base[base.index(after: underscore)...]), sql: try String(contentsOf: file, encoding: .utf8)))
+            migrations.append(
+                Migration(version: version, name: String(base[base.index(after: underscore)...]), sql: try String(contentsOf: file, encoding: .utf8)))
         }
         let versions = migrations.map(\.version)
         if Set(versions).count != versions.count { throw MigrationError(description: "two migration files share a version number") }

@@ -188,7 +188,9 @@ struct TraceCommand: AsyncParsableCommand {
                         FROM artifact_pairs WHERE integration_id = \(id) AND \(unescaped: column) = \(self.artifact)
                         """)
                     if let p = pairs.first {
-                        print("  pair #\(try p.decode(Int64.self, at: 0)): left \(try p.decode(String.self, at: 1)) ↔ right \(try p.decode(String.self, at: 2)), status \(try p.decode(String.self, at: 5)) \(try p.decode(String.self, at: 6)), last synced \(try p.decode(String.self, at: 7))")
+                        print(
+                            "  pair #\(try p.decode(Int64.self, at: 0)): left \(try p.decode(String.self, at: 1)) ↔ right \(try p.decode(String.self, at: 2)), status \(try p.decode(String.self, at: 5)) \(try p.decode(String.self, at: 6)), last synced \(try p.decode(String.self, at: 7))"
+                        )
                     } else {
                         print("  no pair: no twin in the \(other) repository yet")
                     }
@@ -215,12 +217,16 @@ struct TraceCommand: AsyncParsableCommand {
                         ORDER BY last_seen_at DESC LIMIT 5
                         """)
                     for e in errors {
-                        print("  open \(try e.decode(String.self, at: 0)) [\(try e.decode(String.self, at: 1))] ×\(try e.decode(Int.self, at: 3)): \(try e.decode(String.self, at: 2))")
+                        print(
+                            "  open \(try e.decode(String.self, at: 0)) [\(try e.decode(String.self, at: 1))] ×\(try e.decode(Int.self, at: 3)): \(try e.decode(String.self, at: 2))"
+                        )
                     }
                     for status in try await queue.queues() where status.repository == self.repository {
                         let next = status.nextAdmission.map { "next admission \($0)" } ?? "admitting now"
                         let paused = status.pausedUntil.map { ", paused until \($0)" } ?? ""
-                        print("  queue: \(status.high.pending) high + \(status.low.pending) low pending, \(status.inFlight) in flight, \(status.delayed) delayed (retries), \(status.dead) dead; limiter \(status.eventsPerMinute)/min, \(next)\(paused)")
+                        print(
+                            "  queue: \(status.high.pending) high + \(status.low.pending) low pending, \(status.inFlight) in flight, \(status.delayed) delayed (retries), \(status.dead) dead; limiter \(status.eventsPerMinute)/min, \(next)\(paused)"
+                        )
                     }
                 }
             }

@@ -74,11 +74,16 @@ struct Migrate: AsyncParsableCommand {
                 let migrator = try Migrator.bundled()
                 if self.status {
                     let (applied, current) = try await migrator.status(client)
-                    print("applied: \(applied.map(String.init).joined(separator: ", ")); latest known: \(migrator.latestVersion); \(current ? "current" : "pending migrations")")
+                    print(
+                        "applied: \(applied.map(String.init).joined(separator: ", ")); latest known: \(migrator.latestVersion); \(current ? "current" : "pending migrations")"
+                    )
                     return
                 }
                 let applied = try await migrator.migrate(client, logger: logger)
-                print(applied.isEmpty ? "database is current (version \(migrator.latestVersion))" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+                print(
+                    applied.isEmpty
+                        ? "database is current (version \(migrator.latestVersion))"
+                        : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
             }
         }
     }
@@ -214,7 +219,8 @@ struct Repositories: AsyncParsableCommand {
                         """
                     ).map { row in
                         Row(
-                            name: try row.decode(String.self, at: 0), type: try row.decode(String.self, at: 1), url: try row.decode(String.self, at: 2),
+                            name: try row.decode(String.self, at: 0), type: try row.decode(String.self, at: 1),
+                            url: try row.decode(String.self, at: 2),
                             auth: try row.decode(String.self, at: 3), enabled: try row.decode(Bool.self, at: 4),
                             hasCredentials: try row.decode(Bool.self, at: 5), eventRateLimit: try row.decode(Int?.self, at: 6),
                             concurrencyLimit: try row.decode(Int?.self, at: 7), collections: try row.decode(Int.self, at: 8))
@@ -228,8 +234,10 @@ struct Repositories: AsyncParsableCommand {
                     printTable(
                         ["NAME", "TYPE", "URL", "AUTH", "ENABLED", "RATE/MIN", "CONCURRENCY", "COLLECTIONS"],
                         rows.map {
-                            [$0.name, $0.type, $0.url, $0.auth + ($0.hasCredentials ? " (stored)" : ""), $0.enabled ? "yes" : "no",
-                             $0.eventRateLimit.map(String.init) ?? "default", $0.concurrencyLimit.map(String.init) ?? "none", "\($0.collections)"]
+                            [
+                                $0.name, $0.type, $0.url, $0.auth + ($0.hasCredentials ? " (stored)" : ""), $0.enabled ? "yes" : "no",
+                                $0.eventRateLimit.map(String.init) ?? "default", $0.concurrencyLimit.map(String.init) ?? "none", "\($0.collections)",
+                            ]
                         })
                 }
             }

@@ -141,7 +141,8 @@ private struct URLParts {
     @Test func uriFormAndMultiHostURI() async throws {
         let parts = try URLParts()
         let password = parts.password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        let uri = "postgresql://\(parts.user):\(password)@127.0.0.1:1,127.0.0.1:\(parts.port)/\(parts.database)"
+        let uri =
+            "postgresql://\(parts.user):\(password)@127.0.0.1:1,127.0.0.1:\(parts.port)/\(parts.database)"
             + "?target_session_attrs=read-write&application_name=uri-test"
         let client = PostgresClient(configuration: .init(connectionString: uri), logger: TestDatabase.logger)
         let rows = try await client.query("SELECT current_setting('application_name')")

@@ -20,45 +20,45 @@ private struct Settings: Codable, Equatable {
                     """
             ) { table in
 
-            let uuid = UUID()
-            let micros: Int64 = 1_732_540_800_123_457  // 2024-11-25 13:20:00.123457 UTC
-            let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-            let bytes: [UInt8] = [0, 1, 0, 255, 0x5c, 0x78, 0, 39, 34]  // NULs, backslash, 'x', quotes
-            let text = "héllo wörld ✓ 日本語 🎉 'quoted' \"double\" \\back\\slash"
-            let json = try PostgresJSON(Settings(name: "ünï", limits: [1, 2, 3], nested: ["on": true]))
-            try await client.query(
-                """
-                INSERT INTO \(unescaped: table) (id, s, i8, i4, i2, b, d, ts, by, u, j, jb, vc)
-                VALUES (1, \(text), \(Int64.max), \(Int32.min), \(Int16(-7)), \(true), \(3.141592653589793),
-                        \(date), \(bytes), \(uuid), \(json), \(json), \("varchar ✓"))
-                """)
-            let row = try #require(try await client.query("SELECT * FROM \(unescaped: table) WHERE id = \(1)").first)
-            #expect(try row.decode(String.self, column: "s") == text)
-            #expect(try row.decode(Int64.self, column: "i8") == Int64.max)
-            #expect(try row.decode(Int.self, column: "i8") == Int.max)
-            #expect(try row.decode(Int32.self, column: "i4") == Int32.min)
-            #expect(try row.decode(Int.self, column: "i4") == Int(Int32.min))
-            #expect(try row.decode(Int16.self, column: "i2") == -7)
-            #expect(try row.decode(Bool.self, column: "b") == true)
-            #expect(try row.decode(Double.self, column: "d") == 3.141592653589793)
-            let decodedDate = try row.decode(Date.self, column: "ts")
-            #expect(Int64((decodedDate.timeIntervalSince1970 * 1_000_000).rounded()) == micros)
-            #expect(try row.decode([UInt8].self, column: "by") == bytes)
-            #expect(try row.decode(Data.self, column: "by") == Data(bytes))
-            #expect(try row.decode(UUID.self, column: "u") == uuid)
-            #expect(try row.decode(PostgresJSON.self, column: "j").decode(Settings.self) == json.decode(Settings.self))
-            #expect(try row.decode(PostgresJSON.self, column: "jb").decode(Settings.self).name == "ünï")
-            #expect(try row.decode(String.self, column: "vc") == "varchar ✓")
+                let uuid = UUID()
+                let micros: Int64 = 1_732_540_800_123_457  // 2024-11-25 13:20:00.123457 UTC
+                let date = Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+                let bytes: [UInt8] = [0, 1, 0, 255, 0x5c, 0x78, 0, 39, 34]  // NULs, backslash, 'x', quotes
+                let text = "héllo wörld ✓ 日本語 🎉 'quoted' \"double\" \\back\\slash"
+                let json = try PostgresJSON(Settings(name: "ünï", limits: [1, 2, 3], nested: ["on": true]))
+                try await client.query(
+                    """
+                    INSERT INTO \(unescaped: table) (id, s, i8, i4, i2, b, d, ts, by, u, j, jb, vc)
+                    VALUES (1, \(text), \(Int64.max), \(Int32.min), \(Int16(-7)), \(true), \(3.141592653589793),
+                            \(date), \(bytes), \(uuid), \(json), \(json), \("varchar ✓"))
+                    """)
+                let row = try #require(try await client.query("SELECT * FROM \(unescaped: table) WHERE id = \(1)").first)
+                #expect(try row.decode(String.self, column: "s") == text)
+                #expect(try row.decode(Int64.self, column: "i8") == Int64.max)
+                #expect(try row.decode(Int.self, column: "i8") == Int.max)
+                #expect(try row.decode(Int32.self, column: "i4") == Int32.min)
+                #expect(try row.decode(Int.self, column: "i4") == Int(Int32.min))
+                #expect(try row.decode(Int16.self, column: "i2") == -7)
+                #expect(try row.decode(Bool.self, column: "b") == true)
+                #expect(try row.decode(Double.self, column: "d") == 3.141592653589793)
+                let decodedDate = try row.decode(Date.self, column: "ts")
+                #expect(Int64((decodedDate.timeIntervalSince1970 * 1_000_000).rounded()) == micros)
+                #expect(try row.decode([UInt8].self, column: "by") == bytes)
+                #expect(try row.decode(Data.self, column: "by") == Data(bytes))
+                #expect(try row.decode(UUID.self, column: "u") == uuid)
+                #expect(try row.decode(PostgresJSON.self, column: "j").decode(Settings.self) == json.decode(Settings.self))
+                #expect(try row.decode(PostgresJSON.self, column: "jb").decode(Settings.self).name == "ünï")
+                #expect(try row.decode(String.self, column: "vc") == "varchar ✓")
 
-            // The server stored the exact timestamp (microseconds) and bytes, not something near them.
-            let check = try await client.query(
-                """
-                SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS ts, length(by) AS n,
-                       get_byte(by, 3) AS b3 FROM \(unescaped: table)
-                """)
-            #expect(try check[0].decode(String.self, column: "ts") == "2024-11-25 13:20:00.123457")
-            #expect(try check[0].decode(Int.self, column: "n") == bytes.count)
-            #expect(try check[0].decode(Int.self, column: "b3") == 255)
+                // The server stored the exact timestamp (microseconds) and bytes, not something near them.
+                let check = try await client.query(
+                    """
+                    SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS ts, length(by) AS n,
+                           get_byte(by, 3) AS b3 FROM \(unescaped: table)
+                    """)
+                #expect(try check[0].decode(String.self, column: "ts") == "2024-11-25 13:20:00.123457")
+                #expect(try check[0].decode(Int.self, column: "n") == bytes.count)
+                #expect(try check[0].decode(Int.self, column: "b3") == 255)
             }
         }
     }
@@ -105,39 +105,39 @@ private struct Settings: Codable, Equatable {
                 client, "arrays",
                 columns: "id int, s text[], i bigint[], i4 int[], b boolean[], d float8[], u uuid[], ts timestamptz[]"
             ) { table in
-            let strings = ["", "a,b", "{braces}", "quote\"d", "back\\slash", "NULL", " spaced ", "ünï ✓", "null"]
-            let ints = [0, -1, Int.max, Int.min]
-            let uuids = [UUID(), UUID()]
-            let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_700_000_000.5)]
-            try await client.query(
-                """
-                INSERT INTO \(unescaped: table) VALUES
-                  (1, \(strings), \(ints), \([Int32(1), Int32(-2)]), \([true, false]), \([1.5, -0.25, 1e300]),
-                   \(uuids), \(dates)),
-                  (2, \([String]()), \([Int]()), \([Int32]()), \([Bool]()), \([Double]()), \([UUID]()), \([Date]()))
-                """)
-            let rows = try await client.query("SELECT * FROM \(unescaped: table) ORDER BY id")
-            #expect(try rows[0].decode([String].self, column: "s") == strings)
-            #expect(try rows[0].decode([Int].self, column: "i") == ints)
-            #expect(try rows[0].decode([Int64].self, column: "i") == ints.map(Int64.init))
-            #expect(try rows[0].decode([Int32].self, column: "i4") == [1, -2])
-            #expect(try rows[0].decode([Int].self, column: "i4") == [1, -2])
-            #expect(try rows[0].decode([Bool].self, column: "b") == [true, false])
-            #expect(try rows[0].decode([Double].self, column: "d") == [1.5, -0.25, 1e300])
-            #expect(try rows[0].decode([UUID].self, column: "u") == uuids)
-            #expect(try rows[0].decode([Date].self, column: "ts") == dates)
-            #expect(try rows[1].decode([String].self, column: "s") == [])
-            #expect(try rows[1].decode([Int].self, column: "i") == [])
-            #expect(try rows[1].decode([Bool].self, column: "b") == [])
-            #expect(try rows[1].decode([Double].self, column: "d") == [])
-            #expect(try rows[1].decode([UUID].self, column: "u") == [])
+                let strings = ["", "a,b", "{braces}", "quote\"d", "back\\slash", "NULL", " spaced ", "ünï ✓", "null"]
+                let ints = [0, -1, Int.max, Int.min]
+                let uuids = [UUID(), UUID()]
+                let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_700_000_000.5)]
+                try await client.query(
+                    """
+                    INSERT INTO \(unescaped: table) VALUES
+                      (1, \(strings), \(ints), \([Int32(1), Int32(-2)]), \([true, false]), \([1.5, -0.25, 1e300]),
+                       \(uuids), \(dates)),
+                      (2, \([String]()), \([Int]()), \([Int32]()), \([Bool]()), \([Double]()), \([UUID]()), \([Date]()))
+                    """)
+                let rows = try await client.query("SELECT * FROM \(unescaped: table) ORDER BY id")
+                #expect(try rows[0].decode([String].self, column: "s") == strings)
+                #expect(try rows[0].decode([Int].self, column: "i") == ints)
+                #expect(try rows[0].decode([Int64].self, column: "i") == ints.map(Int64.init))
+                #expect(try rows[0].decode([Int32].self, column: "i4") == [1, -2])
+                #expect(try rows[0].decode([Int].self, column: "i4") == [1, -2])
+                #expect(try rows[0].decode([Bool].self, column: "b") == [true, false])
+                #expect(try rows[0].decode([Double].self, column: "d") == [1.5, -0.25, 1e300])
+                #expect(try rows[0].decode([UUID].self, column: "u") == uuids)
+                #expect(try rows[0].decode([Date].self, column: "ts") == dates)
+                #expect(try rows[1].decode([String].self, column: "s") == [])
+                #expect(try rows[1].decode([Int].self, column: "i") == [])
+                #expect(try rows[1].decode([Bool].self, column: "b") == [])
+                #expect(try rows[1].decode([Double].self, column: "d") == [])
+                #expect(try rows[1].decode([UUID].self, column: "u") == [])
 
-            // The server sees real arrays: element count and ANY() work on the binds.
-            let n = try await client.query("SELECT cardinality(s) FROM \(unescaped: table) WHERE \("a,b") = ANY(s)")
-            #expect(try n.decode(Int.self) == [strings.count])
-            // NULL elements are an error for non-optional element types.
-            let withNull = try await client.query("SELECT ARRAY['a', NULL]::text[]")
-            #expect(throws: PostgresError.self) { try withNull[0].decode([String].self, at: 0) }
+                // The server sees real arrays: element count and ANY() work on the binds.
+                let n = try await client.query("SELECT cardinality(s) FROM \(unescaped: table) WHERE \("a,b") = ANY(s)")
+                #expect(try n.decode(Int.self) == [strings.count])
+                // NULL elements are an error for non-optional element types.
+                let withNull = try await client.query("SELECT ARRAY['a', NULL]::text[]")
+                #expect(throws: PostgresError.self) { try withNull[0].decode([String].self, at: 0) }
             }
         }
     }

@@ -51,10 +51,15 @@ struct CronExpressionTests {
         // Last weekday: 2024-03-31 is a Sunday, so Friday the 29th.
         FireCase(expression: "0 0 0 LW * ?", after: "2024-03-01 00:00:00", expected: ["2024-03-29 00:00:00", "2024-04-30 00:00:00"]),
         FireCase(expression: "0 0 0 ? * L", after: "2024-01-01 00:00:00", expected: ["2024-01-06 00:00:00"]),
-        FireCase(expression: "0 0 22-2 * * ?", after: "2024-01-01 21:00:00", expected: ["2024-01-01 22:00:00", "2024-01-01 23:00:00", "2024-01-02 00:00:00"]),
-        FireCase(expression: "0 0 0 ? * FRI-MON", after: "2024-01-03 00:00:00", expected: ["2024-01-05 00:00:00", "2024-01-06 00:00:00", "2024-01-07 00:00:00", "2024-01-08 00:00:00", "2024-01-12 00:00:00"]),
+        FireCase(
+            expression: "0 0 22-2 * * ?", after: "2024-01-01 21:00:00",
+            expected: ["2024-01-01 22:00:00", "2024-01-01 23:00:00", "2024-01-02 00:00:00"]),
+        FireCase(
+            expression: "0 0 0 ? * FRI-MON", after: "2024-01-03 00:00:00",
+            expected: ["2024-01-05 00:00:00", "2024-01-06 00:00:00", "2024-01-07 00:00:00", "2024-01-08 00:00:00", "2024-01-12 00:00:00"]),
         FireCase(expression: "0 0 0 29 2 ?", after: "2024-03-01 00:00:00", expected: ["2028-02-29 00:00:00"]),
-        FireCase(expression: "0 0 0 1 JAN,jul ? 2025", after: "2024-03-01 00:00:00", expected: ["2025-01-01 00:00:00", "2025-07-01 00:00:00", "never"]),
+        FireCase(
+            expression: "0 0 0 1 JAN,jul ? 2025", after: "2024-03-01 00:00:00", expected: ["2025-01-01 00:00:00", "2025-07-01 00:00:00", "never"]),
         FireCase(expression: "0 0 0 30 2 ?", after: "2024-03-01 00:00:00", expected: ["never"]),
         FireCase(expression: "0 10-40/10 * * * ?", after: "2024-01-01 00:35:00", expected: ["2024-01-01 00:40:00", "2024-01-01 01:10:00"]),
         FireCase(expression: "0 0 0 ? * 2#5", after: "2024-01-01 00:00:00", expected: ["2024-01-29 00:00:00", "2024-04-29 00:00:00"]),
@@ -107,7 +112,9 @@ struct CronExpressionTests {
         RejectCase(expression: "0 0 12 ? * 8", message: "field 'day-of-week': '8' is out of range 1-7 (or SUN-SAT)"),
         RejectCase(expression: "0 0 12 * * MON", message: "expression: exactly one of day-of-month ('*') and day-of-week ('MON') must be '?'"),
         RejectCase(expression: "0 0 12 ? * ?", message: "expression: '?' may be given for day-of-month or day-of-week, not both"),
-        RejectCase(expression: "0 0 12 * *", message: "expression: expected 6 or 7 fields (second minute hour day-of-month month day-of-week [year]), found 5"),
+        RejectCase(
+            expression: "0 0 12 * *",
+            message: "expression: expected 6 or 7 fields (second minute hour day-of-month month day-of-week [year]), found 5"),
         RejectCase(expression: "60 0 12 * * ?", message: "field 'second': '60' is out of range 0-59"),
         RejectCase(expression: "0 0 24 * * ?", message: "field 'hour': '24' is out of range 0-23"),
         RejectCase(expression: "0 0 0 32 * ?", message: "field 'day-of-month': '32' is out of range 1-31"),
@@ -117,12 +124,16 @@ struct CronExpressionTests {
         RejectCase(expression: "0 0/x * * * ?", message: "field 'minute': increment 'X' in '0/X' is not a number"),
         RejectCase(expression: "? 0 0 * * ?", message: "field 'second': '?' may only be used in day-of-month or day-of-week"),
         RejectCase(expression: "0 0 0 ? * 6#6", message: "field 'day-of-week': in '6#6' the number after '#' must be 1-5"),
-        RejectCase(expression: "0 0 0 1,L * ?", message: "field 'day-of-month': '1,L': 'L' and 'W' cannot be combined with other days, and '#' is for day-of-week"),
+        RejectCase(
+            expression: "0 0 0 1,L * ?",
+            message: "field 'day-of-month': '1,L': 'L' and 'W' cannot be combined with other days, and '#' is for day-of-week"),
         RejectCase(expression: "0 0 0 1-5W * ?", message: "field 'day-of-month': 'W' takes a single day, not '1-5'"),
         RejectCase(expression: "0 0 0 L-40 * ?", message: "field 'day-of-month': offset in 'L-40' must be a number 0-30"),
-        RejectCase(expression: "0 0 0 LX * ?", message: "field 'day-of-month': 'LX' is not L, L-n, LW or L-nW (and 'L' cannot be combined with other days)"),
+        RejectCase(
+            expression: "0 0 0 LX * ?", message: "field 'day-of-month': 'LX' is not L, L-n, LW or L-nW (and 'L' cannot be combined with other days)"),
         RejectCase(expression: "0 0 0 ? * 1-3L", message: "field 'day-of-week': 'L' takes a single weekday, not '1-3'"),
-        RejectCase(expression: "0 0 0 ? * 1,LW", message: "field 'day-of-week': '1,LW': 'L' cannot be combined with other days, and 'W' is for day-of-month"),
+        RejectCase(
+            expression: "0 0 0 ? * 1,LW", message: "field 'day-of-week': '1,LW': 'L' cannot be combined with other days, and 'W' is for day-of-month"),
         RejectCase(expression: "0 0 0 1 * ? 2100", message: "field 'year': '2100' is out of range 1970-2099"),
         RejectCase(expression: "0 0 0 1 * ? 2030-2025", message: "field 'year': range '2030-2025' runs backwards"),
         RejectCase(expression: "0 0,,1 0 1 * ?", message: "field 'minute': an empty list item"),

@@ -87,11 +87,14 @@ struct CreationTests {
         RouteCase(priority: "Low", fallback: .defaultProject("QB"), expected: "QB"),
     ])
     func conditionalRouting(_ c: RouteCase) throws {
-        let route = Route.conditional(from: .left, sourceProjects: ["PROJ"], field: "Priority", targets: ["QA": ["High"], "QB": ["Medium"]], fallback: c.fallback)
+        let route = Route.conditional(
+            from: .left, sourceProjects: ["PROJ"], field: "Priority", targets: ["QA": ["High"], "QB": ["Medium"]], fallback: c.fallback)
         let sync = Fixture.synchronizer(Fixture.rules(routes: [route]))
         let input = SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(priority: c.priority))
         if c.fails {
-            #expect(throws: SyncError(.noConditionalRoute, subject: "project 'PROJ'", reason: "value 'Low' of 'Priority' matches no conditional route")) {
+            #expect(
+                throws: SyncError(.noConditionalRoute, subject: "project 'PROJ'", reason: "value 'Low' of 'Priority' matches no conditional route")
+            ) {
                 try sync.decide(input)
             }
             return
@@ -110,10 +113,16 @@ struct CreationTests {
     /// The nine filterable types (guide L7326–7344), and the guide's example "created on or after 24 Oct 2016".
     @Test(arguments: [
         FilterCase(name: "single-select equals", expression: .condition(FilterCondition("Priority", .equals(.select("High")))), passes: true),
-        FilterCase(name: "single-select one of", expression: .condition(FilterCondition("Priority", .oneOf([.select("Low"), .select("Medium")]))), passes: false),
+        FilterCase(
+            name: "single-select one of", expression: .condition(FilterCondition("Priority", .oneOf([.select("Low"), .select("Medium")]))),
+            passes: false),
         FilterCase(name: "multi-select contains", expression: .condition(FilterCondition("Labels", .contains("auth"))), passes: true),
-        FilterCase(name: "date at least", expression: .condition(FilterCondition("Due", .atLeast(.date(LocalDate(year: 2016, month: 10, day: 24))))), passes: true),
-        FilterCase(name: "date at most", expression: .condition(FilterCondition("Due", .atMost(.date(LocalDate(year: 2016, month: 10, day: 24))))), passes: false),
+        FilterCase(
+            name: "date at least", expression: .condition(FilterCondition("Due", .atLeast(.date(LocalDate(year: 2016, month: 10, day: 24))))),
+            passes: true),
+        FilterCase(
+            name: "date at most", expression: .condition(FilterCondition("Due", .atMost(.date(LocalDate(year: 2016, month: 10, day: 24))))),
+            passes: false),
         FilterCase(name: "duration at least", expression: .condition(FilterCondition("Estimate", .atLeast(.duration(3_600)))), passes: true),
         FilterCase(name: "long at most", expression: .condition(FilterCondition("Points", .atMost(.long(2)))), passes: false),
         FilterCase(name: "long vs double", expression: .condition(FilterCondition("Points", .equals(.double(3)))), passes: true),
@@ -124,7 +133,10 @@ struct CreationTests {
         FilterCase(name: "not empty", expression: .condition(FilterCondition("Summary", .isNotEmpty)), passes: true),
         FilterCase(name: "incomparable", expression: .condition(FilterCondition("Summary", .atLeast(.long(1)))), passes: false),
         FilterCase(
-            name: "any of", expression: .any([.condition(FilterCondition("Priority", .equals(.select("Low")))), .condition(FilterCondition("Points", .equals(.long(3))))]),
+            name: "any of",
+            expression: .any([
+                .condition(FilterCondition("Priority", .equals(.select("Low")))), .condition(FilterCondition("Points", .equals(.long(3)))),
+            ]),
             passes: true
         ),
         FilterCase(name: "not", expression: .not(.condition(FilterCondition("Priority", .equals(.select("High"))))), passes: false),
@@ -149,7 +161,8 @@ struct CreationTests {
     /// creation-only keeps it synchronising.
     @Test(arguments: [FilterScope.creationAndUpdate, .creationOnly])
     func filterScope(_ scope: FilterScope) throws {
-        let filter = ArtifactFilter(scope: scope, [FilterStatement(.bothCollections, .condition(FilterCondition("Priority", .equals(.select("High")))))])
+        let filter = ArtifactFilter(
+            scope: scope, [FilterStatement(.bothCollections, .condition(FilterCondition("Priority", .equals(.select("High")))))])
         let twinless = TwinlessUpdate(fields: [.right: ["Status": .select("Closed")]], comment: [.right: "No longer synchronised with Jira."])
         let sync = Fixture.synchronizer(Fixture.rules(filter: filter, twinless: twinless))
         let pair = Fixture.syncedPair(sync)
@@ -157,7 +170,12 @@ struct CreationTests {
         let d = try sync.decide(input)
         switch scope {
         case .creationAndUpdate:
-            #expect(d.action == .noLongerEligible(TwinlessPlan(fields: [FieldWrite(repositoryField: "status", modelField: "Status", value: .select("Closed"))], comment: "No longer synchronised with Jira.")))
+            #expect(
+                d.action
+                    == .noLongerEligible(
+                        TwinlessPlan(
+                            fields: [FieldWrite(repositoryField: "status", modelField: "Status", value: .select("Closed"))],
+                            comment: "No longer synchronised with Jira.")))
             let (after, ledger) = try sync.record(d, for: input)
             #expect(after.eligible == false)
             #expect(ledger.right["status"] == .select("Closed"))
@@ -181,7 +199,9 @@ struct CreationTests {
     @Test func unroutedProjectOfAPairIsNoLongerEligible() throws {
         let sync = Fixture.synchronizer()
         let d = try sync.decide(
-            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(project: "OPS"), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync))
+            SyncInput(
+                source: .left, sourceArtifact: Fixture.jiraIssue(project: "OPS"), targetArtifact: Fixture.qtestDefect(),
+                pair: Fixture.syncedPair(sync))
         )
         #expect(d.action == .noLongerEligible(TwinlessPlan(fields: [], comment: nil)))
     }
@@ -217,7 +237,8 @@ struct UpdateTests {
     @Test func changedFieldFlows() throws {
         let pair = Fixture.syncedPair(sync)
         let d = try sync.decide(
-            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "Login fails on Safari"), targetArtifact: Fixture.qtestDefect(), pair: pair)
+            SyncInput(
+                source: .left, sourceArtifact: Fixture.jiraIssue(summary: "Login fails on Safari"), targetArtifact: Fixture.qtestDefect(), pair: pair)
         )
         #expect(d.writes == ["name": .string("Login fails on Safari")])
     }
@@ -235,7 +256,8 @@ struct UpdateTests {
     @Test(arguments: [
         FrequencyCase(frequency: .updateNormally, changeSummary: true, changePoints: false, expected: ["name": .string("New title")]),
         FrequencyCase(frequency: .updateNormally, changeSummary: false, changePoints: true, expected: ["points": .long(5)]),
-        FrequencyCase(frequency: .alwaysUpdate, changeSummary: false, changePoints: true, expected: ["points": .long(5), "name": .string("Login fails")]),
+        FrequencyCase(
+            frequency: .alwaysUpdate, changeSummary: false, changePoints: true, expected: ["points": .long(5), "name": .string("Login fails")]),
         FrequencyCase(frequency: .alwaysUpdate, changeSummary: false, changePoints: false, expected: [:]),
         FrequencyCase(frequency: .uponCreation, changeSummary: true, changePoints: false, expected: [:]),
         FrequencyCase(frequency: .noUpdate, changeSummary: true, changePoints: true, expected: ["points": .long(5)]),
@@ -269,7 +291,8 @@ struct UpdateTests {
             "supplier owns fixed defects", when: .condition(FilterCondition("Status", .equals(.select("Fixed")))),
             flows: ["Summary": FieldFlow(leftToRight: .noUpdate, rightToLeft: .updateNormally)]
         )
-        let never = ConditionalFieldFlow("never", when: .condition(FilterCondition("Status", .equals(.select("Fixed")))), flows: ["Summary": .bothWays])
+        let never = ConditionalFieldFlow(
+            "never", when: .condition(FilterCondition("Status", .equals(.select("Fixed")))), flows: ["Summary": .bothWays])
         let sync = Fixture.synchronizer(Fixture.rules(conditional: [supplierOwns, never]))
         let jiraStatus = status == "Fixed" ? "Resolved" : status
         let left = Fixture.jiraIssue(summary: "Renamed", status: jiraStatus)
@@ -277,7 +300,8 @@ struct UpdateTests {
         let pair = Fixture.syncedPair(sync, left: Fixture.jiraIssue(status: jiraStatus), right: right)
         let d = try sync.decide(SyncInput(source: .left, sourceArtifact: left, targetArtifact: right, pair: pair))
         #expect((d.writes["name"] != nil) == flows)
-        #expect(d.reasons.contains(Reason(.conditionalFieldFlow, "supplier owns fixed defects", "the first matching conditional field flow")) == !flows)
+        #expect(
+            d.reasons.contains(Reason(.conditionalFieldFlow, "supplier owns fixed defects", "the first matching conditional field flow")) == !flows)
     }
 
     struct ConflictCase: Sendable, CustomTestStringConvertible {
@@ -361,10 +385,16 @@ struct UpdateTests {
             Issue.record("expected update")
             return
         }
-        #expect(plan.transitions == [TransitionPlan(
-            repositoryField: "status", from: "Open", to: "Closed",
-            path: [Transition(from: "Open", to: "In Progress", name: "Start"), Transition(from: "In Progress", to: "Resolved", name: "Resolve"), Transition(from: "Resolved", to: "Closed", name: "Close")]
-        )])
+        #expect(
+            plan.transitions == [
+                TransitionPlan(
+                    repositoryField: "status", from: "Open", to: "Closed",
+                    path: [
+                        Transition(from: "Open", to: "In Progress", name: "Start"), Transition(from: "In Progress", to: "Resolved", name: "Resolve"),
+                        Transition(from: "Resolved", to: "Closed", name: "Close"),
+                    ]
+                )
+            ])
         #expect(d.writes["status"] == nil)
         let applied = d.apply(to: Fixture.jiraIssue())
         #expect(applied.fields["status"] == .select("Closed"))
@@ -376,7 +406,10 @@ struct UpdateTests {
         var rules = Fixture.rules()
         rules.left.transitions = ["status": graph]
         let sync = Fixture.synchronizer(rules)
-        #expect(throws: SyncError(.noTransitionPath, subject: "field 'status'", reason: "no transitions lead from 'Open' to 'Closed' (states: In Progress, Open)")) {
+        #expect(
+            throws: SyncError(
+                .noTransitionPath, subject: "field 'status'", reason: "no transitions lead from 'Open' to 'Closed' (states: In Progress, Open)")
+        ) {
             try update(sync, right: Fixture.qtestDefect(status: "Closed"), source: .right)
         }
     }
@@ -384,7 +417,11 @@ struct UpdateTests {
     @Test func unmappedSelectValueIsNotAccepted() throws {
         var left = Fixture.jiraIssue()
         left.fields["priority"] = .select("Blocker")
-        #expect(throws: SyncError(.valueNotAccepted, subject: "field 'Priority'", reason: "value 'Blocker' of 'priority' is not mapped and the model does not allow unmapped values")) {
+        #expect(
+            throws: SyncError(
+                .valueNotAccepted, subject: "field 'Priority'",
+                reason: "value 'Blocker' of 'priority' is not mapped and the model does not allow unmapped values")
+        ) {
             try sync.decide(SyncInput(source: .left, sourceArtifact: left))
         }
     }
@@ -416,7 +453,9 @@ struct CommentAttachmentTests {
         let bob = Person(id: "q2", username: "bob")
         let stranger = Person(username: "zed", displayName: "Zed")
         var right = Fixture.qtestDefect()
-        right.comments = [Comment(id: "k1", author: bob, body: "<p>Fixed in <em>build 7</em></p>", markup: .html), Comment(id: "k2", author: stranger, body: "hi")]
+        right.comments = [
+            Comment(id: "k1", author: bob, body: "<p>Fixed in <em>build 7</em></p>", markup: .html), Comment(id: "k2", author: stranger, body: "hi"),
+        ]
         let d = try sync.decide(SyncInput(source: .right, sourceArtifact: right, targetArtifact: Fixture.jiraIssue(), pair: Fixture.syncedPair(sync)))
         guard case .update(let plan) = d.action else {
             Issue.record("expected update")
@@ -436,7 +475,8 @@ struct CommentAttachmentTests {
             Comment(id: "c1", body: "unchanged", version: "1"), Comment(id: "c2", body: "edited", version: "2"),
             Comment(id: "mine", body: "Bob: from qTest"),
         ]
-        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: comments), targetArtifact: Fixture.qtestDefect(), pair: pair))
+        let d = try sync.decide(
+            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: comments), targetArtifact: Fixture.qtestDefect(), pair: pair))
         guard case .update(let plan) = d.action else {
             Issue.record("expected update")
             return
@@ -452,14 +492,19 @@ struct CommentAttachmentTests {
     @Test func commentFlowDirectionAndSupport() throws {
         let comments = [Comment(id: "c1", body: "hello")]
         let oneWay = Fixture.synchronizer(Fixture.rules(comments: CommentFlow(leftToRight: false, rightToLeft: true)))
-        guard case .create(let plan) = try oneWay.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: comments))).action else {
+        guard case .create(let plan) = try oneWay.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: comments))).action
+        else {
             Issue.record("expected create")
             return
         }
         #expect(plan.comments.isEmpty)
         var rules = Fixture.rules(comments: CommentFlow(includePrivate: true))
         rules.right.supportsComments = false
-        guard case .create(let none) = try Fixture.synchronizer(rules).decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: comments))).action else {
+        guard
+            case .create(let none) = try Fixture.synchronizer(rules).decide(
+                SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: comments))
+            ).action
+        else {
             Issue.record("expected create")
             return
         }
@@ -483,19 +528,21 @@ struct CommentAttachmentTests {
         pair.left.flowedAttachments = ["a6"]
         var right = Fixture.qtestDefect()
         right.attachments = [Attachment(id: "q1", fileName: "there.txt", size: 10, checksum: "x7")]
-        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(attachments: attachments), targetArtifact: right, pair: pair))
+        let d = try sync.decide(
+            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(attachments: attachments), targetArtifact: right, pair: pair))
         guard case .update(let plan) = d.action else {
             Issue.record("expected update")
             return
         }
         #expect(plan.attachments.map(\.sourceID) == ["a1", "a8"])
-        #expect(d.reasons.filter { $0.kind == .attachmentSkipped }.map(\.description) == [
-            "attachment-skipped 'huge.mov': 5000 bytes is over the 1000-byte limit",
-            "attachment-skipped 'setup.EXE': file type 'exe' is excluded",
-            "attachment-skipped 'copy.png': the same content is already there",
-            "attachment-skipped 'secret.pdf': encrypted attachments are excluded",
-            "attachment-skipped 'there.txt': the same content is already there",
-        ])
+        #expect(
+            d.reasons.filter { $0.kind == .attachmentSkipped }.map(\.description) == [
+                "attachment-skipped 'huge.mov': 5000 bytes is over the 1000-byte limit",
+                "attachment-skipped 'setup.EXE': file type 'exe' is excluded",
+                "attachment-skipped 'copy.png': the same content is already there",
+                "attachment-skipped 'secret.pdf': encrypted attachments are excluded",
+                "attachment-skipped 'there.txt': the same content is already there",
+            ])
         var recorded = pair
         recorded.recordAttachment(plan.attachments[0], createdID: "q-a1", on: .right)
         #expect(recorded.left.flowedAttachments == ["a6", "a1"])
@@ -513,69 +560,120 @@ struct ValidationTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "route to a missing project", change: { $0.routes = [.fixed(from: .left, sourceProjects: ["PROJ"], targetProject: "QZ")] },
-             error: "1415E route to right project 'QZ': the right collection has no project 'QZ'"),
-        Case(name: "route from a missing project", change: { $0.routes = [.fixed(from: .right, sourceProjects: ["QZ"], targetProject: "PROJ")] },
-             error: "1415E route from right project 'QZ': the right collection has no project 'QZ'"),
-        Case(name: "conditional route on a non-select", change: {
-            $0.routes = [.conditional(from: .left, sourceProjects: ["PROJ"], field: "Summary", targets: ["QA": ["x"]], fallback: .error)]
-        }, error: "1412E conditional route: field 'Summary' is string, not single-select"),
-        Case(name: "conditional route on an unknown value", change: {
-            $0.routes = [.conditional(from: .left, sourceProjects: ["PROJ"], field: "Priority", targets: ["QA": ["Urgent"]], fallback: .error)]
-        }, error: "1412E conditional route: 'Urgent' is not a value of 'Priority'"),
-        Case(name: "value map on a non-select field", change: { $0.left.fields[0].valueMap = ValueMap([("a", "b")]) },
-             error: "17002E mapping 'summary' ↔ 'Summary': a value map needs select fields on both sides, not string → string"),
-        Case(name: "value map onto an unknown model value", change: { $0.left.fields[2].valueMap = ValueMap([("P1", "Urgent")]) },
-             error: "17002E mapping 'priority' ↔ 'Priority': value 'Urgent' is not a value of model field 'Priority'"),
-        Case(name: "copy between incompatible types", change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Summary") },
-             error: "17002E mapping 'duedate' ↔ 'Summary': cannot copy date into string; use a conversion"),
-        Case(name: "conversion of the wrong type", change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Due", toModel: .convert(.longToDouble)) },
-             error: "17002E mapping 'duedate' ↔ 'Due': Long to Double reads long, not date"),
-        Case(name: "conversion writing the wrong type", change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Due", toModel: .convert(.dateToDateTime(.gmt))) },
-             error: "17002E mapping 'duedate' ↔ 'Due': Date to Date Time (GMT) writes date-time, not date"),
-        Case(name: "append into a date", change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Due", toRepository: .append) },
-             error: "17002E mapping 'duedate' ↔ 'Due': cannot append into date"),
-        Case(name: "append of the wrong type", change: { $0.right.fields[5] = FieldMapping("tags", .string, to: "Labels", toModel: .append) },
-             error: "17002E mapping 'tags' ↔ 'Labels': cannot append string to multi-select"),
-        Case(name: "constant of the wrong type", change: { $0.left.fields[9] = FieldMapping("component", .singleSelect, to: "Component", toModel: .none, toRepository: .constant(.long(1))) },
-             error: "17002E mapping 'component' ↔ 'Component': constant \"1\" is not a single-select value"),
-        Case(name: "per-project constant of the wrong type", change: {
-            $0.left.fields[9] = FieldMapping("component", .singleSelect, to: "Component", toModel: .none, toRepository: .constantPerProject(["PROJ": .long(1)], fallback: .null))
-        }, error: "17002E mapping 'component' ↔ 'Component': constant for project 'PROJ' is not a single-select value"),
-        Case(name: "per-project default of the wrong type", change: {
-            $0.left.fields[9] = FieldMapping("component", .singleSelect, to: "Component", toModel: .none, toRepository: .constantPerProject([:], fallback: .long(1)))
-        }, error: "17002E mapping 'component' ↔ 'Component': default constant is not a single-select value"),
-        Case(name: "mapping to an unknown model field", change: { $0.left.fields.append(FieldMapping("x", .string, to: "Nope")) },
-             error: "17002E left mapping 'x': model field 'Nope' does not exist"),
-        Case(name: "two mappings into one model field", change: { $0.left.fields.append(FieldMapping("title", .string, to: "Summary", toRepository: .none)) },
-             error: "17002E left mapping 'title': model field 'Summary' already receives a value from the left collection"),
-        Case(name: "two mappings out of one model field", change: { $0.left.fields.append(FieldMapping("title", .string, to: "Summary", toModel: .none)) },
-             error: "17002E left mapping 'title': model field 'Summary' already writes to the left collection"),
-        Case(name: "duplicate model field", change: { $0.model.append(ModelField("Summary", .string)) }, error: "17002E model field 'Summary': defined twice"),
-        Case(name: "transitions on an unmapped field", change: { $0.right.transitions = ["state": Fixture.jiraWorkflow] },
-             error: "17002E right state transitions for 'state': the field is not mapped from the model"),
-        Case(name: "creation into a read-only repository", change: { $0.right.canCreate = false },
-             error: "17017E right collection: the repository cannot create artifacts, but creation flows into it"),
-        Case(name: "field flow of an unknown field", change: { $0.fieldFlows = ["Nope": .bothWays] }, error: "17005E field flow: model field 'Nope' does not exist"),
-        Case(name: "conflict policy of an unknown field", change: { $0.conflicts = ConflictPolicy(perField: ["Nope": .error]) },
-             error: "17007E conflict resolution: model field 'Nope' does not exist"),
-        Case(name: "conditional field flow on an unknown field", change: {
-            $0.conditionalFieldFlows = [ConditionalFieldFlow("c", when: .condition(FilterCondition("Nope", .isEmpty)), flows: [:])]
-        }, error: "17027E conditional field flow 'c': model field 'Nope' does not exist"),
-        Case(name: "conditional field flow for an unknown field", change: {
-            $0.conditionalFieldFlows = [ConditionalFieldFlow("c", when: .condition(FilterCondition("Summary", .isEmpty)), flows: ["Nope": .bothWays])]
-        }, error: "17027E conditional field flow 'c': model field 'Nope' does not exist"),
-        Case(name: "filter on an unfilterable type", change: {
-            $0.filter = ArtifactFilter([FilterStatement(.bothCollections, .condition(FilterCondition("Assignee", .isEmpty)))])
-        }, error: "1409E artifact filter: field 'Assignee' of type person cannot be filtered"),
-        Case(name: "filter on an unknown field", change: {
-            $0.filter = ArtifactFilter([FilterStatement(.bothCollections, .condition(FilterCondition("Nope", .isEmpty)))])
-        }, error: "1409E artifact filter: model field 'Nope' does not exist"),
-        Case(name: "twinless update of an unknown field", change: { $0.twinless = TwinlessUpdate(fields: [.left: ["Nope": .null]]) },
-             error: "17002E twinless update: model field 'Nope' does not exist"),
-        Case(name: "conditional route on an unknown field", change: {
-            $0.routes = [.conditional(from: .left, sourceProjects: ["PROJ"], field: "Nope", targets: [:], fallback: .defaultProject("QA"))]
-        }, error: "1412E conditional route: model field 'Nope' does not exist"),
+        Case(
+            name: "route to a missing project", change: { $0.routes = [.fixed(from: .left, sourceProjects: ["PROJ"], targetProject: "QZ")] },
+            error: "1415E route to right project 'QZ': the right collection has no project 'QZ'"),
+        Case(
+            name: "route from a missing project", change: { $0.routes = [.fixed(from: .right, sourceProjects: ["QZ"], targetProject: "PROJ")] },
+            error: "1415E route from right project 'QZ': the right collection has no project 'QZ'"),
+        Case(
+            name: "conditional route on a non-select",
+            change: {
+                $0.routes = [.conditional(from: .left, sourceProjects: ["PROJ"], field: "Summary", targets: ["QA": ["x"]], fallback: .error)]
+            }, error: "1412E conditional route: field 'Summary' is string, not single-select"),
+        Case(
+            name: "conditional route on an unknown value",
+            change: {
+                $0.routes = [.conditional(from: .left, sourceProjects: ["PROJ"], field: "Priority", targets: ["QA": ["Urgent"]], fallback: .error)]
+            }, error: "1412E conditional route: 'Urgent' is not a value of 'Priority'"),
+        Case(
+            name: "value map on a non-select field", change: { $0.left.fields[0].valueMap = ValueMap([("a", "b")]) },
+            error: "17002E mapping 'summary' ↔ 'Summary': a value map needs select fields on both sides, not string → string"),
+        Case(
+            name: "value map onto an unknown model value", change: { $0.left.fields[2].valueMap = ValueMap([("P1", "Urgent")]) },
+            error: "17002E mapping 'priority' ↔ 'Priority': value 'Urgent' is not a value of model field 'Priority'"),
+        Case(
+            name: "copy between incompatible types", change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Summary") },
+            error: "17002E mapping 'duedate' ↔ 'Summary': cannot copy date into string; use a conversion"),
+        Case(
+            name: "conversion of the wrong type",
+            change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Due", toModel: .convert(.longToDouble)) },
+            error: "17002E mapping 'duedate' ↔ 'Due': Long to Double reads long, not date"),
+        Case(
+            name: "conversion writing the wrong type",
+            change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Due", toModel: .convert(.dateToDateTime(.gmt))) },
+            error: "17002E mapping 'duedate' ↔ 'Due': Date to Date Time (GMT) writes date-time, not date"),
+        Case(
+            name: "append into a date", change: { $0.left.fields[6] = FieldMapping("duedate", .date, to: "Due", toRepository: .append) },
+            error: "17002E mapping 'duedate' ↔ 'Due': cannot append into date"),
+        Case(
+            name: "append of the wrong type", change: { $0.right.fields[5] = FieldMapping("tags", .string, to: "Labels", toModel: .append) },
+            error: "17002E mapping 'tags' ↔ 'Labels': cannot append string to multi-select"),
+        Case(
+            name: "constant of the wrong type",
+            change: {
+                $0.left.fields[9] = FieldMapping("component", .singleSelect, to: "Component", toModel: .none, toRepository: .constant(.long(1)))
+            },
+            error: "17002E mapping 'component' ↔ 'Component': constant \"1\" is not a single-select value"),
+        Case(
+            name: "per-project constant of the wrong type",
+            change: {
+                $0.left.fields[9] = FieldMapping(
+                    "component", .singleSelect, to: "Component", toModel: .none,
+                    toRepository: .constantPerProject(["PROJ": .long(1)], fallback: .null))
+            }, error: "17002E mapping 'component' ↔ 'Component': constant for project 'PROJ' is not a single-select value"),
+        Case(
+            name: "per-project default of the wrong type",
+            change: {
+                $0.left.fields[9] = FieldMapping(
+                    "component", .singleSelect, to: "Component", toModel: .none, toRepository: .constantPerProject([:], fallback: .long(1)))
+            }, error: "17002E mapping 'component' ↔ 'Component': default constant is not a single-select value"),
+        Case(
+            name: "mapping to an unknown model field", change: { $0.left.fields.append(FieldMapping("x", .string, to: "Nope")) },
+            error: "17002E left mapping 'x': model field 'Nope' does not exist"),
+        Case(
+            name: "two mappings into one model field",
+            change: { $0.left.fields.append(FieldMapping("title", .string, to: "Summary", toRepository: .none)) },
+            error: "17002E left mapping 'title': model field 'Summary' already receives a value from the left collection"),
+        Case(
+            name: "two mappings out of one model field",
+            change: { $0.left.fields.append(FieldMapping("title", .string, to: "Summary", toModel: .none)) },
+            error: "17002E left mapping 'title': model field 'Summary' already writes to the left collection"),
+        Case(
+            name: "duplicate model field", change: { $0.model.append(ModelField("Summary", .string)) },
+            error: "17002E model field 'Summary': defined twice"),
+        Case(
+            name: "transitions on an unmapped field", change: { $0.right.transitions = ["state": Fixture.jiraWorkflow] },
+            error: "17002E right state transitions for 'state': the field is not mapped from the model"),
+        Case(
+            name: "creation into a read-only repository", change: { $0.right.canCreate = false },
+            error: "17017E right collection: the repository cannot create artifacts, but creation flows into it"),
+        Case(
+            name: "field flow of an unknown field", change: { $0.fieldFlows = ["Nope": .bothWays] },
+            error: "17005E field flow: model field 'Nope' does not exist"),
+        Case(
+            name: "conflict policy of an unknown field", change: { $0.conflicts = ConflictPolicy(perField: ["Nope": .error]) },
+            error: "17007E conflict resolution: model field 'Nope' does not exist"),
+        Case(
+            name: "conditional field flow on an unknown field",
+            change: {
+                $0.conditionalFieldFlows = [ConditionalFieldFlow("c", when: .condition(FilterCondition("Nope", .isEmpty)), flows: [:])]
+            }, error: "17027E conditional field flow 'c': model field 'Nope' does not exist"),
+        Case(
+            name: "conditional field flow for an unknown field",
+            change: {
+                $0.conditionalFieldFlows = [
+                    ConditionalFieldFlow("c", when: .condition(FilterCondition("Summary", .isEmpty)), flows: ["Nope": .bothWays])
+                ]
+            }, error: "17027E conditional field flow 'c': model field 'Nope' does not exist"),
+        Case(
+            name: "filter on an unfilterable type",
+            change: {
+                $0.filter = ArtifactFilter([FilterStatement(.bothCollections, .condition(FilterCondition("Assignee", .isEmpty)))])
+            }, error: "1409E artifact filter: field 'Assignee' of type person cannot be filtered"),
+        Case(
+            name: "filter on an unknown field",
+            change: {
+                $0.filter = ArtifactFilter([FilterStatement(.bothCollections, .condition(FilterCondition("Nope", .isEmpty)))])
+            }, error: "1409E artifact filter: model field 'Nope' does not exist"),
+        Case(
+            name: "twinless update of an unknown field", change: { $0.twinless = TwinlessUpdate(fields: [.left: ["Nope": .null]]) },
+            error: "17002E twinless update: model field 'Nope' does not exist"),
+        Case(
+            name: "conditional route on an unknown field",
+            change: {
+                $0.routes = [.conditional(from: .left, sourceProjects: ["PROJ"], field: "Nope", targets: [:], fallback: .defaultProject("QA"))]
+            }, error: "1412E conditional route: model field 'Nope' does not exist"),
     ]
 
     @Test(arguments: cases)
@@ -641,11 +739,15 @@ struct RecordTests {
 
     @Test func perProjectConstantsAndAlwaysUpdateLeaveTargetChanges() throws {
         var rules = Fixture.rules(flows: ["Points": FieldFlow(leftToRight: .alwaysUpdate, rightToLeft: .updateNormally)])
-        rules.right.fields.append(FieldMapping("team", .singleSelect, to: "Component", toModel: .none, toRepository: .constantPerProject(["QA": .select("Web")], fallback: .select("Desktop"))))
+        rules.right.fields.append(
+            FieldMapping(
+                "team", .singleSelect, to: "Component", toModel: .none,
+                toRepository: .constantPerProject(["QA": .select("Web")], fallback: .select("Desktop"))))
         let sync = Fixture.synchronizer(rules)
         var right = Fixture.qtestDefect()
         right.fields["points"] = .long(21)
-        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "Changed"), targetArtifact: right, pair: Fixture.syncedPair(sync)))
+        let d = try sync.decide(
+            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "Changed"), targetArtifact: right, pair: Fixture.syncedPair(sync)))
         // Points changed on qTest only: always-update does not overwrite it; the constant comes along.
         #expect(d.writes == ["name": .string("Changed"), "team": .select("Web")])
         #expect(d.reasons.contains(Reason(.fieldChanged, "Points", "changed on right only; not overwritten by always-update")))
@@ -657,7 +759,8 @@ struct RecordTests {
         rules.right.people = nil
         let sync = Fixture.synchronizer(rules)
         let author = Person(username: "ada")
-        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: [Comment(id: "c1", author: author, body: "hi")])))
+        let d = try sync.decide(
+            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(comments: [Comment(id: "c1", author: author, body: "hi")])))
         guard case .create(let plan) = d.action else {
             Issue.record("expected create")
             return
@@ -672,19 +775,26 @@ struct TraceTests {
     @Test func explanationListsActionAndReasons() throws {
         let sync = Fixture.synchronizer()
         let create = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue()))
-        #expect(create.explanation.hasPrefix("left → right: create\n  create in project 'QA' with 9 fields, 0 comments, 0 attachments\n  - routed 'QA'"))
+        #expect(
+            create.explanation.hasPrefix("left → right: create\n  create in project 'QA' with 9 fields, 0 comments, 0 attachments\n  - routed 'QA'"))
         var left = Fixture.jiraIssue()
         left.fields["points"] = .double(8)
         var right = Fixture.qtestDefect()
         right.fields["points"] = .long(13)
         let conflict = try sync.decide(SyncInput(source: .left, sourceArtifact: left, targetArtifact: right, pair: Fixture.syncedPair(sync)))
         #expect(conflict.explanation.contains("conflict on 'Points': left \"8\", right \"13\""))
-        let update = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "x"), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync)))
+        let update = try sync.decide(
+            SyncInput(
+                source: .left, sourceArtifact: Fixture.jiraIssue(summary: "x"), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync))
+        )
         #expect(update.explanation.contains("update 1 fields, 0 transitions"))
-        let nothing = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync)))
+        let nothing = try sync.decide(
+            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync)))
         #expect(nothing.explanation == "left → right: nothing\n  - no-changes: nothing changed on left since the last sync")
         let twinless = try Fixture.synchronizer(Fixture.rules(twinless: TwinlessUpdate(comment: [.right: "bye"]))).decide(
-            SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(project: "OPS"), targetArtifact: Fixture.qtestDefect(), pair: Fixture.syncedPair(sync))
+            SyncInput(
+                source: .left, sourceArtifact: Fixture.jiraIssue(project: "OPS"), targetArtifact: Fixture.qtestDefect(),
+                pair: Fixture.syncedPair(sync))
         )
         #expect(twinless.explanation.contains("final update of the twin: 0 fields and a comment"))
     }
@@ -714,7 +824,8 @@ struct LedgerTests {
         #expect(ledger.right["name"] == nil)
         #expect(ledger.left["summary"] == .string("B"))
         let backToA = SyncInput(
-            source: .right, sourceArtifact: Fixture.qtestDefect(summary: "Login fails"), targetArtifact: Fixture.jiraIssue(summary: "B"), pair: afterB,
+            source: .right, sourceArtifact: Fixture.qtestDefect(summary: "Login fails"), targetArtifact: Fixture.jiraIssue(summary: "B"),
+            pair: afterB,
             ledger: ledger
         )
         #expect(try sync.decide(backToA).writes == ["summary": .string("Login fails")])

@@ -31,11 +31,14 @@ struct FailureTests {
             #expect(code.guideCode.last == "E" || code.guideCode.last == "W")
             _ = code.failureClass
         }
-        #expect(SyncError(.fieldConflict, subject: "field 'Priority'", reason: "changed on both sides").description == "50002E field 'Priority': changed on both sides")
+        #expect(
+            SyncError(.fieldConflict, subject: "field 'Priority'", reason: "changed on both sides").description
+                == "50002E field 'Priority': changed on both sides")
     }
 
     @Test(arguments: [
-        (200, ErrorCode.unexpected), (400, .valueNotAccepted), (401, .credentialsRejected), (403, .credentialsRejected), (404, .targetArtifactRemoved),
+        (200, ErrorCode.unexpected), (400, .valueNotAccepted), (401, .credentialsRejected), (403, .credentialsRejected),
+        (404, .targetArtifactRemoved),
         (408, .repositoryTemporary), (409, .artifactLocked), (422, .valueNotAccepted), (423, .artifactLocked), (429, .repositoryOverloaded),
         (500, .repositoryTemporary), (502, .repositoryTemporary), (503, .repositoryOverloaded),
     ])

@@ -17,7 +17,10 @@ enum Fixture {
     ]
 
     static let jiraPeople = PersonDirectory(
-        [Person(id: "j1", username: "ada", email: "ada@example.com", displayName: "Ada"), Person(id: "j2", username: "bob", email: "bob@example.com")],
+        [
+            Person(id: "j1", username: "ada", email: "ada@example.com", displayName: "Ada"),
+            Person(id: "j2", username: "bob", email: "bob@example.com"),
+        ],
         fallback: Person(id: "j0", username: "tandem")
     )
 
@@ -42,7 +45,8 @@ enum Fixture {
                 FieldMapping("description", .richText, to: "Description", markup: .markdown),
                 FieldMapping(
                     "priority", .singleSelect, to: "Priority",
-                    valueMap: ValueMap(toModel: ["Highest": "High", "High": "High", "Medium": "Medium", "Low": "Low"], toRepository: ["High": "High"])
+                    valueMap: ValueMap(
+                        toModel: ["Highest": "High", "High": "High", "Medium": "Medium", "Low": "Low"], toRepository: ["High": "High"])
                 ),
                 FieldMapping(
                     "status", .singleSelect, to: "Status",
@@ -51,7 +55,9 @@ enum Fixture {
                 FieldMapping("assignee", .person, to: "Assignee"),
                 FieldMapping("labels", .multiSelect, to: "Labels"),
                 FieldMapping("duedate", .date, to: "Due"),
-                FieldMapping("timeestimate", .long, to: "Estimate", toModel: .convert(.longToDuration(.seconds)), toRepository: .convert(.durationToLong(.seconds))),
+                FieldMapping(
+                    "timeestimate", .long, to: "Estimate", toModel: .convert(.longToDuration(.seconds)),
+                    toRepository: .convert(.durationToLong(.seconds))),
                 FieldMapping("points", .double, to: "Points", toModel: .convert(.doubleToLong), toRepository: .convert(.longToDouble)),
                 FieldMapping("component", .singleSelect, to: "Component", toModel: .none, toRepository: .constant(.select("Desktop"))),
             ],
@@ -71,7 +77,9 @@ enum Fixture {
                 FieldMapping("priority", .singleSelect, to: "Priority"),
                 FieldMapping("status", .singleSelect, to: "Status"),
                 FieldMapping("owner", .person, to: "Assignee"),
-                FieldMapping("tags", .string, to: "Labels", toModel: .convert(.stringToMultiSelect(separator: ",")), toRepository: .convert(.multiSelectToString(separator: ","))),
+                FieldMapping(
+                    "tags", .string, to: "Labels", toModel: .convert(.stringToMultiSelect(separator: ",")),
+                    toRepository: .convert(.multiSelectToString(separator: ","))),
                 FieldMapping("due", .date, to: "Due"),
                 FieldMapping("estimate", .duration, to: "Estimate"),
                 FieldMapping("points", .long, to: "Points"),

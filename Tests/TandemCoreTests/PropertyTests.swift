@@ -44,13 +44,16 @@ enum Scenario {
         if Bool.random(using: &rng) { a.fields["priority"] = .select(["High", "Medium", "Low"].randomElement(using: &rng)!) }
         if Bool.random(using: &rng) { a.fields["status"] = .select(["New", "In Progress", "Fixed", "Closed"].randomElement(using: &rng)!) }
         if Bool.random(using: &rng) { a.fields["points"] = .long(Int64.random(in: 0...13, using: &rng)) }
-        if Bool.random(using: &rng) { a.fields["tags"] = .string(["ui", "perf", "db"].filter { _ in Bool.random(using: &rng) }.joined(separator: ",")) }
+        if Bool.random(using: &rng) {
+            a.fields["tags"] = .string(["ui", "perf", "db"].filter { _ in Bool.random(using: &rng) }.joined(separator: ","))
+        }
         return a
     }
 
     static func rules(_ rng: inout SplitMix) -> IntegrationRules {
         let policies: [ConflictResolution] = [.error, .leftDominates, .rightDominates]
-        let perField = Dictionary(uniqueKeysWithValues: ["Summary", "Priority", "Status", "Points", "Labels"].map { ($0, policies.randomElement(using: &rng)!) })
+        let perField = Dictionary(
+            uniqueKeysWithValues: ["Summary", "Priority", "Status", "Points", "Labels"].map { ($0, policies.randomElement(using: &rng)!) })
         return Fixture.rules(conflicts: ConflictPolicy(policies.randomElement(using: &rng)!, perField: perField))
     }
 }
@@ -83,8 +86,12 @@ struct DecisionProperties {
             var rng = SplitMix(seed)
             let sync = try! Synchronizer(Scenario.rules(&rng))
             var left = Scenario.jira(&rng)
-            left.comments = (0..<Int.random(in: 0...3, using: &rng)).map { Comment(id: "c\($0)", author: Person(username: "ada"), body: Scenario.text(&rng), markup: .markdown) }
-            left.attachments = (0..<Int.random(in: 0...2, using: &rng)).map { Attachment(id: "a\($0)", fileName: "f\($0).png", size: 10, checksum: "x\($0)") }
+            left.comments = (0..<Int.random(in: 0...3, using: &rng)).map {
+                Comment(id: "c\($0)", author: Person(username: "ada"), body: Scenario.text(&rng), markup: .markdown)
+            }
+            left.attachments = (0..<Int.random(in: 0...2, using: &rng)).map {
+                Attachment(id: "a\($0)", fileName: "f\($0).png", size: 10, checksum: "x\($0)")
+            }
             let right = Fixture.qtestDefect()
             let input = SyncInput(source: .left, sourceArtifact: left, targetArtifact: right, pair: Fixture.syncedPair(sync))
             guard let d = try? sync.decide(input), let recorded = try? sync.record(d, for: input) else {
@@ -170,7 +177,9 @@ struct DecisionProperties {
         let alphabet = Gen.element(of: Array("ab *_`[]#-+<>&\"\\\n\t.!é"))
         await propertyCheck(count: 300, input: alphabet.map { $0 ?? "a" }.array(of: 0...30)) { chars in
             let text = String(chars)
-            #expect(Markup.convert(Markup.convert(text, from: .plain, to: .html), from: .html, to: .plain) == text.replacingOccurrences(of: "\t", with: " "))
+            #expect(
+                Markup.convert(Markup.convert(text, from: .plain, to: .html), from: .html, to: .plain)
+                    == text.replacingOccurrences(of: "\t", with: " "))
             let line = text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
             if line.allSatisfy(\.isWhitespace) { return }
             #expect(Markup.convert(Markup.convert(line, from: .plain, to: .markdown), from: .markdown, to: .plain) == line)

@@ -39,7 +39,8 @@ func snapshot(_ db: TestDatabase) async throws -> String {
             #expect(first == migrator.migrations.map(\.version))
             #expect(!first.isEmpty)
             let tables = try await db.client.query(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('artifact_pairs','pending_creates','cursors','write_ledger','activity','users','api_tokens','metrics_rollups','integration_routes')")
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('artifact_pairs','pending_creates','cursors','write_ledger','activity','users','api_tokens','metrics_rollups','integration_routes')"
+            )
             #expect(try tables[0].decode(Int.self, at: 0) == 9)
             let second = try await migrator.migrate(db.client, logger: TestDatabase.logger)
             #expect(second.isEmpty)
@@ -85,7 +86,8 @@ func snapshot(_ db: TestDatabase) async throws -> String {
             await #expect(throws: PostgresError.self) {
                 try await Migrator(migrations: bundled.migrations + [next, broken]).migrate(db.client, logger: TestDatabase.logger)
             }
-            let column = try await db.client.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'models' AND column_name = 'x'")
+            let column = try await db.client.query(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'models' AND column_name = 'x'")
             #expect(try column[0].decode(Int.self, at: 0) == 0)
         }
     }

@@ -30,7 +30,9 @@ struct TestDatabase {
         try await admin.query("CREATE DATABASE \(unescaped: name)")
         await admin.shutdown()
         let url = try Self.url(forDatabase: name)
-        return TestDatabase(name: name, url: url, client: PostgresClient(configuration: .init(connectionString: url, maximumConnections: poolSize), logger: Self.logger))
+        return TestDatabase(
+            name: name, url: url,
+            client: PostgresClient(configuration: .init(connectionString: url, maximumConnections: poolSize), logger: Self.logger))
     }
 
     func newClient(poolSize: Int = 2) -> PostgresClient {

@@ -111,12 +111,19 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
                 time = CivilTime(wall: CivilTime(year: time.year, month: time.month, day: time.day).wall + 86_400)
                 continue
             }
-            if hour != time.hour { time.hour = hour; time.minute = 0; time.second = 0 }
+            if hour != time.hour {
+                time.hour = hour
+                time.minute = 0
+                time.second = 0
+            }
             guard let minute = Bits.next(self.minutes, from: time.minute) else {
                 time = CivilTime(wall: time.wall - Int64(time.minute * 60 + time.second) + 3_600)
                 continue
             }
-            if minute != time.minute { time.minute = minute; time.second = 0 }
+            if minute != time.minute {
+                time.minute = minute
+                time.second = 0
+            }
             guard let second = Bits.next(self.seconds, from: time.second) else {
                 time = CivilTime(wall: time.wall - Int64(time.second) + 60)
                 continue

@@ -158,7 +158,9 @@ public struct SyncInput: Sendable, Hashable {
     public var pair: ArtifactPair?
     public var ledger: WriteLedger
 
-    public init(source: Side, sourceArtifact: Artifact, targetArtifact: Artifact? = nil, pair: ArtifactPair? = nil, ledger: WriteLedger = WriteLedger()) {
+    public init(
+        source: Side, sourceArtifact: Artifact, targetArtifact: Artifact? = nil, pair: ArtifactPair? = nil, ledger: WriteLedger = WriteLedger()
+    ) {
         self.source = source
         self.sourceArtifact = sourceArtifact
         self.targetArtifact = targetArtifact

@@ -211,11 +211,17 @@ extension SyncDecision {
         var lines = ["\(self.source) → \(self.target): \(self.action.name)"]
         switch self.action {
         case .create(let plan):
-            lines.append("  create in project '\(plan.project)' with \(plan.fields.count) fields, \(plan.comments.count) comments, \(plan.attachments.count) attachments")
+            lines.append(
+                "  create in project '\(plan.project)' with \(plan.fields.count) fields, \(plan.comments.count) comments, \(plan.attachments.count) attachments"
+            )
         case .update(let plan):
-            lines.append("  update \(plan.fields.count) fields, \(plan.transitions.count) transitions, \(plan.comments.count) comments, \(plan.attachments.count) attachments")
+            lines.append(
+                "  update \(plan.fields.count) fields, \(plan.transitions.count) transitions, \(plan.comments.count) comments, \(plan.attachments.count) attachments"
+            )
         case .conflict(let conflicts):
-            for c in conflicts { lines.append("  conflict on '\(c.field)': left \(c.left.text.debugDescription), right \(c.right.text.debugDescription)") }
+            for c in conflicts {
+                lines.append("  conflict on '\(c.field)': left \(c.left.text.debugDescription), right \(c.right.text.debugDescription)")
+            }
         case .noLongerEligible(let plan):
             lines.append("  final update of the twin: \(plan.fields.count) fields\(plan.comment == nil ? "" : " and a comment")")
         case .nothing:

@@ -104,7 +104,9 @@ extension Synchronizer {
                 continue
             }
             guard forward.updates else {
-                if sourceChanged[i] { reasons.append(Reason(forward == .noUpdate ? .flowNoUpdate : .flowUponCreation, name, "changed, but not flowing to \(t)")) }
+                if sourceChanged[i] {
+                    reasons.append(Reason(forward == .noUpdate ? .flowNoUpdate : .flowUponCreation, name, "changed, but not flowing to \(t)"))
+                }
                 continue
             }
             guard sourceChanged[i] || (forward == .alwaysUpdate && anyChange) || resyncAll else { continue }
@@ -214,9 +216,11 @@ extension Synchronizer {
                 body = Markup.convert("\(name): ", from: .plain, to: target.commentMarkup) + body
             }
             writes.append(
-                CommentWrite(sourceID: c.id, sourceVersion: c.version, body: body, markup: target.commentMarkup, author: author, isPrivate: c.isPrivate)
+                CommentWrite(
+                    sourceID: c.id, sourceVersion: c.version, body: body, markup: target.commentMarkup, author: author, isPrivate: c.isPrivate)
             )
-            reasons.append(Reason(flowed == nil ? .commentNew : .commentEdited, c.id, flowed == nil ? "new comment" : "edited: flows as a new comment"))
+            reasons.append(
+                Reason(flowed == nil ? .commentNew : .commentEdited, c.id, flowed == nil ? "new comment" : "edited: flows as a new comment"))
         }
         return writes
     }
@@ -259,13 +263,17 @@ extension Synchronizer {
     ///
     /// Snapshots move only where the sides agree or a change was consumed: a field the target won (it dominates) keeps
     /// its old source snapshot, and a target change not overwritten stays pending, so it flows back later.
-    public func record(_ decision: SyncDecision, for input: SyncInput, targetID: String? = nil) throws(SyncError) -> (pair: ArtifactPair, ledger: WriteLedger) {
+    public func record(
+        _ decision: SyncDecision, for input: SyncInput, targetID: String? = nil
+    ) throws(SyncError) -> (pair: ArtifactPair, ledger: WriteLedger) {
         let s = decision.source, t = decision.target
         let source = input.sourceArtifact
         var ledger = input.ledger
-        var pair = input.pair ?? ArtifactPair(
-            leftID: s == .left ? source.id : targetID ?? "", rightID: s == .right ? source.id : targetID ?? ""
-        )
+        var pair =
+            input.pair
+            ?? ArtifactPair(
+                leftID: s == .left ? source.id : targetID ?? "", rightID: s == .right ? source.id : targetID ?? ""
+            )
         let before: Artifact
         let writes: [FieldWrite]
         switch decision.action {
@@ -280,9 +288,13 @@ extension Synchronizer {
             writes = plan.fields
         case .update(let plan):
             before = input.targetArtifact ?? Artifact(id: targetID ?? "", project: "", fields: [:])
-            writes = plan.fields + plan.transitions.map {
-                FieldWrite(repositoryField: $0.repositoryField, modelField: "", value: SyncDecision.state($0.to, like: before.fields[$0.repositoryField]))
-            }
+            writes =
+                plan.fields
+                + plan.transitions.map {
+                    FieldWrite(
+                        repositoryField: $0.repositoryField, modelField: "", value: SyncDecision.state($0.to, like: before.fields[$0.repositoryField])
+                    )
+                }
         }
         let after = decision.apply(to: before)
         let sourceModel = try self.modelValues(source, s)

@@ -137,21 +137,26 @@ public struct Synchronizer: Sendable {
         for name in rules.fieldFlows.keys.sorted() { _ = try requireField(name, .fieldFlowInvalid, "field flow") }
         for name in rules.conflicts.perField.keys.sorted() { _ = try requireField(name, .conflictStrategyInvalid, "conflict resolution") }
         for flow in rules.conditionalFieldFlows {
-            for c in flow.condition.conditions { _ = try requireField(c.field, .conditionalFieldFlowInvalid, "conditional field flow '\(flow.name)'") }
+            for c in flow.condition.conditions {
+                _ = try requireField(c.field, .conditionalFieldFlowInvalid, "conditional field flow '\(flow.name)'")
+            }
             for name in flow.flows.keys.sorted() { _ = try requireField(name, .conditionalFieldFlowInvalid, "conditional field flow '\(flow.name)'") }
         }
         for statement in rules.filter?.statements ?? [] {
             for c in statement.expression.conditions {
                 let field = try requireField(c.field, .invalidFilter, "artifact filter")
                 guard field.type.isFilterable else {
-                    throw SyncError(.invalidFilter, subject: "artifact filter", reason: "field '\(c.field)' of type \(field.type.rawValue) cannot be filtered")
+                    throw SyncError(
+                        .invalidFilter, subject: "artifact filter", reason: "field '\(c.field)' of type \(field.type.rawValue) cannot be filtered")
                 }
             }
         }
         for route in rules.routes {
             let source = rules[route.from], target = rules[route.from.opposite]
             for project in route.sourceProjects where !source.projects.contains(project) {
-                throw SyncError(.routingInvalid, subject: "route from \(route.from) project '\(project)'", reason: "the \(route.from) collection has no project '\(project)'")
+                throw SyncError(
+                    .routingInvalid, subject: "route from \(route.from) project '\(project)'",
+                    reason: "the \(route.from) collection has no project '\(project)'")
             }
             for project in route.targetProjects where !target.projects.contains(project) {
                 throw SyncError(
@@ -162,7 +167,9 @@ public struct Synchronizer: Sendable {
             if case .conditional(_, _, let name, let targets, _) = route {
                 let field = try requireField(name, .invalidConditionalRoute, "conditional route")
                 guard field.type == .singleSelect else {
-                    throw SyncError(.invalidConditionalRoute, subject: "conditional route", reason: "field '\(name)' is \(field.type.rawValue), not single-select")
+                    throw SyncError(
+                        .invalidConditionalRoute, subject: "conditional route", reason: "field '\(name)' is \(field.type.rawValue), not single-select"
+                    )
                 }
                 for value in targets.values.flatMap({ $0 }).sorted() where !field.values.isEmpty && !field.values.contains(value) {
                     throw SyncError(.invalidConditionalRoute, subject: "conditional route", reason: "'\(value)' is not a value of '\(name)'")
@@ -174,7 +181,8 @@ public struct Synchronizer: Sendable {
         }
         let people = [rules.left.people, rules.right.people]
         self.collections = [rules.left, rules.right].map {
-            CollectionTraits(supportsComments: $0.supportsComments, canImpersonate: $0.canImpersonate, people: $0.people, commentMarkup: $0.commentMarkup)
+            CollectionTraits(
+                supportsComments: $0.supportsComments, canImpersonate: $0.canImpersonate, people: $0.people, commentMarkup: $0.commentMarkup)
         }
         self.participants = Side.allCases.map { side in
             Set(rules.routes.flatMap { route in route.from == side ? route.sourceProjects : route.targetProjects })

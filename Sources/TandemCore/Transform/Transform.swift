@@ -249,9 +249,10 @@ extension Conversion {
         case (.stringToMultiSelect(let separator), .string(let s)):
             return .multiSelect(Self.split(s, by: separator))
         case (.stringToRelationships(let repository), .string(let s)):
-            return .relationships(Self.split(s, by: ",").flatMap { $0.split(whereSeparator: \.isWhitespace) }.map {
-                ArtifactReference(repository: repository, id: String($0))
-            })
+            return .relationships(
+                Self.split(s, by: ",").flatMap { $0.split(whereSeparator: \.isWhitespace) }.map {
+                    ArtifactReference(repository: repository, id: String($0))
+                })
         case (.relationshipsToString(let separator), .relationships(let references)):
             return .string(references.map(\.id).joined(separator: separator))
         case (.relationshipsToString, .relationship(let reference)): return .string(reference.id)
@@ -358,7 +359,9 @@ public struct FieldMapping: Sendable, Hashable {
                 throw fail("cannot copy \(source.rawValue) into \(target.rawValue); use a conversion")
             }
         case .append:
-            let appendable: Set<FieldType> = [.string, .formattedString, .literalString, .richText, .multiSelect, .webLinks, .persons, .relationships]
+            let appendable: Set<FieldType> = [
+                .string, .formattedString, .literalString, .richText, .multiSelect, .webLinks, .persons, .relationships,
+            ]
             guard appendable.contains(target) else { throw fail("cannot append into \(target.rawValue)") }
             guard Self.copyCompatible(source, target) || Self.appendCompatible(source, target) else {
                 throw fail("cannot append \(source.rawValue) to \(target.rawValue)")
@@ -372,7 +375,9 @@ public struct FieldMapping: Sendable, Hashable {
             guard fallback.fits(target) else { throw fail("default constant is not a \(target.rawValue) value") }
         case .convert(let conversion):
             let (input, output) = conversion.signature
-            guard input.contains(source) else { throw fail("\(conversion) reads \(input.map(\.rawValue).sorted().joined(separator: "/")), not \(source.rawValue)") }
+            guard input.contains(source) else {
+                throw fail("\(conversion) reads \(input.map(\.rawValue).sorted().joined(separator: "/")), not \(source.rawValue)")
+            }
             guard Self.copyCompatible(output, target) else { throw fail("\(conversion) writes \(output.rawValue), not \(target.rawValue)") }
         }
     }
