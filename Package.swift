@@ -112,7 +112,7 @@ let package = Package(
             name: "tandem",
             dependencies: [
                 "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "TandemCluster", "TandemServer", "TandemSupport",
-                "Postgres", "Redis",
+                "TandemMetrics", "HTTP", "Postgres", "Redis",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

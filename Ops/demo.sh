@@ -3,24 +3,39 @@
 #   PostgreSQL + Redis, a real Redmine and a real Roundup; build; migrate; apply the example integration
 #   (Redmine bugs <-> Roundup issues); a coordinator and two workers; sample issues on both sides, synced live;
 #   a comment each way; a change previewed with --dry-run; the configuration exported again.
-# Everything binds to 127.0.0.1. Stop the services afterwards with Ops/services.sh stop; Ops/trackers/down.sh.
+# Everything binds to 127.0.0.1 and is left running; `Ops/demo.sh stop` stops it all.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 mkdir -p var/demo
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
+stop_cluster() {
+    if [ -f var/demo/cluster.pids ]; then
+        while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done < var/demo/cluster.pids
+        rm -f var/demo/cluster.pids
+    fi
+}
+if [ "${1:-}" = stop ]; then
+    stop_cluster
+    Ops/trackers/down.sh || true
+    Ops/services.sh stop
+    exit 0
+fi
+stop_cluster
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
+# On failure, stop what this run started; on success, leave it running.
+trap '[ $? -ne 0 ] && for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done' EXIT
 
 step "1/8 PostgreSQL 15 and Redis 7 on loopback"
-eval "$(Ops/services.sh start)"
+services_env=$(Ops/services.sh start)
+eval "$services_env"
 echo "database: ${TANDEM_DATABASE_URL%%:*}://…@${TANDEM_DATABASE_URL##*@}   redis: $TANDEM_REDIS_URL"
 
 step "2/8 real trackers: Redmine 5 and Roundup 2.6 (installed on first run; fresh state each demo)"
 Ops/trackers/down.sh --purge >/dev/null 2>&1 || true
-eval "$(Ops/trackers/up.sh)"
+trackers_env=$(Ops/trackers/up.sh)
+eval "$trackers_env"
 echo "redmine: $TANDEM_REDMINE_URL   roundup: $TANDEM_ROUNDUP_URL"
 
 step "3/8 build tandem"
@@ -44,9 +59,9 @@ step "5/8 a coordinator and two workers"
 "$TANDEM" coordinator --prefix demo: --id demo-coordinator >var/demo/coordinator.log 2>&1 & pids+=($!)
 "$TANDEM" worker --prefix demo: --id demo-worker-1 --concurrency 4 >var/demo/worker-1.log 2>&1 & pids+=($!)
 "$TANDEM" worker --prefix demo: --id demo-worker-2 --concurrency 4 >var/demo/worker-2.log 2>&1 & pids+=($!)
-if "$TANDEM" server --help >/dev/null 2>&1; then
-    TANDEM_HTTP_PORT=${TANDEM_HTTP_PORT:-8080} "$TANDEM" server >var/demo/server.log 2>&1 & pids+=($!)
-fi
+HTTP_PORT=${TANDEM_HTTP_PORT:-8080}
+"$TANDEM" server --prefix demo: --port "$HTTP_PORT" >var/demo/server.log 2>&1 & pids+=($!)
+printf '%s\n' "${pids[@]}" > var/demo/cluster.pids
 sleep 3
 "$TANDEM" workers --prefix demo: || true
 
@@ -57,12 +72,15 @@ roundup() {
 }
 pair_of() { psql "$TANDEM_DATABASE_URL" -qtAc "SELECT $2 FROM artifact_pairs WHERE $1 = '$3'"; }
 wait_pair() {  # side-column id → the twin's id, waiting up to 120 s
-    local twin=""
+    local twin="" t0=$SECONDS
     for _ in $(seq 1 120); do
         twin=$(pair_of "$1" "$2" "$3")
         [ -n "$twin" ] && break
+        pairs=$(psql "$TANDEM_DATABASE_URL" -qtAc "SELECT count(*) FROM artifact_pairs")
+        printf '\r  waiting for %s %s: %3d s, %s pairs so far' "$1" "$3" $((SECONDS - t0)) "$pairs" >&2
         sleep 1
     done
+    printf '\r%60s\r' '' >&2
     echo "$twin"
 }
 
@@ -71,8 +89,11 @@ rm1=$(redmine -X POST "$TANDEM_REDMINE_URL/issues.json" \
     -d '{"issue":{"project_id":"sync","tracker_id":1,"subject":"Demo: login page crashes on submit","description":"Open /login, press Submit: 500.","priority_id":3}}' |
     python3 -c 'import sys,json; print(json.load(sys.stdin)["issue"]["id"])')
 echo "created Redmine bug #$rm1"
+# Roundup's description is an issue's first message; later messages are its comments.
+first=$(roundup -X POST "$TANDEM_ROUNDUP_URL/rest/data/msg" -d "{\"content\":\"Exported CSV turns é into ?.\",\"author\":\"$TANDEM_ROUNDUP_USER\"}" |
+    python3 -c 'import sys,json; print(json.load(sys.stdin)["data"]["id"])')
 ru1=$(roundup -X POST "$TANDEM_ROUNDUP_URL/rest/data/issue" \
-    -d '{"title":"Demo: export to CSV drops accents","priority":"bug"}' |
+    -d "{\"title\":\"Demo: export to CSV drops accents\",\"priority\":\"bug\",\"messages\":[\"$first\"]}" |
     python3 -c 'import sys,json; print(json.load(sys.stdin)["data"]["id"])')
 echo "created Roundup issue$ru1"
 t0=$SECONDS
@@ -119,5 +140,10 @@ sed 's/concurrencyLimit: 4/concurrencyLimit: 8/' docs/examples/redmine-roundup.y
 "$TANDEM" export -o var/demo/exported.yaml
 if grep -q -e "$TANDEM_REDMINE_API_KEY" -e "$TANDEM_ROUNDUP_PASSWORD" var/demo/exported.yaml; then echo "a secret leaked into the export" >&2; exit 1; fi
 "$TANDEM" queues --prefix demo: || true
+curl -sf "http://127.0.0.1:$HTTP_PORT/health" && echo || true
 echo
-echo "Demo finished in $((SECONDS - started)) s; logs in var/demo/. Stopping the cluster (SIGTERM, drain)."
+echo "Demo done in $((SECONDS - started)) s. Still running — a coordinator, two workers and the server:"
+echo "  health   http://127.0.0.1:$HTTP_PORT/health      metrics  http://127.0.0.1:$HTTP_PORT/metrics"
+echo "  redmine  $TANDEM_REDMINE_URL (admin / see var/trackers)   roundup  $TANDEM_ROUNDUP_URL (admin / $TANDEM_ROUNDUP_PASSWORD)"
+echo "  logs     var/demo/*.log      explain an item:  $TANDEM trace redmine $rm1 --prefix demo:"
+echo "Stop everything with:  bash Ops/demo.sh stop"

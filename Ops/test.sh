@@ -13,12 +13,14 @@ step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
 step "system packages and local services"
-eval "$(Ops/services.sh start)"
+services_env=$(Ops/services.sh start)
+eval "$services_env"
 export TANDEM_DATABASE_URL TANDEM_REDIS_URL TANDEM_PG_ADMIN_URL
 
 if [ -x Ops/trackers/up.sh ]; then
     step "real trackers (Redmine, Roundup) on loopback"
-    eval "$(Ops/trackers/up.sh)"
+    trackers_env=$(Ops/trackers/up.sh)
+    eval "$trackers_env"
 fi
 
 if [ "${TANDEM_SKIP_FORMAT:-0}" != 1 ]; then

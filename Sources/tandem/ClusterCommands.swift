@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTP
 import Logging
 import Postgres
 import Redis
@@ -7,8 +8,10 @@ import ServiceLifecycle
 import TandemCluster
 import TandemConfig
 import TandemCore
+import TandemMetrics
 import TandemQueue
 import TandemStore
+import TandemSupport
 import UnixSignals
 
 /// What the long-running processes share: database, master key, Redis.
@@ -71,15 +74,19 @@ struct CoordinatorCommand: AsyncParsableCommand {
     func run() async throws {
         try await clearly {
             try await self.cluster.withCluster("tandem.coordinator") { runtime, queue, _, logger in
-                var coordinator = Coordinator(
-                    runtime: runtime, queue: queue,
-                    lease: LeaderLease(client: runtime.client, holder: self.id ?? defaultProcessID(), ttlSeconds: self.leaseSeconds), logger: logger)
-                coordinator.onTick = { _ in SystemdNotify.send("WATCHDOG=1") }
-                SystemdNotify.send("READY=1")
+                let lease = LeaderLease(client: runtime.client, holder: self.id ?? defaultProcessID(), ttlSeconds: self.leaseSeconds)
+                var coordinator = Coordinator(runtime: runtime, queue: queue, lease: lease, logger: logger)
+                let notifier = SystemdNotifier()
+                // The watchdog is pinged from the scheduling loop itself: a hung loop gets the process restarted.
+                coordinator.onTick = { leading in
+                    _ = notifier.watchdog()
+                    _ = notifier.status(leading ? "leading" : "standby")
+                }
+                _ = notifier.ready(status: "standby")
                 let group = ServiceGroup(
                     configuration: .init(services: [coordinator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
-                SystemdNotify.send("STOPPING=1")
+                _ = notifier.stopping()
             }
         }
     }
@@ -98,61 +105,77 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         try await clearly {
             try await self.cluster.withCluster("tandem.worker") { runtime, queue, redis, logger in
-                let engine = SyncEngine(runtime: runtime, queue: queue, logger: logger)
+                let recorder = MetricsRecorder(redis: redis, prefix: self.cluster.prefix, logger: logger)
+                var engine = SyncEngine(runtime: runtime, queue: queue, logger: logger)
+                engine.onSynced = { integration, created, updated, lag in
+                    recorder.itemsSynced(integration: integration, created: created, updated: updated)
+                    if let lag, lag >= 0 { recorder.syncLag(seconds: lag) }
+                }
+                let handlers = engine.handlers.mapValues { Self.measured($0, recorder) }
                 let waiter = try await RedisClient.connect(configuration: try self.cluster.redisConfiguration(), lanes: 1, logger: logger)
                 let consumer = QueueConsumer(
                     queue: queue, waitClient: waiter,
                     configuration: .init(workerID: self.id ?? defaultProcessID(), concurrency: self.concurrency),
-                    handlers: engine.handlers, logger: logger)
+                    handlers: handlers, logger: logger)
                 let worker = Worker(consumer: consumer, drainTimeout: .seconds(self.drainTimeout))
-                SystemdNotify.send("READY=1")
-                let watchdog = WatchdogService(consumer: consumer)
+                let notifier = SystemdNotifier()
+                let housekeeping = WorkerHousekeeping(consumer: consumer, runtime: runtime, recorder: recorder, notifier: notifier)
+                _ = notifier.ready()
+                // Shutdown runs in reverse order: the worker drains first, then the recorder flushes the last counts.
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [.init(service: worker), .init(service: watchdog)], gracefulShutdownSignals: [.sigterm, .sigint],
-                        logger: logger))
+                        services: [.init(service: recorder), .init(service: housekeeping), .init(service: worker)],
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
-                SystemdNotify.send("STOPPING=1")
+                _ = notifier.stopping()
                 await waiter.close()
-                _ = redis
+            }
+        }
+    }
+
+    /// A handler that records its job's kind, outcome and duration in the cluster-wide metrics.
+    static func measured(_ handler: @escaping QueueConsumer.Handler, _ recorder: MetricsRecorder) -> QueueConsumer.Handler {
+        { delivery in
+            let started = ContinuousClock.now
+            let kind = delivery.job.kind.rawValue
+            func seconds() -> Double {
+                let elapsed = started.duration(to: .now).components
+                return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            }
+            do {
+                try await handler(delivery)
+                recorder.jobFinished(kind: kind, outcome: "ok", seconds: seconds())
+            } catch let outcome as JobOutcome {
+                recorder.jobFinished(kind: kind, outcome: "deferred", seconds: seconds())
+                throw outcome
+            } catch {
+                recorder.jobFinished(kind: kind, outcome: "failed", seconds: seconds())
+                throw error
             }
         }
     }
 }
 
-/// Pings the systemd watchdog while the consumer's loop is alive.
-struct WatchdogService: Service, CustomStringConvertible {
+/// Every few seconds: the systemd watchdog ping and status, and the API calls made since the last round, per
+/// repository, into the cluster-wide metrics.
+struct WorkerHousekeeping: Service, CustomStringConvertible {
     let consumer: QueueConsumer
-    var description: String { "Watchdog" }
-    func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            SystemdNotify.send("WATCHDOG=1")
-            try? await Task.sleep(for: .seconds(5))
-        }
-    }
-}
+    let runtime: ClusterRuntime
+    let recorder: MetricsRecorder
+    let notifier: SystemdNotifier
+    var description: String { "WorkerHousekeeping" }
 
-/// `sd_notify` when run under systemd (`NOTIFY_SOCKET`); nothing otherwise.
-enum SystemdNotify {
-    static func send(_ state: String) {
-        guard let path = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], !path.isEmpty else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(path.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { return }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        _ = state.withCString { message in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, message, strlen(message), 0, $0, length) }
+    func run() async throws {
+        var reported: [String: Int] = [:]
+        let interval = min(self.notifier.watchdogInterval ?? .seconds(5), .seconds(5))
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            _ = self.notifier.watchdog()
+            _ = self.notifier.status("\(self.consumer.jobsInHand) jobs in hand")
+            for (repository, count) in self.runtime.http.apiCalls.snapshot() where count > reported[repository, default: 0] {
+                self.recorder.apiCalls(repository: repository, count: count - reported[repository, default: 0])
+                reported[repository] = count
             }
+            try? await Task.sleep(for: interval)
         }
     }
 }
