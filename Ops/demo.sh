@@ -144,6 +144,6 @@ curl -sf "http://127.0.0.1:$HTTP_PORT/health" && echo || true
 echo
 echo "Demo done in $((SECONDS - started)) s. Still running — a coordinator, two workers and the server:"
 echo "  health   http://127.0.0.1:$HTTP_PORT/health      metrics  http://127.0.0.1:$HTTP_PORT/metrics"
-echo "  redmine  $TANDEM_REDMINE_URL (admin / see var/trackers)   roundup  $TANDEM_ROUNDUP_URL (admin / $TANDEM_ROUNDUP_PASSWORD)"
+echo "  redmine  $TANDEM_REDMINE_URL (user admin)   roundup  $TANDEM_ROUNDUP_URL (user admin)"
 echo "  logs     var/demo/*.log      explain an item:  $TANDEM trace redmine $rm1 --prefix demo:"
 echo "Stop everything with:  bash Ops/demo.sh stop"
