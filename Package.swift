@@ -164,6 +164,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TandemClusterTests",
+            dependencies: [
+                "TandemCluster", "TandemStore", "TandemConfig", "TandemCore", "TandemQueue", "TandemConnectors", "Postgres", "Redis",
+                "TandemSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TandemServerTests",
             dependencies: [
                 "TandemServer", "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "Postgres", "Redis",

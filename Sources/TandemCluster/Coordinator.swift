@@ -18,6 +18,8 @@ public struct Coordinator: Service, CustomStringConvertible {
     public var tick: Duration = .seconds(1)
     /// Called every loop iteration (a systemd watchdog ping from the work loop itself).
     public var onTick: (@Sendable (_ leading: Bool) -> Void)?
+    /// Notices Redis losing its data and rewinds the cursors (RedisEpoch.swift).
+    public var epoch = RedisEpochGuard()
 
     public var description: String { "Coordinator(\(self.lease.holder))" }
 
@@ -60,6 +62,7 @@ public struct Coordinator: Service, CustomStringConvertible {
                 }
                 leading = token != nil
                 if leading {
+                    try await self.epoch.check(queue: self.queue, client: self.runtime.client, logger: self.logger)
                     try await self.schedule(timetable)
                     if lastReap.duration(to: .now) >= .seconds(5) {
                         let rescued = try await self.queue.reap()

@@ -24,13 +24,20 @@ public struct PairStore: Sendable {
 
     static func column(_ side: Side) -> String { side == .left ? "left_id" : "right_id" }
 
+    /// Runs `query` on `connection` when given (a caller holding a pair lock must not wait for a second pooled
+    /// connection: every other one may be waiting for its lock), else on any pooled connection.
+    @discardableResult
+    func run(_ query: PostgresQuery, on connection: PostgresConnection?) async throws -> PostgresRows {
+        if let connection { return try await connection.query(query) }
+        return try await self.client.query(query)
+    }
+
     public func pair(integration: Int64, side: Side, artifact: String, on connection: PostgresConnection? = nil) async throws -> StoredPair? {
         let query: PostgresQuery = """
             SELECT id, core_state::text, ledger::text, status FROM artifact_pairs
             WHERE integration_id = \(integration) AND \(unescaped: Self.column(side)) = \(artifact)
             """
-        let rows: PostgresRows
-        if let connection { rows = try await connection.query(query) } else { rows = try await self.client.query(query) }
+        let rows = try await self.run(query, on: connection)
         guard let row = rows.first else { return nil }
         let decoder = JSONDecoder()
         let state = try row.decode(String.self, at: 1)
@@ -120,30 +127,30 @@ public struct PairStore: Sendable {
 
     /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated.
     public func activity(
-        kind: String, code: String, integration: Int64?, artifact: String?, message: String
+        kind: String, code: String, integration: Int64?, artifact: String?, message: String, on connection: PostgresConnection? = nil
     ) async throws {
-        let updated = try await self.client.query(
+        let updated = try await self.run(
             """
             UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message)
             WHERE kind = \(kind) AND status = 'open' AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
               AND artifact_id IS NOT DISTINCT FROM \(artifact)
-            """)
+            """, on: connection)
         if updated.affectedRows == 0 {
-            try await self.client.query(
+            try await self.run(
                 """
                 INSERT INTO activity (kind, code, integration_id, artifact_id, message)
                 VALUES (\(kind), \(code), \(integration), \(artifact), \(message))
-                """)
+                """, on: connection)
         }
     }
 
     /// Closes open failures of an artifact once it syncs again.
-    public func resolveActivity(integration: Int64, artifact: String) async throws {
-        try await self.client.query(
+    public func resolveActivity(integration: Int64, artifact: String, on connection: PostgresConnection? = nil) async throws {
+        try await self.run(
             """
             UPDATE activity SET status = 'done', resolved_at = now()
             WHERE integration_id = \(integration) AND artifact_id = \(artifact) AND status = 'open' AND kind = 'error'
-            """)
+            """, on: connection)
     }
 
     public func traceDetected(integration: Int64, side: Side, artifacts: [(id: String, version: String)]) async throws {
@@ -156,13 +163,16 @@ public struct PairStore: Sendable {
             """)
     }
 
-    public func traceSynced(integration: Int64, side: Side, artifact: String, outcome: String, reasons: String, error: String?) async throws {
-        try await self.client.query(
+    public func traceSynced(
+        integration: Int64, side: Side, artifact: String, outcome: String, reasons: String, error: String?,
+        on connection: PostgresConnection? = nil
+    ) async throws {
+        try await self.run(
             """
             INSERT INTO artifact_trace (integration_id, side, artifact_id, last_sync_at, last_outcome, last_reasons, last_error)
             VALUES (\(integration), \(side.rawValue), \(artifact), now(), \(outcome), \(reasons), \(error))
             ON CONFLICT (integration_id, side, artifact_id) DO UPDATE SET last_sync_at = now(), last_outcome = EXCLUDED.last_outcome,
                 last_reasons = EXCLUDED.last_reasons, last_error = EXCLUDED.last_error
-            """)
+            """, on: connection)
     }
 }

@@ -240,7 +240,10 @@ public struct SyncEngine: Sendable {
                     connection: connection)
                 try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                // A session lock outlives the job on the pooled connection: release it even when the job was cancelled
+                // (a cancelled task's queries throw at once), in a task of its own.
+                let held = lock
+                await Task { _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(held), 0))") }.value
                 throw error
             }
         }
@@ -330,7 +333,8 @@ public struct SyncEngine: Sendable {
             }
             try await self.pairs.activity(
                 kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id,
-                message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved")
+                message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved",
+                on: connection)
         case .noLongerEligible(let plan):
             guard let stored else { return }
             let targetID = stored.pair.id(on: t)
@@ -342,9 +346,10 @@ public struct SyncEngine: Sendable {
             try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "twinless", reason: reasons, on: connection)
         }
         try await self.pairs.traceSynced(
-            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil)
+            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,
+            on: connection)
         if created + updated > 0 {
-            try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id)
+            try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, on: connection)
             self.onSynced?(context.integration.name, created, updated, Date().timeIntervalSince(sourceArtifact.updated))
         }
     }

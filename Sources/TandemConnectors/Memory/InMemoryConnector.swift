@@ -29,6 +29,12 @@ public actor InMemoryRepository {
     private var items: [Int: Item] = [:]
     private var nextID = 1
     private var nextItemID = 1
+    /// Writes served so far (creates, field updates, comments, attachments, deletes): what a test counts to see
+    /// that a quiet system makes none.
+    public private(set) var writes = 0
+
+    /// The ids of every artifact held, in creation order.
+    public var ids: [String] { self.items.keys.sorted().map(String.init) }
 
     /// - Parameters:
     ///   - now: the repository's clock (inject one for tests); timestamps are truncated to `precision`.
@@ -68,6 +74,7 @@ public actor InMemoryRepository {
         self.nextID += 1
         let item = Item(project: draft.project, type: draft.artifactType, marker: draft.marker, fields: fields, created: now, updated: now)
         self.items[id] = item
+        self.writes += 1
         return (String(id), item)
     }
 
@@ -90,6 +97,7 @@ public actor InMemoryRepository {
         item.updated = self.clock
         item.revision += 1
         self.items[Int(id)!] = item
+        self.writes += 1
         return item
     }
 
@@ -115,6 +123,7 @@ public actor InMemoryRepository {
     func delete(_ id: String) throws {
         _ = try self.item(id)
         self.items[Int(id)!] = nil
+        self.writes += 1
     }
 
     func find(project: String, marker: String) -> [String] {
