@@ -85,19 +85,47 @@ public struct PairStore: Sendable {
     /// Records the intent to create a twin of `source` before creating it; returns the marker and whether an earlier
     /// attempt had already recorded it (then the twin may exist: look for the marker before creating again).
     public func beginCreate(
-        integration: Int64, side: Side, source: String, project: String, on connection: PostgresConnection
+        integration: Int64, side: Side, source: String, project: String, claimSeconds: Int = 120, on connection: PostgresConnection
     )
-        async throws -> (marker: String, earlierAttempt: Bool)
+        async throws -> (marker: String, earlierAttempt: Bool, claimed: Bool)
     {
         let marker = "tandem-\(integration)-\(side.rawValue)-\(source)"
+        let claim = UUID().uuidString
+        // The claim is ours when the row is new or the previous claim went stale (its holder died).
         let rows = try await connection.query(
             """
-            INSERT INTO pending_creates (integration_id, source_side, source_id, marker, target_project)
-            VALUES (\(integration), \(side.rawValue), \(source), \(marker), \(project))
-            ON CONFLICT (integration_id, source_side, source_id) DO UPDATE SET attempts = pending_creates.attempts + 1
-            RETURNING attempts
+            INSERT INTO pending_creates (integration_id, source_side, source_id, marker, target_project, claimed_at, claim)
+            VALUES (\(integration), \(side.rawValue), \(source), \(marker), \(project), clock_timestamp(), \(claim))
+            ON CONFLICT (integration_id, source_side, source_id) DO UPDATE SET
+                attempts = pending_creates.attempts + 1,
+                claim = CASE WHEN pending_creates.claimed_at < clock_timestamp() - make_interval(secs => \(claimSeconds))
+                             THEN EXCLUDED.claim ELSE pending_creates.claim END,
+                claimed_at = CASE WHEN pending_creates.claimed_at < clock_timestamp() - make_interval(secs => \(claimSeconds))
+                                  THEN clock_timestamp() ELSE pending_creates.claimed_at END
+            RETURNING attempts, claim
             """)
-        return (marker, try rows[0].decode(Int.self, at: 0) > 0)
+        let attempts = try rows[0].decode(Int.self, at: 0)
+        let holder = try rows[0].decode(String?.self, at: 1)
+        return (marker, attempts > 0, holder == claim)
+    }
+
+    /// Records the twin's id as soon as it exists, before the pair.
+    public func createdTwin(integration: Int64, side: Side, source: String, target: String, on connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            UPDATE pending_creates SET target_id = \(target)
+            WHERE integration_id = \(integration) AND source_side = \(side.rawValue) AND source_id = \(source)
+            """)
+    }
+
+    /// Whether `artifact` on `side` is a twin being created right now (its pair is not recorded yet).
+    public func isTwinBeingCreated(integration: Int64, side: Side, artifact: String, on connection: PostgresConnection) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            SELECT 1 FROM pending_creates
+            WHERE integration_id = \(integration) AND source_side = \(side.opposite.rawValue) AND target_id = \(artifact)
+            """)
+        return !rows.isEmpty
     }
 
     public func endCreate(integration: Int64, side: Side, source: String, on connection: PostgresConnection) async throws {

@@ -277,8 +277,16 @@ public struct SyncEngine: Sendable {
         var updated = 0
         switch decision.action {
         case .create(let plan):
-            let (marker, earlier) = try await self.pairs.beginCreate(
+            if try await self.pairs.isTwinBeingCreated(integration: id, side: s, artifact: sourceArtifact.id, on: connection) {
+                // This artifact is itself a twin whose pair is still being recorded: never create its twin.
+                throw JobOutcome.retry(after: .seconds(5), "\(sourceArtifact.formattedID) is a twin being created; waiting for its pair")
+            }
+            let (marker, earlier, claimed) = try await self.pairs.beginCreate(
                 integration: id, side: s, source: sourceArtifact.id, project: plan.project, on: connection)
+            guard claimed else {
+                // Another sync of this source is creating its twin (or died doing so: its claim goes stale).
+                throw JobOutcome.retry(after: .seconds(5), "another sync is creating the twin of \(sourceArtifact.formattedID)")
+            }
             var targetID: String?
             if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
             if targetID == nil {
@@ -290,6 +298,7 @@ public struct SyncEngine: Sendable {
                 targetID = result.artifactID
             }
             guard let targetID else { throw JobOutcome.permanent("create returned no id") }
+            try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: targetID, on: connection)
             var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
             for comment in plan.comments {
                 let result = try await target.addComment(id: targetID, text: comment.body)

@@ -173,13 +173,13 @@ struct RedisClientTests {
             try await Task.sleep(for: .milliseconds(10))
             worst = max(worst, ContinuousClock.now - before - .milliseconds(10))
         }
-        #expect(worst < .milliseconds(500), "timer delayed by \(worst)")  // blocked, it would be 5 s
+        #expect(worst < .milliseconds(2500), "timer delayed by \(worst)")  // blocked, it would be 5 s
         let cancelled = ContinuousClock.now
         for task in blocked { task.cancel() }
         for task in blocked {
             await #expect(throws: CancellationError.self) { try await task.value }
         }
-        #expect(ContinuousClock.now - cancelled < .seconds(1))
+        #expect(ContinuousClock.now - cancelled < .seconds(3))
         #expect(try await client.send("PING") == .status("PONG"))
         await client.close()
     }

@@ -316,7 +316,7 @@ struct ClusterEndToEndTests {
             let bLeads = try await h.waitUntil(timeout: .seconds(10)) { try await lease.current()?.holder == "coordinator-b" }
             let failover = killedAt.duration(to: .now)
             #expect(bLeads)
-            #expect(failover < .seconds(2) + .milliseconds(1500), "failover took \(failover)")
+            #expect(failover < .seconds(2) + .seconds(4), "failover took \(failover)")
             try await Task.sleep(for: .seconds(4))
             await h.kill("recorder")
             await h.kill("coordinator-b")
