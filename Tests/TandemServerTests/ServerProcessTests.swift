@@ -76,8 +76,9 @@ struct ServerProcessTests {
                 #expect(try await socket.receive() == "STOPPING=1\nSTATUS=draining")
                 try await tasks.waitForAll()
             }
-            // The listener is gone.
-            #expect(throws: (any Error).self) { try httpGet(port: port, path: "/health/live") }
+            // The listener is gone: nothing answers our liveness route on that port any more (another test's
+            // process may have taken the freed port meanwhile, so a refused connection is not required).
+            #expect((try? httpGet(port: port, path: "/health/live"))?.status != "HTTP/1.1 200 OK")
         }
     }
 
