@@ -4,11 +4,16 @@
 #
 #   Ops/test.sh                 everything
 #   Ops/test.sh --filter REGEX  only matching tests (services still start)
+#   Ops/test.sh --e2e           also the cluster's end-to-end and fault suite (TANDEM_E2E=1)
 #   TANDEM_SKIP_FORMAT=1        skip the formatting check
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 mkdir -p var
+if [ "${1:-}" = "--e2e" ]; then
+    export TANDEM_E2E=1
+    shift
+fi
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
