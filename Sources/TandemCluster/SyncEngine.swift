@@ -247,7 +247,6 @@ public struct SyncEngine: Sendable {
                 throw error
             }
         }
-        _ = t
     }
 
     func decideAndWrite(
