@@ -54,6 +54,11 @@ swift test "${args[@]}" 2>&1 | tee var/test.log | grep -vE '^(◇|↳)|started\.
 status=${PIPESTATUS[0]}
 set -e
 
+if [ "${1:-}" != "--filter" ]; then
+    step "drill: a worker killed under a real supervisor (supervisord) comes back"
+    Ops/drills/supervisord.sh || { echo "supervisord drill failed" >&2; status=1; }
+fi
+
 if [ -x Ops/coverage-core.sh ] && [ "${1:-}" != "--filter" ]; then
     step "TandemCore line coverage"
     Ops/coverage-core.sh "$ROOT" || status=1

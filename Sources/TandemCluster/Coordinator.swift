@@ -127,6 +127,43 @@ public struct Coordinator: Service, CustomStringConvertible {
             }
         }
         if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+        try await self.carryOutRequests(snapshot)
+    }
+
+    /// Queues the jobs of operators' requests ("Process All Artifacts", "Initiate Synchronization") for running
+    /// integrations; a request on a stopped integration waits until it runs.
+    func carryOutRequests(_ snapshot: ClusterRuntime.Snapshot) async throws {
+        let control = IntegrationControl(client: self.runtime.client)
+        for request in try await control.requests() {
+            guard let integration = snapshot.integration(request.integration), integration.running,
+                snapshot.synchronizers[integration.name] != nil
+            else { continue }
+            // Process All runs from the left only: each of its syncs goes left → right and then right → left.
+            let sides = request.kind == .processAll ? [.left] : request.side.flatMap(Side.init(rawValue:)).map { [$0] } ?? Side.allCases
+            var jobs: [Job] = []
+            for side in sides {
+                guard let collection = snapshot.collection(of: integration, side), let repository = snapshot.repository(collection.repository)
+                else { continue }
+                let payload: JobPayload
+                switch request.kind {
+                case .processAll: payload = JobPayload(side: side, reprocess: true)
+                case .initiateSynchronization:
+                    payload = JobPayload(side: side, fullRead: true, projects: request.projects.isEmpty ? nil : request.projects)
+                }
+                jobs.append(
+                    Job(
+                        kind: .scan, repository: repository.name, integration: integration.name, priority: .high, payload: payload.json,
+                        uniqueKey: "request:\(request.id):\(side.rawValue)"))
+            }
+            if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+            try await control.markScheduled(request.id)
+            self.logger.notice(
+                "Carried out an operator request",
+                metadata: [
+                    "tandem.request": "\(request.kind.rawValue)", "tandem.integration": "\(integration.name)",
+                    "tandem.requested_by": "\(request.requestedBy)",
+                ])
+        }
     }
 }
 

@@ -82,14 +82,17 @@ public struct PairStore: Sendable {
 
     // MARK: Pending creates
 
+    /// The start of every marker this integration gives the twins it creates.
+    public static func markerPrefix(integration: Int64) -> String { "tandem-\(integration)-" }
+
     /// Records the intent to create a twin of `source` before creating it; returns the marker and whether an earlier
     /// attempt had already recorded it (then the twin may exist: look for the marker before creating again).
     public func beginCreate(
         integration: Int64, side: Side, source: String, project: String, claimSeconds: Int = 120, on connection: PostgresConnection
     )
-        async throws -> (marker: String, earlierAttempt: Bool, claimed: Bool)
+        async throws -> (marker: String, earlierAttempt: Bool, claimed: Bool, claim: String)
     {
-        let marker = "tandem-\(integration)-\(side.rawValue)-\(source)"
+        let marker = "\(Self.markerPrefix(integration: integration))\(side.rawValue)-\(source)"
         let claim = UUID().uuidString
         // The claim is ours when the row is new or the previous claim went stale (its holder died).
         let rows = try await connection.query(
@@ -106,7 +109,18 @@ public struct PairStore: Sendable {
             """)
         let attempts = try rows[0].decode(Int.self, at: 0)
         let holder = try rows[0].decode(String?.self, at: 1)
-        return (marker, attempts > 0, holder == claim)
+        return (marker, attempts > 0, holder == claim, claim)
+    }
+
+    /// Gives up a claim after a failed attempt, so the next attempt need not wait for it to go stale. Safe: that attempt
+    /// sees an earlier one and looks for the twin by its marker before creating. Best effort, on a pool connection (the
+    /// claiming one may be the one that failed).
+    public func releaseClaim(integration: Int64, side: Side, source: String, claim: String) async {
+        _ = try? await self.client.query(
+            """
+            UPDATE pending_creates SET claimed_at = 'epoch'
+            WHERE integration_id = \(integration) AND source_side = \(side.rawValue) AND source_id = \(source) AND claim = \(claim)
+            """)
     }
 
     /// Records the twin's id as soon as it exists, before the pair.

@@ -11,9 +11,23 @@ public import TandemQueue
 public struct JobPayload: Codable, Sendable, Hashable {
     public var side: Side
     public var artifact: String?
-    public init(side: Side, artifact: String? = nil) {
+    /// Scan and sync: "Process All Artifacts" — every mapped field is synchronised again where the twin differs.
+    public var reprocess: Bool?
+    /// Scan: read the side's feed from the beginning ("Initiate Synchronization") instead of re-checking pairs.
+    public var fullRead: Bool?
+    /// Full read: the projects still to read (nil: all of the collection's), and where the first one resumes.
+    public var projects: [String]?
+    public var cursor: String?
+
+    public init(
+        side: Side, artifact: String? = nil, reprocess: Bool? = nil, fullRead: Bool? = nil, projects: [String]? = nil, cursor: String? = nil
+    ) {
         self.side = side
         self.artifact = artifact
+        self.reprocess = reprocess
+        self.fullRead = fullRead
+        self.projects = projects
+        self.cursor = cursor
     }
     public var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self) }
 }
@@ -128,7 +142,7 @@ public struct SyncEngine: Sendable {
             let repository = context.snapshot.repository(collection.repository)
         else { throw JobOutcome.permanent("integration \(context.integration.name): collection or repository missing") }
         guard repository.enabled else {
-            throw JobOutcome.pauseRepository(for: .seconds(60), "repository \(repository.name) is disabled")
+            throw JobOutcome.pauseRepository(for: .seconds(5), "repository \(repository.name) is disconnected")
         }
         return (try self.runtime.connector(for: repository), collection, repository)
     }
@@ -172,6 +186,8 @@ public struct SyncEngine: Sendable {
     // MARK: - Scan
 
     func scan(_ context: Context, _ job: Job) async throws {
+        if context.payload.fullRead == true { return try await self.fullRead(context, job) }
+        let reprocess = context.payload.reprocess == true
         let (_, _, repository) = try self.connector(context, context.side)
         let column = context.side == .left ? "left_id" : "right_id"
         let rows = try await self.runtime.client.query(
@@ -182,8 +198,9 @@ public struct SyncEngine: Sendable {
             jobs.append(
                 Job(
                     kind: .sync, repository: repository.name, integration: context.integration.name, priority: .low,
-                    payload: JobPayload(side: context.side, artifact: id).json,
-                    uniqueKey: Job.syncKey(integration: context.integration.name, repository: repository.name, artifact: id)))
+                    payload: JobPayload(side: context.side, artifact: id, reprocess: reprocess ? true : nil).json,
+                    uniqueKey: (reprocess ? "reprocess:" : "")
+                        + Job.syncKey(integration: context.integration.name, repository: repository.name, artifact: id)))
             if jobs.count == 500 {
                 _ = try await self.queue.enqueue(jobs)
                 jobs.removeAll(keepingCapacity: true)
@@ -192,6 +209,38 @@ public struct SyncEngine: Sendable {
         if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
         try await self.runtime.client.query(
             "UPDATE cursors SET last_scan_at = now() WHERE integration_id = \(context.integrationID) AND side = \(context.side.rawValue)")
+    }
+
+    /// "Initiate Synchronization" (guide L7418–7429): reads the side's feed of the chosen projects from the beginning and
+    /// queues a sync of every artifact in it, so artifacts that became eligible synchronise now. The cursors of change
+    /// detection are left alone; a long read continues in a follow-up job from where this one stopped.
+    func fullRead(_ context: Context, _ job: Job) async throws {
+        let (connector, collection, repository) = try self.connector(context, context.side)
+        var projects = (context.payload.projects ?? collection.projects).filter { collection.projects.contains($0) }
+        var cursor = context.payload.cursor.map(FeedCursor.init(rawValue:))
+        var pages = 0
+        while let project = projects.first, pages < self.maxPagesPerDetect {
+            let page = try await connector.changes(project: project, since: cursor, pageSize: min(100, connector.capabilities.maxPageSize))
+            let jobs = page.changes.map { change in
+                Job(
+                    kind: .sync, repository: repository.name, integration: context.integration.name, priority: .high,
+                    payload: JobPayload(side: context.side, artifact: change.id).json,
+                    uniqueKey: Job.syncKey(integration: context.integration.name, repository: repository.name, artifact: change.id))
+            }
+            if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+            pages += 1
+            if page.hasMore {
+                cursor = page.cursor
+            } else {
+                projects.removeFirst()
+                cursor = nil
+            }
+        }
+        guard !projects.isEmpty else { return }
+        _ = try await self.queue.enqueue(
+            Job(
+                kind: .scan, repository: repository.name, integration: context.integration.name, priority: .high,
+                payload: JobPayload(side: context.side, fullRead: true, projects: projects, cursor: cursor?.rawValue).json))
     }
 
     // MARK: - Sync
@@ -226,18 +275,28 @@ public struct SyncEngine: Sendable {
             // lock and looks again: a twin created meanwhile from the other side is then visible (no duplicate).
             var stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
             var lock = stored.map { "pair:\(id):\($0.pair.leftID)" } ?? "create:\(id)"
-            try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))")
+            try await Self.lock(lock, on: connection)
             do {
                 stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
                 if let found = stored, lock.hasPrefix("create:") {
                     try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
                     lock = "pair:\(id):\(found.pair.leftID)"
-                    try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(lock), 0))")
+                    try await Self.lock(lock, on: connection)
                     stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
                 }
                 try await self.decideAndWrite(
                     context, sourceArtifact: sourceArtifact, stored: stored, target: target, targetCollection: targetCollection,
                     connection: connection)
+                if context.payload.reprocess == true, let paired = stored {
+                    // Process All runs from the left and then, under the same lock, back from the right: fields flowing
+                    // both ways take the left value (deterministic), fields flowing only right → left flow too.
+                    var back = context
+                    back.side = t
+                    let after = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection) ?? paired
+                    let twin = try await target.artifact(id: after.pair.id(on: t))
+                    try await self.decideAndWrite(
+                        back, sourceArtifact: twin, stored: after, target: source, targetCollection: sourceCollection, connection: connection)
+                }
                 try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
             } catch {
                 // A session lock outlives the job on the pooled connection: release it even when the job was cancelled
@@ -246,6 +305,21 @@ public struct SyncEngine: Sendable {
                 await Task { _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(held), 0))") }.value
                 throw error
             }
+        }
+    }
+
+    /// Takes a session advisory lock by polling `pg_try_advisory_lock`, so the wait is cancellable (a blocked
+    /// `pg_advisory_lock` holds a database thread that no task cancellation reaches) and bounded: after `patience` the
+    /// job is retried later instead of waiting on, e.g., a lock whose holder is stuck.
+    static func lock(_ key: String, on connection: PostgresConnection, patience: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + patience
+        var pause = Duration.milliseconds(5)
+        while true {
+            let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))")
+            if try rows.first?.decode(Bool.self, at: 0) == true { return }
+            guard ContinuousClock.now < deadline else { throw JobOutcome.retry(after: .seconds(1), "lock \(key) still held by another sync") }
+            try await Task.sleep(for: pause * Double.random(in: 0.5...1))
+            pause = min(pause * 2, .milliseconds(250))
         }
     }
 
@@ -269,51 +343,60 @@ public struct SyncEngine: Sendable {
         }
         let input = SyncInput(
             source: s, sourceArtifact: Self.core(sourceArtifact), targetArtifact: targetArtifact.map(Self.core), pair: stored?.pair,
-            ledger: stored?.ledger ?? WriteLedger())
+            ledger: stored?.ledger ?? WriteLedger(), reprocess: context.payload.reprocess == true)
         let decision = try context.synchronizer.decide(input)
         let reasons = decision.reasons.map(\.description).joined(separator: "; ")
         var created = 0
         var updated = 0
         switch decision.action {
         case .create(let plan):
-            if try await self.pairs.isTwinBeingCreated(integration: id, side: s, artifact: sourceArtifact.id, on: connection) {
+            if try await self.pairs.isTwinBeingCreated(integration: id, side: s, artifact: sourceArtifact.id, on: connection)
+                || sourceArtifact.marker?.hasPrefix(PairStore.markerPrefix(integration: id)) == true
+            {
+                // (A marker of this integration: a twin Tandem created whose id was not recorded yet — its creator died
+                // between the create and the record. The creator's retry finds it by the marker and records the pair.)
                 // This artifact is itself a twin whose pair is still being recorded: never create its twin.
                 throw JobOutcome.retry(after: .seconds(5), "\(sourceArtifact.formattedID) is a twin being created; waiting for its pair")
             }
-            let (marker, earlier, claimed) = try await self.pairs.beginCreate(
+            let (marker, earlier, claimed, claim) = try await self.pairs.beginCreate(
                 integration: id, side: s, source: sourceArtifact.id, project: plan.project, on: connection)
             guard claimed else {
                 // Another sync of this source is creating its twin (or died doing so: its claim goes stale).
                 throw JobOutcome.retry(after: .seconds(5), "another sync is creating the twin of \(sourceArtifact.formattedID)")
             }
-            var targetID: String?
-            if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
-            if targetID == nil {
-                var fields: [String: FieldValue] = [:]
-                for write in plan.fields { fields[write.repositoryField] = write.value }
-                for (field, state) in plan.statuses { fields[field] = .select(state) }
-                let result = try await target.createArtifact(
-                    ArtifactDraft(project: plan.project, artifactType: targetCollection.artifactType, fields: fields, marker: marker))
-                targetID = result.artifactID
+            do {
+                var targetID: String?
+                if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
+                if targetID == nil {
+                    var fields: [String: FieldValue] = [:]
+                    for write in plan.fields { fields[write.repositoryField] = write.value }
+                    for (field, state) in plan.statuses { fields[field] = .select(state) }
+                    let result = try await target.createArtifact(
+                        ArtifactDraft(project: plan.project, artifactType: targetCollection.artifactType, fields: fields, marker: marker))
+                    targetID = result.artifactID
+                }
+                guard let targetID else { throw JobOutcome.permanent("create returned no id") }
+                try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: targetID, on: connection)
+                var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
+                for comment in plan.comments {
+                    let result = try await target.addComment(id: targetID, text: comment.body)
+                    pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
+                }
+                let twin = try? await target.artifact(id: targetID)
+                let sourceKey: String? = sourceArtifact.formattedID
+                let twinKey: String? = twin?.formattedID
+                let keys: (left: String?, right: String?) = s == .left ? (sourceKey, twinKey) : (twinKey, sourceKey)
+                let urls: (left: String?, right: String?) = s == .left ? (sourceArtifact.url, twin?.url) : (twin?.url, sourceArtifact.url)
+                let sourceProject: String? = sourceArtifact.project
+                let twinProject: String? = plan.project
+                let projects: (left: String?, right: String?) = s == .left ? (sourceProject, twinProject) : (twinProject, sourceProject)
+                _ = try await self.pairs.insert(
+                    integration: id, pair: pair, ledger: ledger, createdFrom: s, keys: keys, urls: urls, projects: projects, on: connection)
+                try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
+            } catch {
+                await self.pairs.releaseClaim(integration: id, side: s, source: sourceArtifact.id, claim: claim)
+                throw error
             }
-            guard let targetID else { throw JobOutcome.permanent("create returned no id") }
-            try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: targetID, on: connection)
-            var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
-            for comment in plan.comments {
-                let result = try await target.addComment(id: targetID, text: comment.body)
-                pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
-            }
-            let twin = try? await target.artifact(id: targetID)
-            let sourceKey: String? = sourceArtifact.formattedID
-            let twinKey: String? = twin?.formattedID
-            let keys: (left: String?, right: String?) = s == .left ? (sourceKey, twinKey) : (twinKey, sourceKey)
-            let urls: (left: String?, right: String?) = s == .left ? (sourceArtifact.url, twin?.url) : (twin?.url, sourceArtifact.url)
-            let sourceProject: String? = sourceArtifact.project
-            let twinProject: String? = plan.project
-            let projects: (left: String?, right: String?) = s == .left ? (sourceProject, twinProject) : (twinProject, sourceProject)
-            _ = try await self.pairs.insert(
-                integration: id, pair: pair, ledger: ledger, createdFrom: s, keys: keys, urls: urls, projects: projects, on: connection)
-            try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
             created = 1
         case .update(let plan):
             guard let stored else { return }

@@ -161,11 +161,16 @@ public struct RepositoryArtifact: Sendable, Hashable {
     public var fields: [String: FieldValue]
     public var comments: [RepositoryComment]
     public var attachments: [AttachmentInfo]
+    /// The `ArtifactDraft.marker` it was created with, where the repository keeps one (nil otherwise): how a twin whose
+    /// pair is not recorded yet is told from a new artifact.
+    public var marker: String?
 
     public init(
         id: String, formattedID: String, url: String?, project: String, artifactType: String, created: Date?,
-        updated: Date, version: String, fields: [String: FieldValue], comments: [RepositoryComment], attachments: [AttachmentInfo]
+        updated: Date, version: String, fields: [String: FieldValue], comments: [RepositoryComment], attachments: [AttachmentInfo],
+        marker: String? = nil
     ) {
+        self.marker = marker
         self.id = id
         self.formattedID = formattedID
         self.url = url

@@ -50,6 +50,8 @@ public final class QueueConsumer: Sendable {
     private let handlers: [JobKind: Handler]
     private let logger: Logger
     private let state = Mutex(State())
+    /// When the dequeue loop last turned or a job last ended: what a liveness watchdog watches.
+    private let lastTurn = Mutex(ContinuousClock.now)
     private let startedAt = Date()
     private let capacity = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     private let acks = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -105,6 +107,7 @@ public final class QueueConsumer: Sendable {
         var signals = self.capacity.stream.makeAsyncIterator()
         var backoff = Duration.milliseconds(50)
         while !Task.isCancelled {
+            self.lastTurn.withLock { $0 = .now }
             let (free, finished, draining) = self.state.withLock { s in
                 let free = self.configuration.concurrency - s.inHand.count + s.finished.count
                 let finished = s.finished
@@ -157,7 +160,13 @@ public final class QueueConsumer: Sendable {
         self.acks.continuation.yield()
     }
 
+    /// How long since the dequeue loop last turned or a job last ended. The loop turns at least every `idleWait` when
+    /// idle and whenever a job ends when full, so a large value means it is stuck (or every job in hand is): a systemd
+    /// watchdog ping should be withheld then, so the supervisor restarts the process.
+    public var sinceLastTurn: Duration { self.lastTurn.withLock { $0.duration(to: .now) } }
+
     private func process(_ delivery: Delivery) async {
+        defer { self.lastTurn.withLock { $0 = .now } }
         var logger = self.logger
         logger[metadataKey: "tandem.job.id"] = "\(delivery.id)"
         guard let handler = self.handlers[delivery.job.kind] else {

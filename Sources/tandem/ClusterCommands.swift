@@ -156,8 +156,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 }
 
-/// Every few seconds: the systemd watchdog ping and status, and the API calls made since the last round, per
-/// repository, into the cluster-wide metrics.
+/// Every few seconds: the systemd watchdog ping — only while the consumer's dequeue loop is turning (or its jobs are
+/// ending), so a hung work loop gets the process restarted — the status line, and the API calls made since the last
+/// round, per repository, into the cluster-wide metrics.
 struct WorkerHousekeeping: Service, CustomStringConvertible {
     let consumer: QueueConsumer
     let runtime: ClusterRuntime
@@ -168,8 +169,19 @@ struct WorkerHousekeeping: Service, CustomStringConvertible {
     func run() async throws {
         var reported: [String: Int] = [:]
         let interval = min(self.notifier.watchdogInterval ?? .seconds(5), .seconds(5))
+        let stalledAfter = self.notifier.watchdogTimeout ?? .seconds(30)
+        var warned = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            _ = self.notifier.watchdog()
+            let since = self.consumer.sinceLastTurn
+            if since < stalledAfter {
+                _ = self.notifier.watchdog()
+                warned = false
+            } else if !warned {
+                self.runtime.logger.error(
+                    "The work loop has not turned for \(since.components.seconds) s; withholding the watchdog ping so the supervisor restarts this worker",
+                    metadata: ["tandem.jobs_in_hand": "\(self.consumer.jobsInHand)"])
+                warned = true
+            }
             _ = self.notifier.status("\(self.consumer.jobsInHand) jobs in hand")
             for (repository, count) in self.runtime.http.apiCalls.snapshot() where count > reported[repository, default: 0] {
                 self.recorder.apiCalls(repository: repository, count: count - reported[repository, default: 0])

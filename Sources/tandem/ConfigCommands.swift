@@ -188,7 +188,8 @@ struct Keys: AsyncParsableCommand {
 }
 
 struct Repositories: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Repository connections.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Repository connections.", subcommands: [List.self, RepositoryConnect.self, RepositoryDisconnect.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List repository connections (never their secrets).")

@@ -19,11 +19,12 @@ import Testing
 ///   issue's acceptance run uses 600).
 /// - TANDEM_E2E_CHANGES: changes made while workers are killed (default 600).
 /// - TANDEM_PG_ADMIN_URL: a superuser connection, for the PostgreSQL outage test (skipped without it).
-/// Runs when TANDEM_E2E=1 (`Ops/test.sh --e2e`): on a loaded 2-core machine one of these runs stalled past the
-/// time CI allows, so they are opt-in until that stall is found; each test has a time limit meanwhile.
+/// TANDEM_E2E=0 skips the suite. (A run once stalled here: a sync blocked in `pg_advisory_lock` on a database thread
+/// cannot be cancelled; locks are now taken by polling `pg_try_advisory_lock`, cancellable and bounded. Each test keeps
+/// a time limit.)
 @Suite(
     "Cluster end to end", .serialized, .timeLimit(.minutes(3)),
-    .enabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "1", "set TANDEM_E2E=1 (Ops/test.sh --e2e)"))
+    .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"))
 struct ClusterEndToEndTests {
     static let environment = ProcessInfo.processInfo.environment
     static let issues = environment["TANDEM_E2E_ISSUES"].flatMap(Int.init) ?? 200
@@ -399,6 +400,105 @@ struct ClusterEndToEndTests {
         }
     }
 
+    // MARK: 7. Operator requests
+
+    @Test("Initiate Synchronization picks up artifacts a widened filter admits; Process All re-applies a changed value map")
+    func operatorRequests() async throws {
+        var names = ("", "")
+        let filtered = { (yaml: String) in
+            yaml.replacingOccurrences(
+                of: "    comments: both\n",
+                with:
+                    "    comments: both\n    filters:\n      conditions:\n        - field: priority\n          operator: not-equals\n          value: High\n"
+            )
+        }
+        let harness = try await ClusterHarness.start { left, right in
+            names = (left, right)
+            return filtered(integrationYAML(left: left, right: right))
+        }
+        let store = ConfigStore(client: harness.database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: TestDatabase.logger)
+        let control = IntegrationControl(client: harness.database.client)
+        do {
+            let h = harness
+            h.startCoordinator(id: "coordinator")
+            try await h.startWorker(id: "worker-1")
+            for i in 0..<4 { try await h.create(.left, title: "item \(i)", priority: i < 2 ? "normal" : "high") }
+            #expect(try await h.waitUntil(timeout: .seconds(60)) { try await h.pairs().count == 2 }, "the two normal items synced")
+            // Widen the filter: the two high items were read long ago and do not change, so nothing picks them up...
+            _ = try await store.apply(yaml: integrationYAML(left: names.0, right: names.1), environment: [:])
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await h.pairs().count == 2)
+            // ...until an operator initiates a synchronisation of the left side.
+            try await control.request(.initiateSynchronization, integration: h.integration, side: "left", actor: "tester")
+            let convergedInvertedpriorities = try await h.waitUntil(timeout: .seconds(60)) {
+                try await h.report(priorityMap: invertedPriorities, comments: false).converged(expecting: 4)
+            }
+            let reportInvertedpriorities = try await h.report(priorityMap: invertedPriorities, comments: false)
+            #expect(convergedInvertedpriorities, "\(reportInvertedpriorities)")
+            #expect(try await control.requests().isEmpty, "the request was carried out")
+
+            // Swap two values of the right collection's priority map: existing twins keep their old values...
+            let original = integrationYAML(left: names.0, right: names.1)
+            let split = try #require(original.range(of: "name: right-tasks"))
+            let swapped =
+                String(original[..<split.lowerBound])
+                + original[split.lowerBound...].replacingOccurrences(of: "model: Low", with: "model: #")
+                .replacingOccurrences(of: "model: Normal", with: "model: Low").replacingOccurrences(of: "model: #", with: "model: Normal")
+            #expect(swapped != original, "the map was swapped")
+            _ = try await store.apply(yaml: swapped, environment: [:])
+            let writesBefore = (await h.writes(.left), await h.writes(.right))
+            try await Task.sleep(for: .seconds(3))
+            #expect((await h.writes(.left), await h.writes(.right)) == writesBefore, "a configuration change alone writes nothing")
+            // ...until Process All: every twin takes the left value through the new map; the left side is not written.
+            try await control.request(.processAll, integration: h.integration, actor: "tester")
+            let newMap = ["low": "normal", "normal": "high", "high": "low"]
+            let convergedNewmap = try await h.waitUntil(timeout: .seconds(60)) {
+                try await h.report(priorityMap: newMap, comments: false).converged(expecting: 4)
+            }
+            let reportNewmap = try await h.report(priorityMap: newMap, comments: false)
+            #expect(convergedNewmap, "\(reportNewmap)")
+            #expect(await h.writes(.left) == writesBefore.0, "left untouched")
+            let audit = try await h.database.client.query(
+                "SELECT action FROM audit_log WHERE actor = 'tester' ORDER BY id")
+            #expect(try audit.map { try $0.decode(String.self, at: 0) } == ["initiate-synchronization", "process-all"])
+        } catch {
+            await harness.finish()
+            throw error
+        }
+        await harness.finish()
+    }
+
+    @Test("Run and stop: a stopped integration schedules nothing; the repository toggle pauses a side")
+    func runAndStop() async throws {
+        try await Self.withCluster { h in
+            let control = IntegrationControl(client: h.database.client)
+            h.startCoordinator(id: "coordinator")
+            try await h.startWorker(id: "worker-1")
+            try await h.create(.left, title: "before the stop")
+            #expect(try await h.waitUntil(timeout: .seconds(60)) { try await h.pairs().count == 1 })
+            #expect(try await control.setRunning(h.integration, false, actor: "tester"))
+            #expect(try await control.setRunning(h.integration, false, actor: "tester") == false, "already stopped")
+            try await Task.sleep(for: .seconds(2))  // the runtime's snapshot refreshes every second
+            try await h.create(.left, title: "while stopped")
+            try await Task.sleep(for: .seconds(4))
+            #expect(try await h.pairs().count == 1, "nothing synced while stopped")
+            try await control.setRunning(h.integration, true, actor: "tester")
+            #expect(try await h.waitUntil(timeout: .seconds(60)) { try await h.pairs().count == 2 }, "synced once running again")
+
+            try await control.setRepositoryEnabled(h.rightName, false, actor: "tester")
+            try await Task.sleep(for: .seconds(2))
+            try await h.create(.left, title: "right side disconnected")
+            try await Task.sleep(for: .seconds(4))
+            #expect(try await h.pairs().count == 2, "nothing written to a disconnected repository")
+            try await control.setRepositoryEnabled(h.rightName, true, actor: "tester")
+            #expect(try await h.waitUntil(timeout: .seconds(90)) { try await h.pairs().count == 3 }, "synced once connected again")
+            await #expect(throws: ControlError.self) { try await control.setRunning("no-such-integration", true, actor: "tester") }
+            await #expect(throws: ControlError.self) {
+                try await control.request(.initiateSynchronization, integration: h.integration, side: "middle", actor: "tester")
+            }
+        }
+    }
+
     // MARK: 6. PostgreSQL unreachable
 
     @Test(
@@ -433,20 +533,15 @@ struct ClusterEndToEndTests {
                 try await Task.sleep(for: .milliseconds(250))
             }
             await admin.shutdown()
-            // Every pair in step: allow for a duplicate twin, which waits at most 40 s (the known issue below).
-            let converged = try await h.waitUntil(timeout: .seconds(40)) {
-                let report = try await h.report(comments: false)
-                return report.converged(expecting: 20) || (report.pairCount == 20 && report.differing.isEmpty)
-            }
+            // Every pair in step (a create whose connection died is recovered by its marker once its claim goes stale).
+            let converged = try await h.waitUntil(timeout: .seconds(150)) { try await h.report(comments: false).converged(expecting: 20) }
             let report = try await h.report(comments: false)
             #expect(terminated > 0, "connections terminated")
             #expect(converged, "\(report)")
             #expect(report.pairCount == 20 && report.differing.isEmpty, "every pair in step: \(report)")
-            // Known issue: the create lock is a session advisory lock, silently gone when its connection dies; a sync that
-            // goes on (or another that takes the lock meanwhile) can create a second twin. Intermittent.
-            withKnownIssue("a duplicate twin when a connection holding the create lock is terminated", isIntermittent: true) {
-                #expect(report.unpairedOrDuplicated == 0 && report.leftCount == 20 && report.rightCount == 20, "\(report)")
-            }
+            // No duplicate twin even when a connection dies between creating a twin and recording it: the twin carries
+            // the integration's marker, so its own sync waits instead of creating a twin of the twin.
+            #expect(report.unpairedOrDuplicated == 0 && report.leftCount == 20 && report.rightCount == 20, "\(report)")
             #expect(h.exitedProcesses.isEmpty, "exited: \(h.exitedProcesses)")
             print(
                 "e2e postgres outage: \(terminated) backends terminated over 4 s; converged \(Self.elapsed(since: outageStart)) after it began: \(report)"

@@ -76,6 +76,8 @@ struct ConnectorContractTests {
         // the marker finds the artifact again
         #expect(try await c.connector.findByMarker(project: c.project, marker: marker) == [id])
         #expect(try await c.connector.findByMarker(project: c.project, marker: marker + "-absent").isEmpty)
+        // and the artifact reports it: a twin whose pair is not recorded yet is recognised
+        #expect(try await c.connector.artifact(id: id).marker == marker)
 
         // every call to a real repository is counted for its budget
         if c.name != "memory" { #expect(ConnectorUnderTest.client.apiCalls.count(repository: c.name) >= 10) }

@@ -196,6 +196,22 @@ struct CreationTests {
         }
     }
 
+    /// Guide L7196–7205: "Process All Artifacts" re-synchronises every mapped field, changed or not.
+    @Test func reprocessWritesEveryFieldThatDiffers() throws {
+        let sync = Fixture.synchronizer()
+        let pair = Fixture.syncedPair(sync)
+        var input = SyncInput(
+            source: .left, sourceArtifact: Fixture.jiraIssue(), targetArtifact: Fixture.qtestDefect(summary: "Edited by hand"), pair: pair)
+        #expect(try sync.decide(input).action == .nothing)
+        input.reprocess = true
+        let d = try sync.decide(input)
+        #expect(d.writes == ["name": .string("Login fails")])
+        #expect(d.reasons.contains(Reason(.reprocessed, "Summary", "written to right")))
+        // Already equal: nothing to write, even when reprocessing.
+        input.targetArtifact = Fixture.qtestDefect()
+        #expect(try sync.decide(input).writes.isEmpty)
+    }
+
     @Test func unroutedProjectOfAPairIsNoLongerEligible() throws {
         let sync = Fixture.synchronizer()
         let d = try sync.decide(
@@ -750,7 +766,7 @@ struct RecordTests {
             SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(summary: "Changed"), targetArtifact: right, pair: Fixture.syncedPair(sync)))
         // Points changed on qTest only: always-update does not overwrite it; the constant comes along.
         #expect(d.writes == ["name": .string("Changed"), "team": .select("Web")])
-        #expect(d.reasons.contains(Reason(.fieldChanged, "Points", "changed on right only; not overwritten by always-update")))
+        #expect(d.reasons.contains(Reason(.fieldChanged, "Points", "changed on right only; not overwritten")))
     }
 
     @Test func impersonationWithoutADirectoryKeepsTheAuthor() throws {

@@ -168,6 +168,25 @@ struct JobQueueTests {
         }
     }
 
+    /// The liveness a systemd watchdog ping is gated on: an idle loop keeps turning; a consumer whose every slot holds a
+    /// job that never ends stops turning.
+    @Test func workLoopLivenessStopsWhenEveryJobInHandHangs() async throws {
+        try await withTestQueue { t in
+            let consumer = QueueConsumer(
+                queue: t.queue, waitClient: t.waiter, configuration: .init(concurrency: 1, idleWait: .milliseconds(200)),
+                handlers: [.sync: { _ in try await Task.sleep(for: .seconds(3600)) }], logger: Logger(label: "test"))
+            let running = Task { await consumer.run() }
+            try await Task.sleep(for: .seconds(2))
+            #expect(consumer.sinceLastTurn < .seconds(10), "idle: the loop turns every idle wait")
+            try await t.queue.enqueue([Job(kind: .sync, repository: "m", integration: "i")])
+            #expect(try await t.waitUntil(timeout: .seconds(10)) { consumer.jobsInHand == 1 })
+            try await Task.sleep(for: .seconds(3))
+            #expect(consumer.sinceLastTurn >= .seconds(2), "stuck: no turn while the only slot hangs")
+            running.cancel()
+            await running.value
+        }
+    }
+
     @Test func malformedPayloadsAndUnknownKindsGoToTheDeadSet() async throws {
         try await withTestQueue { t in
             try await t.queue.enqueue([

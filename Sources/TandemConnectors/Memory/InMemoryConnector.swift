@@ -230,7 +230,7 @@ public struct InMemoryConnector: Connector {
         return RepositoryArtifact(
             id: id, formattedID: "MEM-\(id)", url: nil, project: item.project, artifactType: item.type, created: item.created,
             updated: item.updated, version: InMemoryRepository.version(item), fields: item.fields, comments: item.comments,
-            attachments: item.attachments)
+            attachments: item.attachments, marker: item.marker)
     }
 
     private func result(_ id: String, _ item: InMemoryRepository.Item, itemID: String? = nil) -> WriteResult {

@@ -298,7 +298,7 @@ public struct RedmineConnector: Connector {
             id: entry.id, formattedID: "#\(entry.id)", url: self.configuration.baseURL.appending(path: "issues/\(entry.id)").absoluteString,
             project: issue["project"]?["id"]?.idString ?? "", artifactType: issue["tracker"]?["id"]?.idString ?? "",
             created: issue["created_on"]?.string.flatMap(Self.parseTime), updated: entry.updated, version: entry.version,
-            fields: fields, comments: comments, attachments: attachments)
+            fields: fields, comments: comments, attachments: attachments, marker: self.marker(of: issue))
     }
 
     static func person(_ json: JSONValue) -> Person? {
@@ -359,6 +359,13 @@ public struct RedmineConnector: Connector {
         } catch let error as ConnectorError where error.code == .notFound {
             throw ConnectorError.gone(id, tool: self.tool)
         }
+    }
+
+    /// The marker custom field's value, when configured and set.
+    func marker(of issue: JSONValue) -> String? {
+        guard let field = self.configuration.markerField else { return nil }
+        let value = issue["custom_fields"]?.array?.first { $0["id"]?.int == field }?["value"]?.string
+        return value?.isEmpty == false ? value : nil
     }
 
     public func findByMarker(project: String, marker: String) async throws -> [String] {

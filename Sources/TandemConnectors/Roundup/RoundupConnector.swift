@@ -254,10 +254,13 @@ public struct RoundupConnector: Connector {
         let a = state.attributes
         var fields = Self.fields(from: a)
         var messages: [RepositoryComment] = []
+        var messageIDs: [String: String] = [:]
         for message in a["messages"]?.array ?? [] {
             guard let messageID = message["id"]?.idString else { continue }
-            let (json, _) = try await self.get("/data/msg/\(messageID)", [("@fields", "content,author,date,creation"), ("@verbose", "3")])
+            let (json, _) = try await self.get(
+                "/data/msg/\(messageID)", [("@fields", "content,author,date,creation,messageid"), ("@verbose", "3")])
             let attributes = json["data"]?["attributes"]
+            if let header = attributes?["messageid"]?.string { messageIDs[messageID] = header }
             messages.append(
                 RepositoryComment(
                     id: messageID, author: attributes?["author"].flatMap(Self.person),
@@ -282,7 +285,7 @@ public struct RoundupConnector: Connector {
             id: id, formattedID: "issue\(id)", url: self.configuration.trackerURL.appending(path: "issue\(id)").absoluteString,
             project: self.project, artifactType: "issue", created: a["creation"]?.string.flatMap(Self.parseTime),
             updated: state.entry.updated, version: state.entry.version, fields: fields, comments: Array(messages.dropFirst()),
-            attachments: attachments)
+            attachments: attachments, marker: messages.first.flatMap { messageIDs[$0.id] }.flatMap(Self.marker(fromMessageID:)))
     }
 
     /// The issue's properties (verbose read) as field values; the description is added by `artifact(id:)`.
@@ -353,6 +356,11 @@ public struct RoundupConnector: Connector {
     }
 
     static func messageID(_ marker: String) -> String { "<\(marker)@tandem>" }
+    /// The marker inside a message id made by `messageID(_:)`; nil for any other message id.
+    static func marker(fromMessageID header: String) -> String? {
+        guard header.hasPrefix("<"), header.hasSuffix("@tandem>"), header.count > 9 else { return nil }
+        return String(header.dropFirst().dropLast("@tandem>".count))
+    }
 
     public func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult {
         if fields.keys.contains("description") {

@@ -157,14 +157,19 @@ public struct SyncInput: Sendable, Hashable {
     public var targetArtifact: Artifact?
     public var pair: ArtifactPair?
     public var ledger: WriteLedger
+    /// "Process All Artifacts" (guide L7196–7205): every mapped field that updates in this direction is written where
+    /// the target differs, whether or not it changed since the last sync.
+    public var reprocess: Bool
 
     public init(
-        source: Side, sourceArtifact: Artifact, targetArtifact: Artifact? = nil, pair: ArtifactPair? = nil, ledger: WriteLedger = WriteLedger()
+        source: Side, sourceArtifact: Artifact, targetArtifact: Artifact? = nil, pair: ArtifactPair? = nil, ledger: WriteLedger = WriteLedger(),
+        reprocess: Bool = false
     ) {
         self.source = source
         self.sourceArtifact = sourceArtifact
         self.targetArtifact = targetArtifact
         self.pair = pair
         self.ledger = ledger
+        self.reprocess = reprocess
     }
 }

@@ -170,6 +170,7 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case noLongerEligible = "no-longer-eligible"
         case stillIneligible = "still-ineligible"
         case reentered
+        case reprocessed
         case noChanges = "no-changes"
     }
 

@@ -76,8 +76,9 @@ extension Synchronizer {
             return decision(.noLongerEligible(TwinlessPlan(fields: writes, comment: self.rules.twinless.comment[t])))
         }
         let reentered = !pair.eligible
-        let resyncAll = reentered && self.rules.twinless.resyncOnReentry
+        let resyncAll = (reentered && self.rules.twinless.resyncOnReentry) || input.reprocess
         if reentered { reasons.append(Reason(.reentered, "", resyncAll ? "every field is synchronised again" : "")) }
+        if input.reprocess { reasons.append(Reason(.reprocessed, "", "process all artifacts: every mapped field is synchronised again")) }
 
         var sourceChanged = [Bool](repeating: false, count: self.fields.count)
         var anyChange = false
@@ -115,7 +116,7 @@ extension Synchronizer {
             if targetChanged {
                 let backward = (conditional?.flows[name] ?? self.fields[i].flow).frequency(from: t)
                 if !sourceChanged[i] {
-                    reasons.append(Reason(.fieldChanged, name, "changed on \(t) only; not overwritten by always-update"))
+                    reasons.append(Reason(.fieldChanged, name, "changed on \(t) only; not overwritten"))
                     continue
                 }
                 if backward.updates, !Self.sameContent(targetValue, sourceModel[i]) {
@@ -157,7 +158,8 @@ extension Synchronizer {
                 continue
             }
             writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: v))
-            let why: Reason.Kind = resyncAll && !sourceChanged[i] ? .reentered : (sourceChanged[i] ? .fieldChanged : .alwaysUpdate)
+            let why: Reason.Kind =
+                resyncAll && !sourceChanged[i] ? (input.reprocess ? .reprocessed : .reentered) : (sourceChanged[i] ? .fieldChanged : .alwaysUpdate)
             reasons.append(Reason(why, name, "written to \(t)"))
         }
         if !conflicts.isEmpty { return decision(.conflict(conflicts)) }
