@@ -167,7 +167,7 @@ let package = Package(
             name: "TandemClusterTests",
             dependencies: [
                 "TandemCluster", "TandemStore", "TandemConfig", "TandemCore", "TandemQueue", "TandemConnectors", "Postgres", "Redis",
-                "TandemSupport",
+                "TandemSupport", "HTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -50,7 +50,9 @@ final class ClusterHarness: Sendable {
     }
 
     /// Migrates a fresh database, registers two repositories, applies `yaml(leftName, rightName)` and connects Redis.
-    static func start(redisURL: String? = nil, yaml: (_ left: String, _ right: String) -> String) async throws -> ClusterHarness {
+    static func start(
+        redisURL: String? = nil, environment: [String: String] = [:], yaml: (_ left: String, _ right: String) -> String
+    ) async throws -> ClusterHarness {
         let database = try await TestDatabase.create(poolSize: 8)
         do {
             try await Migrator.bundled().migrate(database.client, logger: Self.logger)
@@ -64,7 +66,7 @@ final class ClusterHarness: Sendable {
                 $0[rightName] = right
             }
             let store = ConfigStore(client: database.client, box: SecretBox(key: Self.masterKey), logger: Self.logger)
-            _ = try await store.apply(yaml: yaml(leftName, rightName), environment: [:])
+            _ = try await store.apply(yaml: yaml(leftName, rightName), environment: environment)
             let url = redisURL ?? Self.redisServerURL
             let redis = try await RedisClient.connect(url: url, lanes: 2, logger: Self.logger)
             let prefix = "e2e:\(tag):"
