@@ -17,6 +17,8 @@ public actor InMemoryRepository {
         var fields: [String: FieldValue]
         var comments: [RepositoryComment] = []
         var attachments: [AttachmentInfo] = []
+        /// The uploaded bytes, by attachment id.
+        var contents: [String: Data] = [:]
         var created: Date
         var updated: Date
         var revision = 1
@@ -109,15 +111,26 @@ public actor InMemoryRepository {
         return (item, commentID)
     }
 
-    func addAttachment(_ id: String, filename: String, contentType: String, size: Int) throws -> (Item, String) {
+    func addAttachment(_ id: String, filename: String, contentType: String, data: Data) throws -> (Item, String) {
         let attachmentID = String(self.nextItemID)
         self.nextItemID += 1
         let now = self.clock
         let item = try self.mutate(id) {
             $0.attachments.append(
-                AttachmentInfo(id: attachmentID, filename: filename, contentType: contentType, size: size, created: now, author: nil, url: nil))
+                AttachmentInfo(
+                    id: attachmentID, filename: filename, contentType: contentType, size: data.count, created: now, author: nil, url: nil))
+            $0.contents[attachmentID] = data
         }
         return (item, attachmentID)
+    }
+
+    /// The bytes of an attachment; a deleted artifact or an attachment it does not hold is gone.
+    func attachmentContent(_ id: String, attachmentID: String) throws -> Data {
+        let item = try self.item(id)
+        guard let data = item.contents[attachmentID] else {
+            throw ConnectorError(.artifactGone, kind: .permanent, message: "memory attachment \(attachmentID) of \(id) no longer exists")
+        }
+        return data
     }
 
     func delete(_ id: String) throws {
@@ -258,8 +271,13 @@ public struct InMemoryConnector: Connector {
 
     public func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult {
         try await self.authenticate()
-        let (item, attachmentID) = try await self.repository.addAttachment(id, filename: filename, contentType: contentType, size: data.count)
+        let (item, attachmentID) = try await self.repository.addAttachment(id, filename: filename, contentType: contentType, data: data)
         return self.result(id, item, itemID: attachmentID)
+    }
+
+    public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        try await self.authenticate()
+        return try await self.repository.attachmentContent(artifactID, attachmentID: attachment.id)
     }
 
     public func applyTransition(id: String, to status: String) async throws -> WriteResult {
