@@ -28,6 +28,8 @@ public actor InMemoryRepository {
     let acceptedCredentials: Credentials
     private let now: @Sendable () -> Date
     private let precision: TimeInterval
+    /// Whether `artifact(id:)` lists attachment sizes (Roundup's does not).
+    let listsAttachmentSizes: Bool
     private var items: [Int: Item] = [:]
     private var nextID = 1
     private var nextItemID = 1
@@ -40,13 +42,15 @@ public actor InMemoryRepository {
 
     /// - Parameters:
     ///   - now: the repository's clock (inject one for tests); timestamps are truncated to `precision`.
+    ///   - listsAttachmentSizes: false to list attachments without their size, as Roundup does.
     public init(
         projects: [String] = ["demo"], acceptedCredentials: Credentials = .none, precision: TimeInterval = 1,
-        now: @escaping @Sendable () -> Date = { Date() }
+        listsAttachmentSizes: Bool = true, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.projects = projects
         self.acceptedCredentials = acceptedCredentials
         self.precision = precision
+        self.listsAttachmentSizes = listsAttachmentSizes
         self.now = now
     }
 
@@ -243,7 +247,7 @@ public struct InMemoryConnector: Connector {
         return RepositoryArtifact(
             id: id, formattedID: "MEM-\(id)", url: nil, project: item.project, artifactType: item.type, created: item.created,
             updated: item.updated, version: InMemoryRepository.version(item), fields: item.fields, comments: item.comments,
-            attachments: item.attachments)
+            attachments: item.attachments.map { self.repository.listsAttachmentSizes ? $0 : $0.withoutSize })
     }
 
     private func result(_ id: String, _ item: InMemoryRepository.Item, itemID: String? = nil) -> WriteResult {
@@ -292,5 +296,13 @@ public struct InMemoryConnector: Connector {
     public func deleteArtifact(id: String) async throws {
         try await self.authenticate()
         try await self.repository.delete(id)
+    }
+}
+
+extension AttachmentInfo {
+    fileprivate var withoutSize: AttachmentInfo {
+        var copy = self
+        copy.size = nil
+        return copy
     }
 }
