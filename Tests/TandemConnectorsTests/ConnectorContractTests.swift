@@ -60,6 +60,7 @@ struct ConnectorContractTests {
         // get: fields, comments, attachment metadata
         let artifact = try await c.connector.artifact(id: id)
         #expect(artifact.id == id)
+        #expect(artifact.project == c.project, "the project as every other call names it (routes match on it)")
         #expect(artifact.fields[c.titleField] == .string("contract \(Self.runID) edited"))
         #expect(artifact.comments.contains { $0.text == "a comment from the contract suite" && $0.id == comment.itemID })
         let file = try #require(artifact.attachments.first { $0.id == attachment.itemID })

@@ -11,6 +11,8 @@ public import TandemCore
 ///   too), sorted by `updated_on,id`, offset-paged (≤ 100).
 /// - The marker is kept in a string custom field (`Configuration.markerField`), found with `cf_<id>=`.
 /// - Deleted issues answer 404: `artifact(id:)` throws `artifactGone`.
+/// - Projects are named by identifier everywhere (`ProjectInfo.id`, the feed, `RepositoryArtifact.project`); an issue
+///   names its project by number, so `artifact(id:)` looks the identifier up (once per project and connector).
 public struct RedmineConnector: Connector {
     public struct Configuration: Sendable {
         public var baseURL: URL
@@ -38,6 +40,8 @@ public struct RedmineConnector: Connector {
     public let tool = "Redmine"
     public let configuration: Configuration
     let session: RESTSession
+    /// Project id → identifier: issues name their project by id, everything else (feed, routes) by identifier.
+    private let projectIdentifiers = SharedBox<[String: String]>([:])
 
     public init(_ configuration: Configuration, client: HTTPClient) {
         self.configuration = configuration
@@ -243,7 +247,24 @@ public struct RedmineConnector: Connector {
 
     public func artifact(id: String) async throws -> RepositoryArtifact {
         let issue = try await self.readIssue(id, include: "journals,attachments")
-        return try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue) }
+        var artifact = try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue) }
+        artifact.project = try await self.projectIdentifier(artifact.project)
+        return artifact
+    }
+
+    /// The identifier of a project given by id (read once per connector); the id itself when Redmine does not say.
+    func projectIdentifier(_ id: String) async throws -> String {
+        guard !id.isEmpty else { return id }
+        if let known = self.projectIdentifiers.withLock({ $0[id] }) { return known }
+        let identifier: String
+        do {
+            let (json, _) = try await self.session.json(self.session.request(.get, "/projects/\(RESTSession.encode(id)).json"))
+            identifier = json["project"]?["identifier"]?.string ?? id
+        } catch let error as ConnectorError where error.code == .notFound || error.code == .permissionDenied {
+            return id
+        }
+        self.projectIdentifiers.withLock { $0[id] = identifier }
+        return identifier
     }
 
     func readIssue(_ id: String, include: String? = nil) async throws -> JSONValue {
