@@ -50,7 +50,12 @@ final class ClusterHarness: Sendable {
     }
 
     /// Migrates a fresh database, registers two repositories, applies `yaml(leftName, rightName)` and connects Redis.
-    static func start(redisURL: String? = nil, yaml: (_ left: String, _ right: String) -> String) async throws -> ClusterHarness {
+    /// `rightListsAttachmentSizes: false` makes the right repository list attachments without sizes (as Roundup does);
+    /// `environment` resolves the YAML's `${ENV}` secrets.
+    static func start(
+        redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:],
+        yaml: (_ left: String, _ right: String) -> String
+    ) async throws -> ClusterHarness {
         let database = try await TestDatabase.create(poolSize: 8)
         do {
             try await Migrator.bundled().migrate(database.client, logger: Self.logger)
@@ -58,13 +63,13 @@ final class ClusterHarness: Sendable {
             let leftName = "memleft\(tag)"
             let rightName = "memright\(tag)"
             let left = InMemoryRepository(projects: ["demo"])
-            let right = InMemoryRepository(projects: ["demo"])
+            let right = InMemoryRepository(projects: ["demo"], listsAttachmentSizes: rightListsAttachmentSizes)
             ConnectorFactory.memory.withLock {
                 $0[leftName] = left
                 $0[rightName] = right
             }
             let store = ConfigStore(client: database.client, box: SecretBox(key: Self.masterKey), logger: Self.logger)
-            _ = try await store.apply(yaml: yaml(leftName, rightName), environment: [:])
+            _ = try await store.apply(yaml: yaml(leftName, rightName), environment: environment)
             let url = redisURL ?? Self.redisServerURL
             let redis = try await RedisClient.connect(url: url, lanes: 2, logger: Self.logger)
             let prefix = "e2e:\(tag):"
@@ -282,8 +287,10 @@ final class ClusterHarness: Sendable {
 
 /// The integration's YAML: two memory repositories, a model, collections with value maps, `running: true`, detection
 /// every second, comments both ways. Right-side priorities are mapped inversely (low ↔ High) so that value maps show.
+/// `attachments` is the integration's `attachments:` block (none by default).
 func integrationYAML(
-    left: String, right: String, conflicts: String = "default: left-dominates", fullScan: String = "fullScanEnabled: false"
+    left: String, right: String, conflicts: String = "default: left-dominates", fullScan: String = "fullScanEnabled: false",
+    attachments: String = "direction: none"
 ) -> String {
     """
     version: 1
@@ -319,6 +326,8 @@ func integrationYAML(
         right: right-tasks
         running: true
         comments: both
+        attachments:
+          \(attachments)
         routes:
           - from: left
             sourceProjects: [demo]

@@ -319,6 +319,44 @@ extension ConnectorContractTests {
         }
     }
 
+    /// A Redmine attachment copied to Roundup and back through the connector calls the sync engine makes for each
+    /// attachment (`artifact(id:)` lists it, `attachmentContent` reads it, `uploadAttachment` writes it with the listed
+    /// name and type): the bytes, the name and the type survive both trips.
+    @Suite(.enabled(if: ConnectorUnderTest.redmine != nil && ConnectorUnderTest.roundup != nil))
+    struct CrossTrackerAttachmentTests {
+        static func copy(
+            _ info: AttachmentInfo, of artifactID: String, from source: any Connector, to target: any Connector, targetID: String
+        ) async throws -> AttachmentInfo {
+            let data = try await source.attachmentContent(artifactID: artifactID, attachment: info)
+            let written = try await target.uploadAttachment(
+                id: targetID, filename: info.filename, contentType: info.contentType ?? "application/octet-stream", data: data)
+            return try #require(try await target.artifact(id: targetID).attachments.first { $0.id == written.itemID })
+        }
+
+        @Test func redmineAttachmentReachesRoundupAndComesBack() async throws {
+            let redmine = try #require(ConnectorUnderTest.redmine)
+            let roundup = try #require(ConnectorUnderTest.roundup)
+            let fromRedmine = try await redmine.create("attachment trip \(ConnectorContractTests.runID)").artifactID
+            let onRoundup = try await roundup.create("attachment trip \(ConnectorContractTests.runID)").artifactID
+            let backOnRedmine = try await redmine.create("attachment trip back \(ConnectorContractTests.runID)").artifactID
+            let bytes = ConnectorContractTests.binary
+            let upload = try await redmine.connector.uploadAttachment(
+                id: fromRedmine, filename: "trip report.bin", contentType: "application/x-tandem-test", data: bytes)
+            let original = try #require(try await redmine.connector.artifact(id: fromRedmine).attachments.first { $0.id == upload.itemID })
+
+            let there = try await Self.copy(original, of: fromRedmine, from: redmine.connector, to: roundup.connector, targetID: onRoundup)
+            #expect(there.filename == "trip report.bin")
+            #expect(there.contentType == "application/x-tandem-test")
+            #expect(try await roundup.connector.attachmentContent(artifactID: onRoundup, attachment: there) == bytes)
+
+            let back = try await Self.copy(there, of: onRoundup, from: roundup.connector, to: redmine.connector, targetID: backOnRedmine)
+            #expect(back.filename == "trip report.bin")
+            #expect(back.contentType == "application/x-tandem-test")
+            #expect(back.size == bytes.count)
+            #expect(try await redmine.connector.attachmentContent(artifactID: backOnRedmine, attachment: back) == bytes)
+        }
+    }
+
     /// Redmine specifics: an admin key can act as another user (`X-Redmine-Switch-User`).
     @Suite(.enabled(if: ConnectorUnderTest.redmine != nil))
     struct RedmineSpecificTests {
