@@ -386,6 +386,11 @@ public struct RedmineConnector: Connector {
             throw ConnectorError(
                 .artifactGone, kind: .permanent, message: "Redmine attachment \(attachment.id) of issue \(artifactID) no longer exists")
         }
+        return try Self.attachmentBytes(response, attachment: attachment, request: request.description)
+    }
+
+    /// The bytes of a download answer (2xx or 3xx; failures were classified already).
+    static func attachmentBytes(_ response: HTTPResponse, attachment: AttachmentInfo, request: String) throws(ConnectorError) -> Data {
         guard response.isSuccess else {
             // Redirects are not followed: Redmine sends a rejected or missing key to its login page.
             if let location = response.header("Location"), location.contains("/login") {

@@ -404,6 +404,11 @@ public struct RoundupConnector: Connector {
         } catch let error as ConnectorError where error.code == .notFound {
             throw ConnectorError(.artifactGone, kind: .permanent, message: "Roundup file\(attachment.id) no longer exists")
         }
+        return try Self.attachmentBytes(response, attachment: attachment, request: request.description)
+    }
+
+    /// The bytes of a `binary_content` answer (2xx or 3xx; failures were classified already).
+    static func attachmentBytes(_ response: HTTPResponse, attachment: AttachmentInfo, request: String) throws(ConnectorError) -> Data {
         guard response.isSuccess else {
             throw ConnectorError(
                 .invalidResponse, kind: .permanent, message: "Roundup answered HTTP \(response.status) to \(request)", status: response.status)
