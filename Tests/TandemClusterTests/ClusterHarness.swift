@@ -50,8 +50,11 @@ final class ClusterHarness: Sendable {
     }
 
     /// Migrates a fresh database, registers two repositories, applies `yaml(leftName, rightName)` and connects Redis.
+    /// `rightListsAttachmentSizes: false` makes the right repository list attachments without sizes (as Roundup does);
+    /// `environment` resolves the YAML's `${ENV}` secrets.
     static func start(
-        redisURL: String? = nil, environment: [String: String] = [:], yaml: (_ left: String, _ right: String) -> String
+        redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:],
+        yaml: (_ left: String, _ right: String) -> String
     ) async throws -> ClusterHarness {
         let database = try await TestDatabase.create(poolSize: 8)
         do {
@@ -60,7 +63,7 @@ final class ClusterHarness: Sendable {
             let leftName = "memleft\(tag)"
             let rightName = "memright\(tag)"
             let left = InMemoryRepository(projects: ["demo"])
-            let right = InMemoryRepository(projects: ["demo"])
+            let right = InMemoryRepository(projects: ["demo"], listsAttachmentSizes: rightListsAttachmentSizes)
             ConnectorFactory.memory.withLock {
                 $0[leftName] = left
                 $0[rightName] = right
@@ -284,8 +287,10 @@ final class ClusterHarness: Sendable {
 
 /// The integration's YAML: two memory repositories, a model, collections with value maps, `running: true`, detection
 /// every second, comments both ways. Right-side priorities are mapped inversely (low ↔ High) so that value maps show.
+/// `attachments` is the integration's `attachments:` block (none by default).
 func integrationYAML(
-    left: String, right: String, conflicts: String = "default: left-dominates", fullScan: String = "fullScanEnabled: false"
+    left: String, right: String, conflicts: String = "default: left-dominates", fullScan: String = "fullScanEnabled: false",
+    attachments: String = "direction: none"
 ) -> String {
     """
     version: 1
@@ -321,6 +326,8 @@ func integrationYAML(
         right: right-tasks
         running: true
         comments: both
+        attachments:
+          \(attachments)
         routes:
           - from: left
             sourceProjects: [demo]

@@ -36,7 +36,7 @@ struct RealTrackerEndToEndTests {
     static let redminePriority = ["Low": "Low", "Normal": "Normal", "High": "High", "Urgent": "Urgent", "Immediate": "Urgent"]
     static let roundupPriority = ["wish": "Low", "feature": "Normal", "bug": "High", "critical": "Urgent", "urgent": "Urgent"]
 
-    /// Creates a Redmine project for the run (as the admin whose API key the tests have); returns its numeric id.
+    /// Creates a Redmine project for the run (as the admin whose API key the tests have); returns its identifier.
     static func createRedmineProject(_ identifier: String) throws -> String {
         let url = environment["TANDEM_REDMINE_URL"]!
         let body = """
@@ -55,9 +55,9 @@ struct RealTrackerEndToEndTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any], let project = json["project"] as? [String: Any],
-            let id = project["id"] as? Int
+            project["id"] is Int
         else { throw POSIXError(.EIO) }
-        return String(id)
+        return identifier
     }
 
     static func yaml(redmineProject: String, tag: String) -> String {
@@ -355,33 +355,54 @@ struct RealTrackerEndToEndTests {
                     _ = try await sides.redmine.addComment(id: pair.left, text: "later redmine comment \(k) \(tag)")
                 }
             }
-            for _ in 0..<24 {
-                try await Task.sleep(for: .seconds(5))
-                (report, _, _) = try await Self.report(h, sides, tag: tag)
-                if report.converged(Self.issues) { break }
+            // The changed pairs first (cheap to read), then everything once.
+            let commented = Array(pairs.dropFirst(10).prefix(6))
+            let flowed = try await h.waitUntil(timeout: .seconds(180)) {
+                for (k, pair) in changed.enumerated() {
+                    if k.isMultiple(of: 2) {
+                        let twin = try await sides.roundup.artifact(id: pair.right)
+                        if Self.text(twin.fields["title"]) != "\(tag) renamed on redmine \(k)" { return false }
+                    } else if Self.text(try await sides.redmine.artifact(id: pair.left).fields["status"]) != "Resolved" {
+                        return false
+                    }
+                }
+                for (k, pair) in commented.enumerated() {
+                    let text = k.isMultiple(of: 2) ? "later roundup comment \(k) \(tag)" : "later redmine comment \(k) \(tag)"
+                    let other =
+                        k.isMultiple(of: 2) ? try await sides.redmine.artifact(id: pair.left) : try await sides.roundup.artifact(id: pair.right)
+                    if !other.comments.contains(where: { $0.text.contains(text) }) { return false }
+                }
+                return true
             }
+            #expect(flowed, "titles Redmine → Roundup, statuses Roundup → Redmine (done-cbb → Resolved), comments both ways")
+            (report, _, _) = try await Self.report(h, sides, tag: tag)
             #expect(report.converged(Self.issues), "after changes: \(report)")
-            let (_, left, right) = try await Self.report(h, sides, tag: tag)
-            for (k, pair) in changed.enumerated() where k.isMultiple(of: 2) {
-                #expect(Self.text(right[pair.right]?.fields["title"]) == "\(tag) renamed on redmine \(k)")
-            }
-            for (k, pair) in changed.enumerated() where !k.isMultiple(of: 2) {
-                #expect(Self.text(left[pair.left]?.fields["status"]) == "Resolved", "done-cbb → Resolved")
-            }
 
-            // Quiet: nothing is written to either tracker — every version stays, nothing is added.
+            // Quiet: nothing is written to either tracker. Every write moves an issue's update time, so each feed read
+            // from the start of the quiet period must hold no issue of the run updated since then.
             try await Task.sleep(for: .seconds(6))  // let the last detections pass
-            let (_, leftBefore, rightBefore) = try await Self.report(h, sides, tag: tag)
-            let before = (leftBefore.mapValues(\.version), rightBefore.mapValues(\.version))
+            let quietFrom = (try await sides.redmine.repositoryTime(), try await sides.roundup.repositoryTime())
             let calls = h.runtime.http.apiCalls.snapshot()
             try await Task.sleep(for: .seconds(Self.quietSeconds))
-            let (_, leftAfter, rightAfter) = try await Self.report(h, sides, tag: tag)
-            let after = (leftAfter.mapValues(\.version), rightAfter.mapValues(\.version))
+            func updatedSince(_ connector: any Connector, project: String, _ from: Date, ids: Set<String>) async throws -> [String] {
+                var cursor: FeedCursor? = connector.cursor(startingAt: from)
+                var found: [String] = []
+                while true {
+                    let page = try await connector.changes(project: project, since: cursor, pageSize: 100)
+                    found += page.changes.filter { $0.updated > from && ids.contains($0.id) }.map(\.id)
+                    cursor = page.cursor
+                    if !page.hasMore { return found }
+                }
+            }
+            let finalPairs = try await h.pairs()
+            let writtenLeft = try await updatedSince(sides.redmine, project: project, quietFrom.0, ids: Set(finalPairs.map(\.left)))
+            let writtenRight = try await updatedSince(sides.roundup, project: "lab", quietFrom.1, ids: Set(finalPairs.map(\.right)))
             let callsAfter = h.runtime.http.apiCalls.snapshot()
-            #expect(after.0 == before.0, "no write to Redmine while quiet")
-            #expect(after.1 == before.1, "no write to Roundup while quiet")
+            #expect(writtenLeft.isEmpty, "Redmine issues written while quiet: \(writtenLeft)")
+            #expect(writtenRight.isEmpty, "Roundup issues written while quiet: \(writtenRight)")
+            #expect(try await h.pairs().count == Self.issues, "no pair added while quiet")
             print(
-                "e2e real trackers quiet: \(Self.quietSeconds) s, versions unchanged on \(after.0.count)+\(after.1.count) issues; API calls (reads) "
+                "e2e real trackers quiet: \(Self.quietSeconds) s, no write to \(finalPairs.count)+\(finalPairs.count) issues; API calls (reads) "
                     + "redmine \(callsAfter["redmine", default: 0] - calls["redmine", default: 0]), roundup \(callsAfter["roundup", default: 0] - calls["roundup", default: 0])"
             )
             #expect(h.exitedProcesses.isEmpty)

@@ -79,6 +79,68 @@ import Testing
         #expect(error.pauseUntil == pause)
     }
 
+    /// Redmine builds `content_url` from the host the issue was read through: the download keeps the configured
+    /// scheme, host and port (the API key never goes to another host) and takes only the path and query.
+    @Test func redmineDownloadsFromTheConfiguredHost() throws {
+        func connector(_ base: String) throws -> RedmineConnector {
+            RedmineConnector(
+                .init(
+                    baseURL: try #require(URL(string: base)), credentials: .apiKeyHeader(name: "X-Redmine-API-Key", key: "k"),
+                    settings: ConnectorUnderTest.settings("download")),
+                client: ConnectorUnderTest.client)
+        }
+        func info(_ url: String?) -> AttachmentInfo {
+            AttachmentInfo(id: "5", filename: "a b.txt", contentType: nil, size: nil, created: nil, author: nil, url: url)
+        }
+        let plain = try connector("https://tracker.example:8443")
+        #expect(
+            plain.downloadURL(info("http://localhost:3000/attachments/download/5/a%20b.txt?x=1#f")).absoluteString
+                == "https://tracker.example:8443/attachments/download/5/a%20b.txt?x=1")
+        #expect(plain.downloadURL(info(nil)).absoluteString == "https://tracker.example:8443/attachments/download/5")
+        #expect(plain.downloadURL(info("no host or path")).absoluteString == "https://tracker.example:8443/attachments/download/5")
+        let prefixed = try connector("http://10.0.0.7/redmine")
+        #expect(
+            prefixed.downloadURL(info("http://redmine.internal/redmine/attachments/download/5/a%20b.txt")).absoluteString
+                == "http://10.0.0.7/redmine/attachments/download/5/a%20b.txt")
+        #expect(prefixed.downloadURL(info(nil)).absoluteString == "http://10.0.0.7/redmine/attachments/download/5")
+    }
+
+    /// Download answers that are not the file: a redirect to Redmine's login page (a rejected key), another redirect, a
+    /// body shorter than the listed size, and Roundup's JSON wrapping of the bytes (asked with the wrong `Accept`).
+    @Test func attachmentDownloadsThatAreNotTheFile() throws {
+        let info = AttachmentInfo(id: "5", filename: "a.bin", contentType: "application/octet-stream", size: 4, created: nil, author: nil, url: nil)
+        let bytes = Data([0x00, 0xFF, 0x0D, 0x0A])
+        func redmine(_ response: HTTPResponse) -> ConnectorError? {
+            do {
+                #expect(try RedmineConnector.attachmentBytes(response, attachment: info, request: "GET /attachments/download/5") == bytes)
+                return nil
+            } catch { return error }
+        }
+        #expect(redmine(HTTPResponse(status: 200, body: bytes)) == nil)
+        let login = redmine(HTTPResponse(status: 302, headers: [("Location", "http://h/login?back_url=x")]))
+        #expect(login?.code == .credentialsRejected && login?.kind == .needsAttention)
+        #expect(login?.message.contains("rejected the credentials") == true)
+        let moved = redmine(HTTPResponse(status: 301, headers: [("Location", "http://elsewhere/file")]))
+        #expect(moved?.code == .invalidResponse && moved?.kind == .permanent && moved?.status == 301)
+        let short = redmine(HTTPResponse(status: 200, body: bytes.prefix(3)))
+        #expect(short?.code == .invalidResponse && short?.message == "Redmine attachment 5: 3 bytes received, 4 announced")
+
+        func roundup(_ response: HTTPResponse, _ info: AttachmentInfo = info) -> ConnectorError? {
+            do {
+                _ = try RoundupConnector.attachmentBytes(response, attachment: info, request: "GET /rest/data/file/5/binary_content")
+                return nil
+            } catch { return error }
+        }
+        #expect(roundup(HTTPResponse(status: 200, headers: [("Content-Type", "application/octet-stream")], body: bytes)) == nil)
+        let wrapped = HTTPResponse(
+            status: 200, headers: [("Content-Type", "application/json")], body: Data(#"{"data": {"data": "b'\\x00'"}}"#.utf8))
+        #expect(roundup(wrapped)?.code == .invalidResponse)
+        var json = info
+        json.contentType = "application/json"
+        #expect(roundup(wrapped, json) == nil, "a JSON file is its own bytes")
+        #expect(roundup(HTTPResponse(status: 304))?.code == .invalidResponse)
+    }
+
     /// A connector pointed at the wrong server: the other tool's HTML or JSON error pages are classified.
     @Test func realConnectorsAgainstTheWrongServer() async throws {
         let env = ProcessInfo.processInfo.environment

@@ -60,6 +60,7 @@ struct ConnectorContractTests {
         // get: fields, comments, attachment metadata
         let artifact = try await c.connector.artifact(id: id)
         #expect(artifact.id == id)
+        #expect(artifact.project == c.project, "the project as every other call names it (routes match on it)")
         #expect(artifact.fields[c.titleField] == .string("contract \(Self.runID) edited"))
         #expect(artifact.comments.contains { $0.text == "a comment from the contract suite" && $0.id == comment.itemID })
         let file = try #require(artifact.attachments.first { $0.id == attachment.itemID })
@@ -194,6 +195,60 @@ struct ConnectorContractTests {
             #expect(error.message.contains(c.blankTitleMessage), "\(error)")
         }
     }
+
+    /// Every byte value, CR LF, and a NUL and 0xFF at both ends: nothing may be lost to text handling.
+    static let binary = Data([0x00, 0xFF]) + Data((0...255).map { UInt8($0) }) + Data([0x0D, 0x0A, 0xFF, 0x00])
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func attachmentContentRoundTrips(_ c: ConnectorUnderTest) async throws {
+        let id = try await c.create("attachment bytes \(Self.runID)").artifactID
+        let text = Data("a second file\n".utf8)
+        let binary = try await c.connector.uploadAttachment(id: id, filename: "bytes.bin", contentType: "application/octet-stream", data: Self.binary)
+        let other = try await c.connector.uploadAttachment(id: id, filename: "second.txt", contentType: "text/plain", data: text)
+        let artifact = try await c.connector.artifact(id: id)
+        let binaryInfo = try #require(artifact.attachments.first { $0.id == binary.itemID })
+        let textInfo = try #require(artifact.attachments.first { $0.id == other.itemID })
+        #expect(binaryInfo.size == nil || binaryInfo.size == Self.binary.count)
+        #expect(try await c.connector.attachmentContent(artifactID: id, attachment: binaryInfo) == Self.binary)
+        #expect(try await c.connector.attachmentContent(artifactID: id, attachment: textInfo) == text)
+
+        // an attachment the artifact does not have is gone, not someone else's bytes or a crash
+        var missing = binaryInfo
+        missing.id = "987654321"
+        missing.url = nil
+        do {
+            _ = try await c.connector.attachmentContent(artifactID: id, attachment: missing)
+            Issue.record("an unknown attachment was read")
+        } catch let error as ConnectorError {
+            #expect(error.code == .artifactGone, "\(error)")
+            #expect(error.kind == .permanent)
+        }
+
+        // credentials are needed to read the bytes, and a rejection needs attention
+        do {
+            _ = try await c.badCredentials.attachmentContent(artifactID: id, attachment: binaryInfo)
+            Issue.record("attachment read with bad credentials")
+        } catch let error as ConnectorError {
+            #expect(error.code == .credentialsRejected, "\(error)")
+            #expect(error.kind == .needsAttention)
+        }
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func attachmentOfDeletedArtifactIsGone(_ c: ConnectorUnderTest) async throws {
+        let id = try await c.create("attachment doomed \(Self.runID)").artifactID
+        let upload = try await c.connector.uploadAttachment(
+            id: id, filename: "doomed.bin", contentType: "application/octet-stream", data: Self.binary)
+        let info = try #require(try await c.connector.artifact(id: id).attachments.first { $0.id == upload.itemID })
+        try await c.connector.deleteArtifact(id: id)
+        do {
+            _ = try await c.connector.attachmentContent(artifactID: id, attachment: info)
+            Issue.record("attachment of a deleted artifact still readable")
+        } catch let error as ConnectorError {
+            #expect(error.code == .artifactGone, "\(error)")
+            #expect(error.kind == .permanent)
+        }
+    }
 }
 
 @Suite struct CredentialsTests {
@@ -263,6 +318,44 @@ extension ConnectorContractTests {
                 ArtifactDraft(project: connector.project, artifactType: "issue", fields: ["title": .string("timezone probe")]))
             let page = try await connector.changes(project: connector.project, since: start, pageSize: 100)
             #expect(page.changes.map(\.id).contains(created.artifactID))
+        }
+    }
+
+    /// A Redmine attachment copied to Roundup and back through the connector calls the sync engine makes for each
+    /// attachment (`artifact(id:)` lists it, `attachmentContent` reads it, `uploadAttachment` writes it with the listed
+    /// name and type): the bytes, the name and the type survive both trips.
+    @Suite(.enabled(if: ConnectorUnderTest.redmine != nil && ConnectorUnderTest.roundup != nil))
+    struct CrossTrackerAttachmentTests {
+        static func copy(
+            _ info: AttachmentInfo, of artifactID: String, from source: any Connector, to target: any Connector, targetID: String
+        ) async throws -> AttachmentInfo {
+            let data = try await source.attachmentContent(artifactID: artifactID, attachment: info)
+            let written = try await target.uploadAttachment(
+                id: targetID, filename: info.filename, contentType: info.contentType ?? "application/octet-stream", data: data)
+            return try #require(try await target.artifact(id: targetID).attachments.first { $0.id == written.itemID })
+        }
+
+        @Test func redmineAttachmentReachesRoundupAndComesBack() async throws {
+            let redmine = try #require(ConnectorUnderTest.redmine)
+            let roundup = try #require(ConnectorUnderTest.roundup)
+            let fromRedmine = try await redmine.create("attachment trip \(ConnectorContractTests.runID)").artifactID
+            let onRoundup = try await roundup.create("attachment trip \(ConnectorContractTests.runID)").artifactID
+            let backOnRedmine = try await redmine.create("attachment trip back \(ConnectorContractTests.runID)").artifactID
+            let bytes = ConnectorContractTests.binary
+            let upload = try await redmine.connector.uploadAttachment(
+                id: fromRedmine, filename: "trip report.bin", contentType: "application/x-tandem-test", data: bytes)
+            let original = try #require(try await redmine.connector.artifact(id: fromRedmine).attachments.first { $0.id == upload.itemID })
+
+            let there = try await Self.copy(original, of: fromRedmine, from: redmine.connector, to: roundup.connector, targetID: onRoundup)
+            #expect(there.filename == "trip report.bin")
+            #expect(there.contentType == "application/x-tandem-test")
+            #expect(try await roundup.connector.attachmentContent(artifactID: onRoundup, attachment: there) == bytes)
+
+            let back = try await Self.copy(there, of: onRoundup, from: roundup.connector, to: redmine.connector, targetID: backOnRedmine)
+            #expect(back.filename == "trip report.bin")
+            #expect(back.contentType == "application/x-tandem-test")
+            #expect(back.size == bytes.count)
+            #expect(try await redmine.connector.attachmentContent(artifactID: backOnRedmine, attachment: back) == bytes)
         }
     }
 

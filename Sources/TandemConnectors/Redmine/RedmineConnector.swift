@@ -11,6 +11,8 @@ public import TandemCore
 ///   too), sorted by `updated_on,id`, offset-paged (≤ 100).
 /// - The marker is kept in a string custom field (`Configuration.markerField`), found with `cf_<id>=`.
 /// - Deleted issues answer 404: `artifact(id:)` throws `artifactGone`.
+/// - Projects are named by identifier everywhere (`ProjectInfo.id`, the feed, `RepositoryArtifact.project`); an issue
+///   names its project by number, so `artifact(id:)` looks the identifier up (once per project and connector).
 public struct RedmineConnector: Connector {
     public struct Configuration: Sendable {
         public var baseURL: URL
@@ -38,6 +40,8 @@ public struct RedmineConnector: Connector {
     public let tool = "Redmine"
     public let configuration: Configuration
     let session: RESTSession
+    /// Project id → identifier: issues name their project by id, everything else (feed, routes) by identifier.
+    private let projectIdentifiers = SharedBox<[String: String]>([:])
 
     public init(_ configuration: Configuration, client: HTTPClient) {
         self.configuration = configuration
@@ -243,7 +247,24 @@ public struct RedmineConnector: Connector {
 
     public func artifact(id: String) async throws -> RepositoryArtifact {
         let issue = try await self.readIssue(id, include: "journals,attachments")
-        return try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue) }
+        var artifact = try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue) }
+        artifact.project = try await self.projectIdentifier(artifact.project)
+        return artifact
+    }
+
+    /// The identifier of a project given by id (read once per connector); the id itself when Redmine does not say.
+    func projectIdentifier(_ id: String) async throws -> String {
+        guard !id.isEmpty else { return id }
+        if let known = self.projectIdentifiers.withLock({ $0[id] }) { return known }
+        let identifier: String
+        do {
+            let (json, _) = try await self.session.json(self.session.request(.get, "/projects/\(RESTSession.encode(id)).json"))
+            identifier = json["project"]?["identifier"]?.string ?? id
+        } catch let error as ConnectorError where error.code == .notFound || error.code == .permissionDenied {
+            return id
+        }
+        self.projectIdentifiers.withLock { $0[id] = identifier }
+        return identifier
     }
 
     func readIssue(_ id: String, include: String? = nil) async throws -> JSONValue {
@@ -347,6 +368,59 @@ public struct RedmineConnector: Connector {
         var (result, after) = try await self.put(id, ["uploads": uploads], include: "attachments")
         result.itemID = after["attachments"]?.array?.last(where: { $0["filename"]?.string == filename })?["id"]?.idString
         return result
+    }
+
+    /// `GET` the attachment's `content_url` (`/attachments/download/<id>/<name>`) with the API key. Redmine builds
+    /// that URL from the host of the request that read the issue, which may not be the configured one (a proxy):
+    /// only its path and query are used, on the configured base URL's scheme, host and port, so the key is never
+    /// sent elsewhere. Redmine deletes an issue's attachments with it: 404 → `artifactGone`.
+    public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        guard Int(artifactID) != nil else { throw ConnectorError.invalidArgument("Redmine issue ids are numbers: \(artifactID)") }
+        guard Int(attachment.id) != nil else { throw ConnectorError.invalidArgument("Redmine attachment ids are numbers: \(attachment.id)") }
+        let request = self.session.request(
+            .get, "", headers: [HTTPHeader("Accept", "application/octet-stream, */*")], absolute: self.downloadURL(attachment))
+        let response: HTTPResponse
+        do {
+            response = try await self.session.send(request)
+        } catch let error as ConnectorError where error.code == .notFound {
+            throw ConnectorError(
+                .artifactGone, kind: .permanent, message: "Redmine attachment \(attachment.id) of issue \(artifactID) no longer exists")
+        }
+        return try Self.attachmentBytes(response, attachment: attachment, request: request.description)
+    }
+
+    /// The bytes of a download answer (2xx or 3xx; failures were classified already).
+    static func attachmentBytes(_ response: HTTPResponse, attachment: AttachmentInfo, request: String) throws(ConnectorError) -> Data {
+        guard response.isSuccess else {
+            // Redirects are not followed: Redmine sends a rejected or missing key to its login page.
+            if let location = response.header("Location"), location.contains("/login") {
+                throw ConnectorError(
+                    .credentialsRejected, kind: .needsAttention,
+                    message: "Redmine rejected the credentials (the attachment download was sent to its login page)",
+                    status: response.status)
+            }
+            throw ConnectorError(
+                .invalidResponse, kind: .permanent, message: "Redmine answered HTTP \(response.status) to \(request)", status: response.status)
+        }
+        if let size = attachment.size, response.body.count != size {
+            throw ConnectorError(
+                .invalidResponse, kind: .transient,
+                message: "Redmine attachment \(attachment.id): \(response.body.count) bytes received, \(size) announced")
+        }
+        return response.body
+    }
+
+    /// The attachment's download URL on the configured host: `content_url`'s path and query, or
+    /// `/attachments/download/<id>` when the issue listed none.
+    func downloadURL(_ attachment: AttachmentInfo) -> URL {
+        let fallback = self.session.url("/attachments/download/\(RESTSession.encode(attachment.id))")
+        guard let text = attachment.url, let given = URLComponents(string: text), given.percentEncodedPath.hasPrefix("/"),
+            var components = URLComponents(url: self.configuration.baseURL, resolvingAgainstBaseURL: false)
+        else { return fallback }
+        components.percentEncodedPath = given.percentEncodedPath
+        components.percentEncodedQuery = given.percentEncodedQuery
+        components.fragment = nil
+        return components.url ?? fallback
     }
 
     public func applyTransition(id: String, to status: String) async throws -> WriteResult {
