@@ -1,5 +1,7 @@
 import Foundation
 import HTTP
+import Postgres
+import Redis
 import TandemCluster
 import TandemConnectors
 import TandemCore
@@ -13,8 +15,8 @@ import Testing
 ///
 /// Environment: TANDEM_REDMINE_URL/_API_KEY/_MARKER_FIELD and TANDEM_ROUNDUP_URL/_USER/_PASSWORD (skipped without
 /// them); TANDEM_E2E_REAL_ISSUES (default 200); TANDEM_E2E_REAL_QUIET_SECONDS (default 600, the issue's ten minutes).
-/// Roundup's tracker is shared with other tests, so the integration only takes Roundup issues titled with this
-/// run's tag (a right-side filter); every Redmine issue of the run's project takes part.
+/// Roundup's tracker is shared with other tests, so its feed starts at the test's start and the integration only takes
+/// Roundup issues titled with this run's tag (a right-side filter); every Redmine issue of the run's project takes part.
 @Suite(
     "Cluster end to end against real Redmine and Roundup", .serialized, .timeLimit(.minutes(25)),
     .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"),
@@ -295,6 +297,13 @@ struct RealTrackerEndToEndTests {
             let sides = Sides(
                 redmine: try h.runtime.connector(for: try #require(snapshot.repository("redmine"))),
                 roundup: try h.runtime.connector(for: try #require(snapshot.repository("roundup"))), redmineProject: project)
+            // Roundup's tracker holds every earlier test's issues: its feed starts now (and Redis's epoch is set, so the
+            // coordinator does not rewind the cursor to the beginning as for a new installation).
+            _ = try await h.redis.send("SET", h.prefix + "epoch", "\(Date().timeIntervalSince1970)")
+            let integration = try #require(
+                try await h.database.client.query("SELECT id FROM integrations WHERE name = 'sync'").first?.decode(Int64.self, at: 0))
+            let roundupStart = sides.roundup.cursor(startingAt: try await sides.roundup.repositoryTime())
+            try await PairStore(client: h.database.client).saveCursors(["lab": roundupStart.rawValue], integration: integration, side: .right)
             h.startCoordinator(id: "coordinator")
             try await h.startWorker(id: "worker-1")
             try await h.startWorker(id: "worker-2")
