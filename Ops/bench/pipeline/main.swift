@@ -3,6 +3,7 @@
 //
 //   tandem-bench-pipeline throughput --simulator URL [--left left] [--right right] [--count 300] [--timeout 300]
 //   tandem-bench-pipeline lag --simulator URL [--rate 50] [--seconds 60] [--items 300] [--timeout 120]
+//   tandem-bench-pipeline updates --simulator URL [--count 300] [--pool NAME] [--timeout 300]
 //   tandem-bench-pipeline quiesce --simulator URL [--quiet 2] [--timeout 60]
 import Foundation
 import HTTP
@@ -86,15 +87,22 @@ struct Simulator {
     /// Waits until `repository` holds `target` artifacts in project demo; returns the time of each count reached
     /// (polled every 50 ms), for the steady-state rate.
     func waitForCount(_ repository: String, _ target: Int, timeout: Double) async throws -> [(count: Int, at: ContinuousClock.Instant)] {
+        try await self.waitFor(repository, "artifacts", target, timeout: timeout) { $0.artifacts["demo"] ?? 0 }
+    }
+
+    /// Waits until `metric` of `repository`'s stats reaches `target`, sampling every 50 ms.
+    func waitFor(
+        _ repository: String, _ what: String, _ target: Int, timeout: Double, _ metric: (SimulatorWire.Stats) -> Int
+    ) async throws -> [(count: Int, at: ContinuousClock.Instant)] {
         var samples: [(count: Int, at: ContinuousClock.Instant)] = []
         let deadline = ContinuousClock.now + .seconds(timeout)
         while ContinuousClock.now < deadline {
-            let count = try await self.count(repository)
+            let count = metric(try await self.stats(repository))
             samples.append((count, .now))
             if count >= target { return samples }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw Failure("timeout: \(repository) holds \(samples.last?.count ?? 0) of \(target) artifacts after \(Int(timeout)) s")
+        throw Failure("timeout: \(repository) has \(samples.last?.count ?? 0) of \(target) \(what) after \(Int(timeout)) s")
     }
 }
 
@@ -110,17 +118,8 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 func format(_ value: Double) -> String { String(format: "%.3f", value) }
 
-/// Seeds K items on the left, waits until the right holds K more: end-to-end rate (seed → last twin) and the
-/// steady rate (10 % → 90 % of the twins, without detection's start-up).
-func throughput(_ simulator: Simulator, _ options: Options) async throws {
-    let left = try options.string("left", "left")
-    let right = try options.string("right", "right")
-    let count = Int(try options.number("count", 300))
-    let timeout = try options.number("timeout", 300)
-    let before = try await simulator.count(right)
-    let started = ContinuousClock.now
-    _ = try await simulator.seed(left, count: count, prefix: "bench-\(UInt64(Date().timeIntervalSince1970 * 1000))")
-    let samples = try await simulator.waitForCount(right, before + count, timeout: timeout)
+/// The rates of one run: end-to-end (start → last) and steady (10 % → 90 % of the items, without detection's start-up).
+func report(count: Int, before: Int, started: ContinuousClock.Instant, samples: [(count: Int, at: ContinuousClock.Instant)]) {
     let total = seconds(started.duration(to: samples.last?.at ?? .now))
     func reached(_ fraction: Double) -> ContinuousClock.Instant? {
         samples.first { $0.count - before >= Int((Double(count) * fraction).rounded(.up)) }?.at
@@ -130,6 +129,52 @@ func throughput(_ simulator: Simulator, _ options: Options) async throws {
         steady = Double(count) * 0.8 / seconds(low.duration(to: high))
     }
     print("items=\(count) total_s=\(format(total)) items_per_s=\(format(Double(count) / total)) steady_items_per_s=\(format(steady))")
+}
+
+/// Seeds K items on the left and waits until the right holds K more twins (creates).
+func throughput(_ simulator: Simulator, _ options: Options) async throws {
+    let left = try options.string("left", "left")
+    let right = try options.string("right", "right")
+    let count = Int(try options.number("count", 300))
+    let timeout = try options.number("timeout", 300)
+    let before = try await simulator.count(right)
+    let started = ContinuousClock.now
+    _ = try await simulator.seed(left, count: count, prefix: "bench-\(UInt64(Date().timeIntervalSince1970 * 1000))")
+    report(count: count, before: before, started: started, samples: try await simulator.waitForCount(right, before + count, timeout: timeout))
+}
+
+/// Takes K paired items on the left (`--pool NAME`: seeded by an earlier call with the same pool, topped up by seeding
+/// and waiting for the twins, untimed); then changes every one's title at once (64 calls in flight) and waits until
+/// the right has served K more writes (updates of existing pairs).
+func updates(_ simulator: Simulator, _ options: Options) async throws {
+    let left = try options.string("left", "left")
+    let right = try options.string("right", "right")
+    let count = Int(try options.number("count", 300))
+    let timeout = try options.number("timeout", 300)
+    let run = String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
+    // The items: those seeded earlier under the pool's name (when given), topped up by seeding.
+    let pool = options.values["pool"] ?? "seed-\(run)"
+    var ids = try await simulator.log(left).filter { $0.operation == "create" && ($0.title?.hasPrefix(pool + " ") ?? false) }.map(\.id)
+    ids = Array(ids.prefix(count))
+    if ids.count < count {
+        let twins = try await simulator.count(right)
+        let missing = count - ids.count
+        ids += try await simulator.seed(left, count: missing, prefix: pool)
+        _ = try await simulator.waitForCount(right, twins + missing, timeout: timeout)
+    }
+    try await quiesce(simulator, quiet: 2, timeout: 60, print: false)
+    let before = try await simulator.stats(right).writes
+    let connector = try simulator.connector(left)
+    let started = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for (n, id) in ids.enumerated() {
+            if n >= 64 { try await group.next() }
+            group.addTask { _ = try await connector.updateFields(id: id, ["title": .string("upd-\(run)-\(n)")]) }
+        }
+        try await group.waitForAll()
+    }
+    let samples = try await simulator.waitFor(right, "writes", before + count, timeout: timeout) { $0.writes }
+    report(count: count, before: before, started: started, samples: samples)
 }
 
 /// Seeds the items and waits for their twins; then updates left titles at a steady rate and, from the write logs,
@@ -186,10 +231,8 @@ func lag(_ simulator: Simulator, _ options: Options) async throws {
             + "p99_s=\(format(percentile(lags, 0.99))) max_s=\(format(lags.last ?? .nan))")
 }
 
-/// Waits until no repository of the simulator has served a write for `--quiet` seconds.
-func quiesce(_ simulator: Simulator, _ options: Options) async throws {
-    let quiet = try options.number("quiet", 2)
-    let timeout = try options.number("timeout", 60)
+/// Waits until no repository of the simulator has served a write for `quiet` seconds.
+func quiesce(_ simulator: Simulator, quiet: Double, timeout: Double, print show: Bool = true) async throws {
     let deadline = ContinuousClock.now + .seconds(timeout)
     var last = -1
     var since = ContinuousClock.now
@@ -200,12 +243,12 @@ func quiesce(_ simulator: Simulator, _ options: Options) async throws {
             last = writes
             since = .now
         } else if since.duration(to: .now) >= .seconds(quiet) {
-            print("quiet writes=\(writes)")
+            if show { print("quiet writes=\(writes)") }
             return
         }
         try await Task.sleep(for: .milliseconds(200))
     }
-    print("not-quiet writes=\(last)")
+    if show { print("not-quiet writes=\(last)") }
 }
 
 let client = HTTPClient()
@@ -215,7 +258,8 @@ do {
     switch options.command {
     case "throughput": try await throughput(simulator, options)
     case "lag": try await lag(simulator, options)
-    case "quiesce": try await quiesce(simulator, options)
+    case "updates": try await updates(simulator, options)
+    case "quiesce": try await quiesce(simulator, quiet: try options.number("quiet", 2), timeout: try options.number("timeout", 60))
     default: throw Failure("unknown command \(options.command)")
     }
     await client.shutdown()
