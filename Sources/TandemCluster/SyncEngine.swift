@@ -271,7 +271,7 @@ public struct SyncEngine: Sendable {
             source: s, sourceArtifact: Self.core(sourceArtifact), targetArtifact: targetArtifact.map(Self.core), pair: stored?.pair,
             ledger: stored?.ledger ?? WriteLedger())
         let decision = try context.synchronizer.decide(input)
-        let reasons = decision.reasons.map(\.description).joined(separator: "; ")
+        var reasons = decision.reasons.map(\.description).joined(separator: "; ")
         var created = 0
         var updated = 0
         switch decision.action {
@@ -303,6 +303,9 @@ public struct SyncEngine: Sendable {
                 let result = try await target.addComment(id: targetID, text: comment.body)
                 pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
             }
+            let attachments = await self.copyAttachments(
+                plan.attachments, of: sourceArtifact, context: context, target: target, targetID: targetID, pair: &pair)
+            reasons = Self.joined(reasons, attachments.reasons)
             let twin = try? await target.artifact(id: targetID)
             let sourceKey: String? = sourceArtifact.formattedID
             let twinKey: String? = twin?.formattedID
@@ -314,6 +317,7 @@ public struct SyncEngine: Sendable {
             _ = try await self.pairs.insert(
                 integration: id, pair: pair, ledger: ledger, createdFrom: s, keys: keys, urls: urls, projects: projects, on: connection)
             try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
+            if let failure = attachments.failure { throw failure }
             created = 1
         case .update(let plan):
             guard let stored else { return }
@@ -327,8 +331,12 @@ public struct SyncEngine: Sendable {
                 let result = try await target.addComment(id: targetID, text: comment.body)
                 pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
             }
+            let attachments = await self.copyAttachments(
+                plan.attachments, of: sourceArtifact, context: context, target: target, targetID: targetID, pair: &pair)
+            reasons = Self.joined(reasons, attachments.reasons)
             try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "ok", reason: nil, on: connection)
-            updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty ? 0 : 1
+            if let failure = attachments.failure { throw failure }
+            updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty && attachments.copied == 0 ? 0 : 1
         case .nothing:
             if let stored, stored.status != "ok" {
                 try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "ok", reason: nil, on: connection)

@@ -33,6 +33,8 @@ public protocol Connector: Sendable {
     func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult
     func addComment(id: String, text: String) async throws -> WriteResult
     func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult
+    /// The bytes of an attachment that `artifact(id:)` listed. Throws `artifactGone` when it is gone.
+    func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data
     /// Moves the artifact to a status (by option name), through the tool's workflow where it has one.
     func applyTransition(id: String, to status: String) async throws -> WriteResult
     /// Artifacts of a project created with this marker (`ArtifactDraft.marker`).

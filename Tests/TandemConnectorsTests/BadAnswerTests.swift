@@ -79,6 +79,32 @@ import Testing
         #expect(error.pauseUntil == pause)
     }
 
+    /// Redmine builds `content_url` from the host the issue was read through: the download keeps the configured
+    /// scheme, host and port (the API key never goes to another host) and takes only the path and query.
+    @Test func redmineDownloadsFromTheConfiguredHost() throws {
+        func connector(_ base: String) throws -> RedmineConnector {
+            RedmineConnector(
+                .init(
+                    baseURL: try #require(URL(string: base)), credentials: .apiKeyHeader(name: "X-Redmine-API-Key", key: "k"),
+                    settings: ConnectorUnderTest.settings("download")),
+                client: ConnectorUnderTest.client)
+        }
+        func info(_ url: String?) -> AttachmentInfo {
+            AttachmentInfo(id: "5", filename: "a b.txt", contentType: nil, size: nil, created: nil, author: nil, url: url)
+        }
+        let plain = try connector("https://tracker.example:8443")
+        #expect(
+            plain.downloadURL(info("http://localhost:3000/attachments/download/5/a%20b.txt?x=1#f")).absoluteString
+                == "https://tracker.example:8443/attachments/download/5/a%20b.txt?x=1")
+        #expect(plain.downloadURL(info(nil)).absoluteString == "https://tracker.example:8443/attachments/download/5")
+        #expect(plain.downloadURL(info("no host or path")).absoluteString == "https://tracker.example:8443/attachments/download/5")
+        let prefixed = try connector("http://10.0.0.7/redmine")
+        #expect(
+            prefixed.downloadURL(info("http://redmine.internal/redmine/attachments/download/5/a%20b.txt")).absoluteString
+                == "http://10.0.0.7/redmine/attachments/download/5/a%20b.txt")
+        #expect(prefixed.downloadURL(info(nil)).absoluteString == "http://10.0.0.7/redmine/attachments/download/5")
+    }
+
     /// A connector pointed at the wrong server: the other tool's HTML or JSON error pages are classified.
     @Test func realConnectorsAgainstTheWrongServer() async throws {
         let env = ProcessInfo.processInfo.environment

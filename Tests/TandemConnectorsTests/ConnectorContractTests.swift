@@ -193,6 +193,60 @@ struct ConnectorContractTests {
             #expect(error.message.contains(c.blankTitleMessage), "\(error)")
         }
     }
+
+    /// Every byte value, CR LF, and a NUL and 0xFF at both ends: nothing may be lost to text handling.
+    static let binary = Data([0x00, 0xFF]) + Data((0...255).map { UInt8($0) }) + Data([0x0D, 0x0A, 0xFF, 0x00])
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func attachmentContentRoundTrips(_ c: ConnectorUnderTest) async throws {
+        let id = try await c.create("attachment bytes \(Self.runID)").artifactID
+        let text = Data("a second file\n".utf8)
+        let binary = try await c.connector.uploadAttachment(id: id, filename: "bytes.bin", contentType: "application/octet-stream", data: Self.binary)
+        let other = try await c.connector.uploadAttachment(id: id, filename: "second.txt", contentType: "text/plain", data: text)
+        let artifact = try await c.connector.artifact(id: id)
+        let binaryInfo = try #require(artifact.attachments.first { $0.id == binary.itemID })
+        let textInfo = try #require(artifact.attachments.first { $0.id == other.itemID })
+        #expect(binaryInfo.size == nil || binaryInfo.size == Self.binary.count)
+        #expect(try await c.connector.attachmentContent(artifactID: id, attachment: binaryInfo) == Self.binary)
+        #expect(try await c.connector.attachmentContent(artifactID: id, attachment: textInfo) == text)
+
+        // an attachment the artifact does not have is gone, not someone else's bytes or a crash
+        var missing = binaryInfo
+        missing.id = "987654321"
+        missing.url = nil
+        do {
+            _ = try await c.connector.attachmentContent(artifactID: id, attachment: missing)
+            Issue.record("an unknown attachment was read")
+        } catch let error as ConnectorError {
+            #expect(error.code == .artifactGone, "\(error)")
+            #expect(error.kind == .permanent)
+        }
+
+        // credentials are needed to read the bytes, and a rejection needs attention
+        do {
+            _ = try await c.badCredentials.attachmentContent(artifactID: id, attachment: binaryInfo)
+            Issue.record("attachment read with bad credentials")
+        } catch let error as ConnectorError {
+            #expect(error.code == .credentialsRejected, "\(error)")
+            #expect(error.kind == .needsAttention)
+        }
+    }
+
+    @Test(arguments: ConnectorUnderTest.available)
+    func attachmentOfDeletedArtifactIsGone(_ c: ConnectorUnderTest) async throws {
+        let id = try await c.create("attachment doomed \(Self.runID)").artifactID
+        let upload = try await c.connector.uploadAttachment(
+            id: id, filename: "doomed.bin", contentType: "application/octet-stream", data: Self.binary)
+        let info = try #require(try await c.connector.artifact(id: id).attachments.first { $0.id == upload.itemID })
+        try await c.connector.deleteArtifact(id: id)
+        do {
+            _ = try await c.connector.attachmentContent(artifactID: id, attachment: info)
+            Issue.record("attachment of a deleted artifact still readable")
+        } catch let error as ConnectorError {
+            #expect(error.code == .artifactGone, "\(error)")
+            #expect(error.kind == .permanent)
+        }
+    }
 }
 
 @Suite struct CredentialsTests {

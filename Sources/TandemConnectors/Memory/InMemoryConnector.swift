@@ -17,6 +17,8 @@ public actor InMemoryRepository {
         var fields: [String: FieldValue]
         var comments: [RepositoryComment] = []
         var attachments: [AttachmentInfo] = []
+        /// The uploaded bytes, by attachment id.
+        var contents: [String: Data] = [:]
         var created: Date
         var updated: Date
         var revision = 1
@@ -26,6 +28,8 @@ public actor InMemoryRepository {
     let acceptedCredentials: Credentials
     private let now: @Sendable () -> Date
     private let precision: TimeInterval
+    /// Whether `artifact(id:)` lists attachment sizes (Roundup's does not).
+    let listsAttachmentSizes: Bool
     private var items: [Int: Item] = [:]
     private var nextID = 1
     private var nextItemID = 1
@@ -38,13 +42,15 @@ public actor InMemoryRepository {
 
     /// - Parameters:
     ///   - now: the repository's clock (inject one for tests); timestamps are truncated to `precision`.
+    ///   - listsAttachmentSizes: false to list attachments without their size, as Roundup does.
     public init(
         projects: [String] = ["demo"], acceptedCredentials: Credentials = .none, precision: TimeInterval = 1,
-        now: @escaping @Sendable () -> Date = { Date() }
+        listsAttachmentSizes: Bool = true, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.projects = projects
         self.acceptedCredentials = acceptedCredentials
         self.precision = precision
+        self.listsAttachmentSizes = listsAttachmentSizes
         self.now = now
     }
 
@@ -110,15 +116,26 @@ public actor InMemoryRepository {
         return (item, commentID)
     }
 
-    func addAttachment(_ id: String, filename: String, contentType: String, size: Int) throws -> (Item, String) {
+    func addAttachment(_ id: String, filename: String, contentType: String, data: Data) throws -> (Item, String) {
         let attachmentID = String(self.nextItemID)
         self.nextItemID += 1
         let now = self.clock
         let item = try self.mutate(id) {
             $0.attachments.append(
-                AttachmentInfo(id: attachmentID, filename: filename, contentType: contentType, size: size, created: now, author: nil, url: nil))
+                AttachmentInfo(
+                    id: attachmentID, filename: filename, contentType: contentType, size: data.count, created: now, author: nil, url: nil))
+            $0.contents[attachmentID] = data
         }
         return (item, attachmentID)
+    }
+
+    /// The bytes of an attachment; a deleted artifact or an attachment it does not hold is gone.
+    func attachmentContent(_ id: String, attachmentID: String) throws -> Data {
+        let item = try self.item(id)
+        guard let data = item.contents[attachmentID] else {
+            throw ConnectorError(.artifactGone, kind: .permanent, message: "memory attachment \(attachmentID) of \(id) no longer exists")
+        }
+        return data
     }
 
     func delete(_ id: String) throws {
@@ -236,7 +253,7 @@ public struct InMemoryConnector: Connector {
         return RepositoryArtifact(
             id: id, formattedID: "MEM-\(id)", url: nil, project: item.project, artifactType: item.type, created: item.created,
             updated: item.updated, version: InMemoryRepository.version(item), fields: item.fields, comments: item.comments,
-            attachments: item.attachments)
+            attachments: item.attachments.map { self.repository.listsAttachmentSizes ? $0 : $0.withoutSize })
     }
 
     private func result(_ id: String, _ item: InMemoryRepository.Item, itemID: String? = nil) -> WriteResult {
@@ -264,8 +281,13 @@ public struct InMemoryConnector: Connector {
 
     public func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult {
         try await self.authenticate()
-        let (item, attachmentID) = try await self.repository.addAttachment(id, filename: filename, contentType: contentType, size: data.count)
+        let (item, attachmentID) = try await self.repository.addAttachment(id, filename: filename, contentType: contentType, data: data)
         return self.result(id, item, itemID: attachmentID)
+    }
+
+    public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        try await self.authenticate()
+        return try await self.repository.attachmentContent(artifactID, attachmentID: attachment.id)
     }
 
     public func applyTransition(id: String, to status: String) async throws -> WriteResult {
@@ -280,5 +302,13 @@ public struct InMemoryConnector: Connector {
     public func deleteArtifact(id: String) async throws {
         try await self.authenticate()
         try await self.repository.delete(id)
+    }
+}
+
+extension AttachmentInfo {
+    fileprivate var withoutSize: AttachmentInfo {
+        var copy = self
+        copy.size = nil
+        return copy
     }
 }

@@ -349,6 +349,54 @@ public struct RedmineConnector: Connector {
         return result
     }
 
+    /// `GET` the attachment's `content_url` (`/attachments/download/<id>/<name>`) with the API key. Redmine builds
+    /// that URL from the host of the request that read the issue, which may not be the configured one (a proxy):
+    /// only its path and query are used, on the configured base URL's scheme, host and port, so the key is never
+    /// sent elsewhere. Redmine deletes an issue's attachments with it: 404 → `artifactGone`.
+    public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        guard Int(artifactID) != nil else { throw ConnectorError.invalidArgument("Redmine issue ids are numbers: \(artifactID)") }
+        guard Int(attachment.id) != nil else { throw ConnectorError.invalidArgument("Redmine attachment ids are numbers: \(attachment.id)") }
+        let request = self.session.request(
+            .get, "", headers: [HTTPHeader("Accept", "application/octet-stream, */*")], absolute: self.downloadURL(attachment))
+        let response: HTTPResponse
+        do {
+            response = try await self.session.send(request)
+        } catch let error as ConnectorError where error.code == .notFound {
+            throw ConnectorError(
+                .artifactGone, kind: .permanent, message: "Redmine attachment \(attachment.id) of issue \(artifactID) no longer exists")
+        }
+        guard response.isSuccess else {
+            // Redirects are not followed: Redmine sends a rejected or missing key to its login page.
+            if let location = response.header("Location"), location.contains("/login") {
+                throw ConnectorError(
+                    .credentialsRejected, kind: .needsAttention,
+                    message: "Redmine rejected the credentials (the attachment download was sent to its login page)",
+                    status: response.status)
+            }
+            throw ConnectorError(
+                .invalidResponse, kind: .permanent, message: "Redmine answered HTTP \(response.status) to \(request)", status: response.status)
+        }
+        if let size = attachment.size, response.body.count != size {
+            throw ConnectorError(
+                .invalidResponse, kind: .transient,
+                message: "Redmine attachment \(attachment.id): \(response.body.count) bytes received, \(size) announced")
+        }
+        return response.body
+    }
+
+    /// The attachment's download URL on the configured host: `content_url`'s path and query, or
+    /// `/attachments/download/<id>` when the issue listed none.
+    func downloadURL(_ attachment: AttachmentInfo) -> URL {
+        let fallback = self.session.url("/attachments/download/\(RESTSession.encode(attachment.id))")
+        guard let text = attachment.url, let given = URLComponents(string: text), given.percentEncodedPath.hasPrefix("/"),
+            var components = URLComponents(url: self.configuration.baseURL, resolvingAgainstBaseURL: false)
+        else { return fallback }
+        components.percentEncodedPath = given.percentEncodedPath
+        components.percentEncodedQuery = given.percentEncodedQuery
+        components.fragment = nil
+        return components.url ?? fallback
+    }
+
     public func applyTransition(id: String, to status: String) async throws -> WriteResult {
         try await self.updateFields(id: id, ["status": .select(status)])
     }

@@ -385,6 +385,36 @@ public struct RoundupConnector: Connector {
         return result
     }
 
+    /// `GET /rest/data/file/<id>/binary_content` with `Accept: application/octet-stream` (with `application/json`
+    /// Roundup wraps the bytes in a JSON string). Files outlive their issue, so the issue is read first: a retired
+    /// issue, or a file no longer in its `files`, is `artifactGone`.
+    public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        guard Int(attachment.id) != nil else { throw ConnectorError.invalidArgument("Roundup file ids are numbers: \(attachment.id)") }
+        let state = try await self.readIssue(artifactID)
+        if try await self.isRetired(artifactID) { throw ConnectorError.gone(artifactID, tool: self.tool) }
+        let files = (state.attributes["files"]?.array ?? []).compactMap { $0["id"]?.idString ?? $0.idString }
+        guard files.contains(attachment.id) else {
+            throw ConnectorError(.artifactGone, kind: .permanent, message: "Roundup file\(attachment.id) is no longer on issue\(artifactID)")
+        }
+        let request = self.session.request(
+            .get, "/data/file/\(attachment.id)/binary_content", headers: [HTTPHeader("Accept", "application/octet-stream")])
+        let response: HTTPResponse
+        do {
+            response = try await self.session.send(request)
+        } catch let error as ConnectorError where error.code == .notFound {
+            throw ConnectorError(.artifactGone, kind: .permanent, message: "Roundup file\(attachment.id) no longer exists")
+        }
+        guard response.isSuccess else {
+            throw ConnectorError(
+                .invalidResponse, kind: .permanent, message: "Roundup answered HTTP \(response.status) to \(request)", status: response.status)
+        }
+        if response.mediaType == "application/json", attachment.contentType?.lowercased() != "application/json" {
+            throw ConnectorError(
+                .invalidResponse, kind: .permanent, message: "Roundup answered JSON instead of the bytes of file\(attachment.id) (\(request))")
+        }
+        return response.body
+    }
+
     public func applyTransition(id: String, to status: String) async throws -> WriteResult {
         try await self.updateFields(id: id, ["status": .select(status)])
     }

@@ -1,0 +1,91 @@
+import Foundation
+import HTTP
+import TandemConnectors
+import TandemCore
+
+extension SyncEngine {
+    /// What copying a plan's attachments did: how many were created on the target, why others were left, and the
+    /// failure that stopped it. The caller saves the pair first (what was copied is recorded in it), then throws the
+    /// failure, so a retry copies only the rest.
+    struct AttachmentOutcome {
+        var copied = 0
+        var reasons: [Reason] = []
+        var failure: (any Error)?
+    }
+
+    /// Downloads each attachment of the plan from the source, uploads it to the target and records it in the pair
+    /// (`recordAttachment`: it never flows again, and its copy never flows back).
+    ///
+    /// The core already leaves out attachments over `maximumBytes` or of an excluded type when the source lists their
+    /// size; a source that does not (Roundup) is measured here after the download, and a file over the limit, or over
+    /// the connection's download limit, is recorded as handled so that it is not downloaded again. A file the target
+    /// refuses (its validation) is recorded too; each of these leaves a trace reason and an info activity. An attachment
+    /// gone meanwhile is left out (a trace reason only).
+    func copyAttachments(
+        _ copies: [AttachmentCopy], of sourceArtifact: RepositoryArtifact, context: Context, target: any Connector, targetID: String,
+        pair: inout ArtifactPair
+    ) async -> AttachmentOutcome {
+        var outcome = AttachmentOutcome()
+        guard !copies.isEmpty else { return outcome }
+        let s = context.side
+        let t = s.opposite
+        let source: any Connector
+        do { source = try self.connector(context, s).0 } catch {
+            outcome.failure = error
+            return outcome
+        }
+        guard source.capabilities.attachments, target.capabilities.attachments else {
+            let tool = source.capabilities.attachments ? target.tool : source.tool
+            outcome.reasons = copies.map { Reason(.attachmentSkipped, $0.fileName, "\(tool) has no attachments") }
+            return outcome
+        }
+        let limit = context.synchronizer.rules.attachments.maximumBytes
+        /// Left out for good: recorded as handled, with a reason in the trace and an info activity for operators.
+        func leaveOut(_ copy: AttachmentCopy, _ info: AttachmentInfo, _ why: String) async {
+            pair[s].flowedAttachments.insert(copy.sourceID)
+            outcome.reasons.append(Reason(.attachmentSkipped, info.filename, why))
+            try? await self.pairs.activity(
+                kind: "info", code: "attachment-skipped", integration: context.integrationID, artifact: sourceArtifact.id,
+                message: "\(sourceArtifact.formattedID): attachment \(info.filename) not copied: \(why)")
+        }
+        for copy in copies {
+            guard let info = sourceArtifact.attachments.first(where: { $0.id == copy.sourceID }) else { continue }
+            let data: Data
+            do {
+                data = try await source.attachmentContent(artifactID: sourceArtifact.id, attachment: info)
+            } catch let error as ConnectorError where error.code == .artifactGone {
+                outcome.reasons.append(Reason(.attachmentSkipped, info.filename, "gone before it was read"))
+                continue
+            } catch let error as ConnectorError where error.httpCode == .responseTooLarge {
+                await leaveOut(copy, info, "larger than the download limit: \(error.message)")
+                continue
+            } catch {
+                outcome.failure = error
+                return outcome
+            }
+            if let limit, Int64(data.count) > limit {
+                await leaveOut(copy, info, "\(data.count) bytes is over the \(limit)-byte limit")
+                continue
+            }
+            do {
+                let result = try await target.uploadAttachment(
+                    id: targetID, filename: info.filename, contentType: info.contentType ?? "application/octet-stream", data: data)
+                pair.recordAttachment(copy, createdID: result.itemID ?? "", on: t)
+                outcome.copied += 1
+            } catch let error as ConnectorError where error.code == .validation {
+                await leaveOut(copy, info, "\(target.tool) refused it: \(error.message)")
+            } catch {
+                outcome.failure = error
+                return outcome
+            }
+        }
+        return outcome
+    }
+}
+
+extension SyncEngine {
+    /// The decision's reasons followed by the engine's own (for the trace).
+    static func joined(_ reasons: String, _ more: [Reason]) -> String {
+        ([reasons].filter { !$0.isEmpty } + more.map(\.description)).joined(separator: "; ")
+    }
+}
