@@ -198,12 +198,9 @@ public struct RepositorySimulator: Sendable {
         router.get("/repos/:repo/artifacts/:id/attachments/:attachment") { request, context in
             await self.apiRaw(request, context) { r in
                 let id = try Self.parameter("id", context)
-                let attachmentID = try Self.parameter("attachment", context)
-                let artifact = try await r.connector.artifact(id: id)
-                guard artifact.attachments.contains(where: { $0.id == attachmentID }), let data = r.attachment(attachmentID) else {
-                    throw ConnectorError(.notFound, kind: .permanent, message: "memory artifact \(id) has no attachment \(attachmentID)")
-                }
-                return data
+                let attachment = AttachmentInfo(
+                    id: try Self.parameter("attachment", context), filename: "", contentType: nil, size: nil, created: nil, author: nil, url: nil)
+                return try await r.connector.attachmentContent(artifactID: id, attachment: attachment)
             }
         }
     }
@@ -241,9 +238,7 @@ public struct RepositorySimulator: Sendable {
                 var request = request
                 let data = Data(try await request.collectBody(upTo: Self.maxBody).readableBytesView)
                 return try await self.logged(r, id, "attachment") {
-                    let result = try await r.connector.uploadAttachment(id: id, filename: filename, contentType: contentType, data: data)
-                    if let attachmentID = result.itemID { r.storeAttachment(attachmentID, data) }
-                    return result
+                    try await r.connector.uploadAttachment(id: id, filename: filename, contentType: contentType, data: data)
                 }
             }
         }

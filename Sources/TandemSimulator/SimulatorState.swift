@@ -3,12 +3,11 @@ import Synchronization
 import TandemConnectors
 
 /// One simulated repository: the in-memory repository, a connector over it (credentials already checked by the
-/// server), the attachment bytes, the API calls served and the write log.
+/// server), the API calls served and the write log.
 final class SimulatedRepository: Sendable {
     let repository: InMemoryRepository
     let connector: InMemoryConnector
     private let calls = Atomic<Int>(0)
-    private let attachments = Mutex<[String: Data]>([:])
     private let log = Mutex<(next: Int, events: [SimulatorWire.WriteEvent])>((1, []))
     /// The write log keeps the newest events only.
     static let logLimit = 500_000
@@ -20,9 +19,6 @@ final class SimulatedRepository: Sendable {
 
     func countCall() { self.calls.add(1, ordering: .relaxed) }
     var callCount: Int { self.calls.load(ordering: .relaxed) }
-
-    func storeAttachment(_ id: String, _ data: Data) { self.attachments.withLock { $0[id] = data } }
-    func attachment(_ id: String) -> Data? { self.attachments.withLock { $0[id] } }
 
     func logWrite(id: String, operation: String, title: String?) {
         let now = Date()

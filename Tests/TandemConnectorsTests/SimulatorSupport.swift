@@ -100,6 +100,9 @@ struct SimulatedConnector: Connector {
     func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult {
         try await self.remote().uploadAttachment(id: id, filename: filename, contentType: contentType, data: data)
     }
+    func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        try await self.remote().attachmentContent(artifactID: artifactID, attachment: attachment)
+    }
     func applyTransition(id: String, to status: String) async throws -> WriteResult { try await self.remote().applyTransition(id: id, to: status) }
     func findByMarker(project: String, marker: String) async throws -> [String] {
         try await self.remote().findByMarker(project: project, marker: marker)

@@ -82,6 +82,7 @@ struct SimulatorTests {
             _ = try await c.attachmentContent(artifactID: id, attachment: missing)
             Issue.record("a missing attachment was served")
         } catch let error as ConnectorError {
+            #expect(error.code == .artifactGone)
             #expect(error.kind == .permanent)
         }
     }
@@ -111,6 +112,21 @@ struct SimulatorTests {
             ("update missing", { _ = try await $0.updateFields(id: "424242", ["title": .string("t")]) }),
             ("comment missing", { _ = try await $0.addComment(id: "424242", text: "hi") }),
             ("delete missing", { try await $0.deleteArtifact(id: "424242") }),
+            (
+                "attachment of a missing artifact",
+                {
+                    let info = AttachmentInfo(id: "1", filename: "f", contentType: nil, size: nil, created: nil, author: nil, url: nil)
+                    _ = try await $0.attachmentContent(artifactID: "424242", attachment: info)
+                }
+            ),
+            (
+                "missing attachment",
+                {
+                    let id = try await $0.createArtifact(Self.draft("no files")).artifactID
+                    let info = AttachmentInfo(id: "999", filename: "f", contentType: nil, size: nil, created: nil, author: nil, url: nil)
+                    _ = try await $0.attachmentContent(artifactID: id, attachment: info)
+                }
+            ),
             ("bad cursor", { _ = try await $0.changes(project: "demo", since: FeedCursor(rawValue: "garbage"), pageSize: 5) }),
         ]
         for (name, body) in cases {

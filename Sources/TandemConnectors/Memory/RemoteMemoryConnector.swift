@@ -73,7 +73,10 @@ public struct RemoteMemoryConnector: Connector {
         case (401?, _):
             return ConnectorError(.credentialsRejected, kind: .needsAttention, message: "memory rejected the credentials", status: 401)
         case (404?, .artifact(let id)):
-            return ConnectorError.gone(id, tool: "memory")
+            // The simulator's message is the in-memory repository's own ("memory artifact 7 no longer exists",
+            // "memory attachment 3 of 7 no longer exists").
+            return ConnectorError(
+                .artifactGone, kind: .permanent, message: error.message.isEmpty ? "memory artifact \(id) no longer exists" : error.message)
         case (404?, .project(let project)):
             return ConnectorError(.projectNotFound, kind: .needsAttention, message: "memory project \(project) not found")
         case (422?, _):
@@ -176,7 +179,7 @@ public struct RemoteMemoryConnector: Connector {
         try await self.get(SimulatorWire.Artifact.self, Self.artifactPath(id), about: .artifact(id)).model
     }
 
-    /// The content of an attachment, as uploaded.
+    /// The content of an attachment, as uploaded; `artifactGone` when the artifact or the attachment is gone.
     public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
         let path = Self.artifactPath(artifactID) + "/attachments/\(RESTSession.encode(attachment.id))"
         let request = self.session.request(.get, path, headers: [HTTPHeader("Accept", "application/octet-stream")])
