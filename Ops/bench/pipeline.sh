@@ -72,7 +72,7 @@ cleanup() {
 trap cleanup EXIT
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-field() { sed -n "s/.*$1=\([0-9.a-z]*\).*/\1/p"; }
+field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }  # the value of key=value (exact key)
 
 # --- the simulator, the database, the integration, the coordinator ---
 "$TANDEM" simulate --port 0 --latency-ms 0 >"$WORK/simulator.log" 2>&1 &
