@@ -185,7 +185,7 @@ let package = Package(
         .testTarget(
             name: "TandemClusterTests",
             dependencies: [
-                "TandemCluster", "TandemStore", "TandemConfig", "TandemCore", "TandemQueue", "TandemConnectors", "Postgres", "Redis",
+                "TandemCluster", "TandemStore", "TandemConfig", "TandemCore", "TandemQueue", "TandemConnectors", "Postgres", "Redis", "HTTP",
                 "TandemSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
