@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // Pure sync semantics: no I/O, no clock reads, no logging.
@@ -108,10 +109,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `tandem simulate`: in-memory repositories shared by processes over HTTP (RemoteMemoryConnector's server).
+        .target(
+            name: "TandemSimulator",
+            dependencies: [
+                "TandemConnectors", "TandemCore", "HTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tandem",
             dependencies: [
                 "TandemStore", "TandemConfig", "TandemQueue", "TandemConnectors", "TandemCluster", "TandemServer", "TandemSupport",
+                "TandemSimulator",
                 "TandemMetrics", "HTTP", "Postgres", "Redis",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -137,6 +152,10 @@ let package = Package(
         .testTarget(name: "TandemConfigTests", dependencies: ["TandemConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
         .executableTarget(name: "tandem-bench-pg", dependencies: ["Postgres"], path: "Ops/bench/pg"),
+        // The whole-pipeline benchmark's driver (Ops/bench/pipeline.sh): load on the simulator, twins counted, lag.
+        .executableTarget(
+            name: "tandem-bench-pipeline", dependencies: ["TandemConnectors", "HTTP", "TandemCore"], path: "Ops/bench/pipeline",
+            swiftSettings: swiftSettings),
         .executableTarget(name: "tandem-bench-core", dependencies: ["TandemCore"], path: "Ops/bench/core", swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemStoreTests",
@@ -146,7 +165,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemConnectorsTests",
-            dependencies: ["TandemConnectors", "HTTP", "TandemCore"],
+            dependencies: ["TandemConnectors", "HTTP", "TandemCore", "TandemSimulator"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "RedisTests", dependencies: ["Redis"], swiftSettings: swiftSettings),

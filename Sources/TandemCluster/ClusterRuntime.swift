@@ -95,7 +95,8 @@ public final class ClusterRuntime: Sendable {
 
 /// Builds connectors from repository configuration and decrypted secrets.
 public enum ConnectorFactory {
-    /// In-memory repositories by name, for tests and benchmarks inside one process.
+    /// In-memory repositories by name, for tests and benchmarks inside one process (memory repositories whose URL is
+    /// not a simulator's `…/repos/<name>`).
     public static let memory = Mutex<[String: InMemoryRepository]>([:])
 
     public static func make(_ repository: RepositoryConfig, secrets: [String: String], http: HTTPClient) throws -> any Connector {
@@ -114,6 +115,10 @@ public enum ConnectorFactory {
         case .roundup:
             return RoundupConnector(.init(trackerURL: url, credentials: credentials, settings: settings), client: http)
         case .memory:
+            // `http(s)://host:port/repos/<name>`: a repository of `tandem simulate`, shared by every process.
+            if RemoteMemoryConnector.repositoryName(in: url) != nil {
+                return RemoteMemoryConnector(.init(repositoryURL: url, credentials: credentials, settings: settings), client: http)
+            }
             let repo = Self.memory.withLock { registry in
                 if let existing = registry[repository.name] { return existing }
                 let created = InMemoryRepository(projects: ["demo", "left", "right"])

@@ -271,10 +271,12 @@ public struct SyncEngine: Sendable {
             return
         }
         try await self.runtime.client.withConnection { connection in
-            // Creates serialize per integration; updates lock their pair. A job that finds no pair takes the create
-            // lock and looks again: a twin created meanwhile from the other side is then visible (no duplicate).
+            // Updates lock their pair; a job that finds no pair locks its source artifact and looks again (a pair
+            // recorded meanwhile is then visible). Creates of different artifacts run in parallel: a twin whose pair
+            // is not recorded yet is recognised by its recorded id (pending_creates) or by the marker it carries, and
+            // two syncs of one source are kept apart by the pending create's claim.
             var stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
-            var lock = stored.map { "pair:\(id):\($0.pair.leftID)" } ?? "create:\(id)"
+            var lock = stored.map { "pair:\(id):\($0.pair.leftID)" } ?? "create:\(id):\(s.rawValue):\(artifactID)"
             try await Self.lock(lock, on: connection)
             do {
                 stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)

@@ -27,7 +27,8 @@ public protocol Connector: Sendable {
     /// A cursor whose feed starts at `time` (a repository time, e.g. from `repositoryTime()`).
     func cursor(startingAt time: Date) -> FeedCursor
 
-    /// Fields, comments and attachment metadata. Throws `artifactGone` for a deleted artifact.
+    /// Fields, comments and attachment metadata, and the marker it was created with (required of every connector that
+    /// creates: a twin whose pair is not recorded yet must be recognisable). Throws `artifactGone` for a deleted artifact.
     func artifact(id: String) async throws -> RepositoryArtifact
     func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult
     func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult

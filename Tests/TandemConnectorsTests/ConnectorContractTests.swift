@@ -4,7 +4,8 @@ import TandemConnectors
 import TandemCore
 import Testing
 
-/// One behaviour contract, run against every connector: the in-memory one always, real Redmine and Roundup
+/// One behaviour contract, run against every connector: the in-memory one always (in process, and through the
+/// repository simulator with `RemoteMemoryConnector`), real Redmine and Roundup
 /// when `Ops/trackers/up.sh` has exported their `TANDEM_*` variables (the test command does).
 @Suite(.serialized, .timeLimit(.minutes(5)))
 struct ConnectorContractTests {

@@ -72,8 +72,9 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
             blankTitleMessage: "title")
     }
 
-    /// Every connector whose repository is configured (memory always; the real ones when their env is set).
-    static var available: [ConnectorUnderTest] { [Self.memory] + [Self.redmine, Self.roundup].compactMap { $0 } }
+    /// Every connector whose repository is configured (memory, in process and through the simulator, always; the
+    /// real ones when their env is set).
+    static var available: [ConnectorUnderTest] { [Self.memory, Self.remoteMemory] + [Self.redmine, Self.roundup].compactMap { $0 } }
 
     // MARK: - Helpers
 

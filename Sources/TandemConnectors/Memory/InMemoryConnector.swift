@@ -54,7 +54,8 @@ public actor InMemoryRepository {
         self.now = now
     }
 
-    var clock: Date {
+    /// The repository's clock now, truncated to its precision.
+    public var clock: Date {
         let t = self.now().timeIntervalSince1970
         return Date(timeIntervalSince1970: self.precision > 0 ? (t / self.precision).rounded(.down) * self.precision : t)
     }
@@ -147,8 +148,13 @@ public actor InMemoryRepository {
         self.items.filter { $0.value.project == project && $0.value.marker == marker }.keys.sorted().map(String.init)
     }
 
+    /// Artifacts held, per project.
+    public var artifactsPerProject: [String: Int] {
+        self.items.values.reduce(into: [:]) { counts, item in counts[item.project, default: 0] += 1 }
+    }
+
     /// The feed as a repository would serve it: updated ≥ from, ordered by (updated, id), offset-paged.
-    func feed(project: String, from: Date?, offset: Int, limit: Int) -> (entries: [ChangedArtifact], isLast: Bool) {
+    public func feed(project: String, from: Date?, offset: Int, limit: Int) -> (entries: [ChangedArtifact], isLast: Bool) {
         let all = self.items.filter { $0.value.project == project && (from == nil || $0.value.updated >= from!) }
             .sorted { ($0.value.updated, $0.key) < ($1.value.updated, $1.key) }
             .map { ChangedArtifact(id: String($0.key), updated: $0.value.updated, version: Self.version($0.value)) }
