@@ -259,7 +259,7 @@ public struct AdminAPI: Sendable {
             Endpoint(.post, "/api/v1/repositories/{name}/test", .writeConfiguration) { request, context in
                 let name = try context.pathParameter("name")
                 let body = try BodyObject(try await APIBody.json(request, context: context, emptyIsObject: true), allowed: ["project"])
-                let project = try body.string("project", maxLength: 200)
+                let project = try body.string("project", minLength: 1, maxLength: 200)
                 try self.requireMasterKey()
                 let (configuration, secrets) = try await self.config.loadForRuntime()
                 guard let repository = configuration.repositories.first(where: { $0.name == name }) else {
