@@ -91,6 +91,12 @@ struct APIResourceTests {
                 .put, "/api/v1/repositories/redmine",
                 body: #"{"type":"redmine","url":"https://tracker.example.com","auth":{"kind":"basic","username":"sync","password":{"set":true}}}"#)
             #expect(updated.status == 200 && updated.json["url"]?.stringValue == "https://tracker.example.com")
+            // The audit row says what changed, before and after; the secret appears only as {"set": true}.
+            let update = try await api.call(.get, "/api/v1/audit?entity=repository&name=redmine&limit=1")
+            let changes = update.json["items"]?.arrayValue?.first?["changes"]
+            #expect(changes?["before"]?["url"]?.stringValue == "https://redmine.example.com")
+            #expect(changes?["after"]?["url"]?.stringValue == "https://tracker.example.com")
+            #expect(!update.text.contains("s3cret-VALUE"))
             let (_, secrets) = try await api.api.config.loadForRuntime()
             #expect(secrets["redmine"]?["auth"] == "s3cret-VALUE")
             #expect(
