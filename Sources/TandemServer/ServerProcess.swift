@@ -74,6 +74,7 @@ public struct ServerProcess: Sendable {
         let (host, port) = (self.configuration.host, self.configuration.port)
         var services: [any Service] = []
         if self.configuration.migrate { services.append(MigrationService(postgres: self.postgres, logger: self.logger)) }
+        if self.configuration.api { services.append(LoggingSettingsWatcher(postgres: self.postgres, logger: self.logger)) }
         return Application(
             router: self.routes.router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "tandem"),

@@ -1,5 +1,7 @@
 public import Foundation
+public import Logging
 public import Postgres
+import Synchronization
 public import TandemConfig
 
 /// The log level setting ("Change Logging Frequency"): a normal level, and a troubleshooting level that reverts by
@@ -10,6 +12,8 @@ public struct LoggingSettings: Sendable, Hashable {
     public static let maximumTroubleshootingSeconds = 24 * 3600
 
     public var level = "info"
+    /// Whether `level` was set (through the API), rather than the default.
+    public var levelIsSet = false
     public var troubleshootingLevel: String?
     public var troubleshootingUntil: Date?
 
@@ -37,7 +41,10 @@ public struct LoggingSettings: Sendable, Hashable {
             let value = (try? JSONNode.parse(try row.decode(String.self, at: 1))) ?? .null
             switch try row.decode(String.self, at: 0) {
             case "logging.level":
-                if case .string(let level) = value, Self.levels.contains(level) { settings.level = level }
+                if case .string(let level) = value, Self.levels.contains(level) {
+                    settings.level = level
+                    settings.levelIsSet = true
+                }
             case "logging.troubleshooting":
                 if case .string(let level)? = value["level"], case .string(let until)? = value["until"],
                     let date = try? Date(until, strategy: .iso8601)
@@ -71,6 +78,7 @@ public struct LoggingSettings: Sendable, Hashable {
             var after = before
             if let level {
                 after.level = level
+                after.levelIsSet = true
                 try await connection.query(
                     """
                     INSERT INTO settings (key, value) VALUES ('logging.level', \(PostgresJSON(raw: JSONNode.string(level).text)))
@@ -133,5 +141,53 @@ extension AuthPolicy {
                 connection, actor: actor, action: "update", entity: "settings", name: "security",
                 changes: .object(["before": before.json, "after": self.json]))
         }
+    }
+}
+
+// MARK: - Applying the setting to a running process
+
+/// The level the settings ask this process to log at, when they ask for one: the troubleshooting level while it lasts,
+/// else `logging.level` once it has been set through the API. nil: the process keeps its start-up level (LOG_LEVEL or
+/// --log-level). `SettingsLogHandler` reads it on every log call; `LoggingSettingsWatcher` (TandemServer) refreshes it.
+public enum LogLevelOverride {
+    static let storage = Mutex<Logger.Level?>(nil)
+
+    public static var current: Logger.Level? {
+        get { Self.storage.withLock { $0 } }
+        set { Self.storage.withLock { $0 = newValue } }
+    }
+
+    /// What `settings` ask for now (see above).
+    public static func level(for settings: LoggingSettings, at now: Date = Date()) -> Logger.Level? {
+        if settings.isTroubleshooting(at: now), let level = settings.troubleshootingLevel { return Logger.Level(rawValue: level) }
+        return settings.levelIsSet ? Logger.Level(rawValue: settings.level) : nil
+    }
+}
+
+/// A log handler whose level follows `LogLevelOverride` when it is set, and its own level otherwise.
+public struct SettingsLogHandler: LogHandler {
+    public var base: any LogHandler
+    public init(base: any LogHandler) { self.base = base }
+
+    public var logLevel: Logger.Level {
+        get { LogLevelOverride.current ?? self.base.logLevel }
+        set { self.base.logLevel = newValue }
+    }
+
+    public var metadata: Logger.Metadata {
+        get { self.base.metadata }
+        set { self.base.metadata = newValue }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.base[metadataKey: key] }
+        set { self.base[metadataKey: key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        // The base handler filters by its own level; the level check above has already decided.
+        var base = self.base
+        base.logLevel = .trace
+        base.log(event: event)
     }
 }

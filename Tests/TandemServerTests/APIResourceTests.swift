@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import Postgres
 import TandemConfig
 import TandemServer
@@ -230,8 +231,26 @@ struct APIResourceTests {
             #expect(try await api.call(.put, "/api/v1/settings/logging", body: #"{"level":"notice","troubleshooting":{"minutes":0}}"#).status == 200)
             stored = try await LoggingSettings.load(api.postgres)
             #expect(stored.effectiveLevel() == "notice" && !stored.isTroubleshooting())
+            // A running process follows the setting: the watcher applies it, the log handler obeys it.
+            var handler = SettingsLogHandler(base: StreamLogHandler.standardError(label: "test"))
+            handler.logLevel = .info
+            let watcher = LoggingSettingsWatcher(postgres: api.postgres, logger: quiet)
+            #expect(try await api.call(.put, "/api/v1/settings/logging", body: #"{"troubleshooting":{"level":"trace","minutes":5}}"#).status == 200)
+            await watcher.refresh()
+            #expect(LogLevelOverride.current == .trace && handler.logLevel == .trace)
+            try await api.postgres.query(
+                "UPDATE settings SET value = jsonb_set(value, '{until}', to_jsonb('2020-01-01T00:00:00Z'::text)) WHERE key = 'logging.troubleshooting'"
+            )
+            await watcher.refresh()  // expired: back to the normal level (set to notice above)
+            #expect(LogLevelOverride.current == .notice && handler.logLevel == .notice)
+            LogLevelOverride.current = nil
+            #expect(handler.logLevel == .info)
+            #expect(try await api.call(.put, "/api/v1/settings/logging", body: #"{"troubleshooting":{"minutes":0}}"#).status == 200)
             let audit = try await api.call(.get, "/api/v1/audit?entity=settings")
-            #expect(audit.json["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["logging", "logging", "global", "security"])
+            #expect(
+                audit.json["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == [
+                    "logging", "logging", "logging", "logging", "global", "security",
+                ])
         }
     }
 
