@@ -88,18 +88,20 @@ risky=(revokeToken updateUser deleteUser setUserPassword)
 exclude=()
 for id in "${risky[@]}"; do exclude+=(--exclude-operation-id "$id"); done
 common=(--checks all --exclude-checks positive_data_acceptance --mode all --max-examples "${TANDEM_FUZZ_EXAMPLES:-60}"
-    --workers 2 --generation-deterministic --generation-database none --no-color --output-sanitize true)
+    --workers 2 --generation-deterministic --no-color --output-sanitize true)
+# Run from var/api-fuzz, where schemathesis keeps its cache of failures (.schemathesis/).
+st_run() { (cd "$OUT" && st run "$@"); }
 status=0
 set +e
-st run "http://127.0.0.1:$PORT/api/openapi.json" --header "Authorization: Token $TOKEN" "${common[@]}" \
+st_run "http://127.0.0.1:$PORT/api/openapi.json" --header "Authorization: Token $TOKEN" "${common[@]}" \
     --phases examples,coverage,fuzzing "${exclude[@]}" --report junit --report-junit-path "$OUT/junit-operations.xml" 2>&1 | tee "$OUT/schemathesis.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
-st run "http://127.0.0.1:$PORT/api/openapi.json" --header "Authorization: Token $TOKEN" "${common[@]}" \
+st_run "http://127.0.0.1:$PORT/api/openapi.json" --header "Authorization: Token $TOKEN" "${common[@]}" \
     --phases stateful "${exclude[@]}" --report junit --report-junit-path "$OUT/junit-stateful.xml" 2>&1 | tee -a "$OUT/schemathesis.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 for id in "${risky[@]}"; do
     fresh=$("$BIN" tokens create --user fuzz-admin --name "schemathesis-$id")
-    st run "http://127.0.0.1:$PORT/api/openapi.json" --header "Authorization: Token $fresh" "${common[@]}" \
+    st_run "http://127.0.0.1:$PORT/api/openapi.json" --header "Authorization: Token $fresh" "${common[@]}" \
         --phases examples,coverage,fuzzing --include-operation-id "$id" --report junit --report-junit-path "$OUT/junit-$id.xml" 2>&1 \
         | tee -a "$OUT/schemathesis.log"
     [ "${PIPESTATUS[0]}" = 0 ] || status=1

@@ -187,6 +187,12 @@ struct APIResourceTests {
             #expect(try await api.call(.post, "/api/v1/repositories/mem/test").status == 200)  // no body: no project
             #expect(try await api.call(.post, "/api/v1/repositories/mem/test", body: #"{"project":1}"#).field == "project")
             #expect(try await api.call(.post, "/api/v1/repositories/nope/test").status == 404)
+            // Names with spaces and accents travel percent-encoded in paths.
+            #expect(
+                try await api.call(.post, "/api/v1/repositories", body: #"{"name":"my repo é","type":"memory","url":"http://memory.invalid"}"#).status
+                    == 201)
+            #expect(try await api.call(.get, "/api/v1/repositories/my%20repo%20%C3%A9").json["name"]?.stringValue == "my repo é")
+            #expect(try await api.call(.post, "/api/v1/repositories/my%20repo%20%C3%A9/test").json["reachable"] == .bool(true))
             // A connector that cannot be made is a failed test, not an error.
             _ = try await api.call(.post, "/api/v1/repositories", body: #"{"name":"gh","type":"github","url":"https://api.github.com"}"#)
             let unsupported = try await api.call(.post, "/api/v1/repositories/gh/test")

@@ -54,7 +54,8 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
 public enum APIResponse {
     public static func json(_ node: JSONNode, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .xContentTypeOptions: "nosniff"],
             body: .init(byteBuffer: ByteBuffer(string: node.text)))
     }
 
