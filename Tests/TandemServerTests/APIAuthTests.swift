@@ -161,7 +161,9 @@ struct APIAuthTests {
     /// Each role × each endpoint: allowed (anything but 401/403) or 403; no credentials: 401. Every endpoint of the API
     /// is in the table, because the table is the API's own list.
     @Test func authorizationMatrix() async throws {
-        try await withAPI { api in
+        // With the operator requests served too (a requester that knows no integration).
+        let requester: IntegrationRequester = { _, name, _, _, _ in throw AdminError(.notFound, "no integration named '\(name)'") }
+        try await withAPI(requester: requester) { api in
             var tokens: [Role: String] = [:]
             for role in Role.allCases { tokens[role] = try await api.token(for: "matrix-\(role.rawValue)", roles: [role]) }
             var checked = 0

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Postgres
+import Synchronization
 import TandemConfig
 import TandemServer
 import TandemStore
@@ -197,6 +198,54 @@ struct APIResourceTests {
             _ = try await api.call(.post, "/api/v1/repositories", body: #"{"name":"gh","type":"github","url":"https://api.github.com"}"#)
             let unsupported = try await api.call(.post, "/api/v1/repositories/gh/test")
             #expect(unsupported.status == 200 && unsupported.json["reachable"] == .bool(false))
+        }
+    }
+
+    @Test func processAllAndInitiateSynchronizationAreRecordedForTheCoordinator() async throws {
+        struct Call: Sendable, Equatable {
+            var kind: String
+            var integration: String
+            var side: String?
+            var projects: [String]
+            var actor: String
+        }
+        let calls = Mutex<[Call]>([])
+        let requester: IntegrationRequester = { kind, integration, side, projects, actor in
+            guard integration == "bugs" else { throw AdminError(.notFound, field: "integration", "no integration named '\(integration)'") }
+            return calls.withLock { calls in
+                calls.append(Call(kind: kind, integration: integration, side: side, projects: projects, actor: actor))
+                return Int64(calls.count)
+            }
+        }
+        try await withAPI(requester: requester) { api in
+            let processAll = try await api.call(.post, "/api/v1/integrations/bugs/process-all")
+            #expect(processAll.status == 202 && processAll.json["kind"]?.stringValue == "process-all" && processAll.json["id"]?.intValue == 1)
+            let initiate = try await api.call(
+                .post, "/api/v1/integrations/bugs/initiate-synchronization", body: #"{"side":"left","projects":["1","2"]}"#)
+            #expect(initiate.status == 202 && initiate.json["projects"] == .array([.string("1"), .string("2")]))
+            #expect(try await api.call(.post, "/api/v1/integrations/bugs/initiate-synchronization", body: "{}").status == 202)
+            #expect(
+                calls.withLock { $0 } == [
+                    Call(kind: "process-all", integration: "bugs", side: nil, projects: [], actor: "admin"),
+                    Call(kind: "initiate-synchronization", integration: "bugs", side: "left", projects: ["1", "2"], actor: "admin"),
+                    Call(kind: "initiate-synchronization", integration: "bugs", side: nil, projects: [], actor: "admin"),
+                ])
+            for (uri, body, field) in [
+                ("process-all", #"{"side":"left"}"#, "side"), ("initiate-synchronization", #"{"side":"up"}"#, "side"),
+                ("initiate-synchronization", #"{"projects":"1"}"#, "projects"),
+                ("initiate-synchronization", #"{"projects":["1",""]}"#, "projects[1]"),
+            ] {
+                let answer = try await api.call(.post, "/api/v1/integrations/bugs/\(uri)", body: body)
+                #expect(answer.status == 422 && answer.field == field, "\(uri) \(body): \(answer.text)")
+            }
+            #expect(try await api.call(.post, "/api/v1/integrations/ghost/process-all").status == 404)
+            #expect(calls.withLock { $0.count } == 3)
+            // Troubleshooting users may look but not act.
+            let viewer = try await api.token(for: "viewer", roles: [.troubleshooting])
+            #expect(try await api.call(.post, "/api/v1/integrations/bugs/process-all", as: .token(viewer)).status == 403)
+            // The served document describes them.
+            let document = try await api.call(.get, "/api/openapi.json", as: .none).json
+            #expect(document["paths"]?["/api/v1/integrations/{name}/process-all"]?["post"] != nil)
         }
     }
 

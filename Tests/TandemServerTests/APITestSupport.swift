@@ -101,7 +101,9 @@ struct APIHarness: Sendable {
 }
 
 /// Runs `body` against the API on a fresh database (with a master key, so configuration can be changed).
-func withAPI(tester: ConnectionTester? = nil, _ body: @escaping @Sendable (APIHarness) async throws -> Void) async throws {
+func withAPI(
+    tester: ConnectionTester? = nil, requester: IntegrationRequester? = nil, _ body: @escaping @Sendable (APIHarness) async throws -> Void
+) async throws {
     try await withTestDatabase { postgres in
         try await Migrator.bundled().migrate(postgres, logger: quiet)
         let store = AuthStore(client: postgres, hasher: testHasher, logger: quiet)
@@ -109,7 +111,7 @@ func withAPI(tester: ConnectionTester? = nil, _ body: @escaping @Sendable (APIHa
         let token = try await store.createToken(for: "admin", name: "tests", actor: "test").token
         let redis = try redisClient()
         let key = try MasterKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
-        let api = AdminAPI(postgres: postgres, masterKey: key, hasher: testHasher, tester: tester, logger: quiet)
+        let api = AdminAPI(postgres: postgres, masterKey: key, hasher: testHasher, tester: tester, requester: requester, logger: quiet)
         let routes = ServerRoutes(
             health: HealthChecker(postgres: postgres, redis: redis), queue: JobQueue(client: redis, configuration: .init(prefix: "tandem-api-test:")),
             api: api)

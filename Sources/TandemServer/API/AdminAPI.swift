@@ -13,6 +13,11 @@ public import TandemStore
 public typealias ConnectionTester =
     @Sendable (_ repository: RepositoryConfig, _ secrets: [String: String], _ project: String?) async throws -> JSONNode
 
+/// Records an operator request for the coordinator — `process-all` or `initiate-synchronization` — and returns its id.
+/// Throw `AdminError` (`.notFound`, `.invalid` with the field) for refusals. Wire it to the store's IntegrationControl.
+public typealias IntegrationRequester =
+    @Sendable (_ kind: String, _ integration: String, _ side: String?, _ projects: [String], _ actor: String) async throws -> Int64
+
 /// The REST API under `/api/v1`: session, own account and tokens, users, configuration entities, settings and the
 /// audit log. Documented in `OpenAPIDocument` (served at `/api/openapi.json`) and docs/api.md.
 public struct AdminAPI: Sendable {
@@ -24,11 +29,13 @@ public struct AdminAPI: Sendable {
     /// Mark the session cookie `Secure` (serve the API over HTTPS, or behind a TLS proxy, when this is on).
     public var secureCookies: Bool
     public var tester: ConnectionTester
+    /// Serves `POST /api/v1/integrations/{name}/process-all` and `…/initiate-synchronization` when set.
+    public var requester: IntegrationRequester?
     public let logger: Logger
 
     public init(
         postgres: PostgresClient, masterKey: MasterKey?, hasher: PasswordHasher = PasswordHasher(), secureCookies: Bool = false,
-        tester: ConnectionTester? = nil, logger: Logger
+        tester: ConnectionTester? = nil, requester: IntegrationRequester? = nil, logger: Logger
     ) {
         self.postgres = postgres
         self.auth = AuthStore(client: postgres, hasher: hasher, logger: logger)
@@ -37,6 +44,7 @@ public struct AdminAPI: Sendable {
         self.hasMasterKey = masterKey != nil
         self.secureCookies = secureCookies
         self.tester = tester ?? AdminAPI.testWithConnector
+        self.requester = requester
         self.logger = logger
     }
 
@@ -47,7 +55,7 @@ public struct AdminAPI: Sendable {
         router.get("/api/openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+                body: .init(byteBuffer: ByteBuffer(string: self.requester == nil ? OpenAPIDocument.json : OpenAPIDocument.jsonWithRequests)))
         }
         for endpoint in endpoints {
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
@@ -276,7 +284,49 @@ public struct AdminAPI: Sendable {
                     return APIResponse.json(try await self.config.setRunning(name, running: running, actor: principal.actor))
                 })
         }
+        if let requester = self.requester {
+            endpoints.append(
+                Endpoint(.post, "/api/v1/integrations/{name}/process-all", .runIntegrations) { request, context in
+                    let principal = try context.requirePrincipal()
+                    let name = try context.pathParameter("name")
+                    _ = try BodyObject(try await APIBody.json(request, context: context, emptyIsObject: true), allowed: [])
+                    let id = try await requester("process-all", name, nil, [], principal.actor)
+                    return APIResponse.json(
+                        Self.requestJSON(id: id, kind: "process-all", integration: name, side: nil, projects: []), status: .accepted)
+                })
+            endpoints.append(
+                Endpoint(.post, "/api/v1/integrations/{name}/initiate-synchronization", .runIntegrations) { request, context in
+                    let principal = try context.requirePrincipal()
+                    let name = try context.pathParameter("name")
+                    let body = try BodyObject(try await APIBody.json(request, context: context, emptyIsObject: true), allowed: ["side", "projects"])
+                    let side = try body.string("side", maxLength: 10)
+                    if let side, side != "left", side != "right" { throw APIError.invalid("side", "must be 'left' or 'right', not '\(side)'") }
+                    var projects: [String] = []
+                    if let node = body.members["projects"] {
+                        guard case .array(let items) = node, items.count <= 1000 else {
+                            throw APIError.invalid("projects", "expected an array of at most 1000 project names, found \(node.typeDescription)")
+                        }
+                        for (index, item) in items.enumerated() {
+                            guard case .string(let project) = item, !project.trimmingCharacters(in: .whitespaces).isEmpty, project.count <= 200 else {
+                                throw APIError.invalid("projects[\(index)]", "expected a project name (1 to 200 characters)")
+                            }
+                            projects.append(project)
+                        }
+                    }
+                    let id = try await requester("initiate-synchronization", name, side, projects, principal.actor)
+                    return APIResponse.json(
+                        Self.requestJSON(id: id, kind: "initiate-synchronization", integration: name, side: side, projects: projects),
+                        status: .accepted)
+                })
+        }
         return endpoints
+    }
+
+    static func requestJSON(id: Int64, kind: String, integration: String, side: String?, projects: [String]) -> JSONNode {
+        .object([
+            "id": .int(Int(id)), "kind": .string(kind), "integration": .string(integration), "side": side.map(JSONNode.string),
+            "projects": .array(projects.map(JSONNode.string)), "status": .string("accepted"),
+        ])
     }
 
     func requireMasterKey() throws {

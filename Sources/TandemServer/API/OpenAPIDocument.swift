@@ -6,9 +6,11 @@ import TandemStore
 /// same enumerations the parser accepts (so an enum cannot drift), and a test checks that it describes every endpoint
 /// the server routes. `Ops/api-fuzz.sh` runs schemathesis against it.
 public enum OpenAPIDocument {
-    public static let json: String = Self.document.text
+    public static let json: String = Self.document(requests: false).text
+    /// With the operator requests (`process-all`, `initiate-synchronization`), served when the server has them.
+    public static let jsonWithRequests: String = Self.document(requests: true).text
 
-    static var document: JSONNode {
+    static func document(requests: Bool) -> JSONNode {
         .object([
             "openapi": .string("3.1.0"),
             "info": .object([
@@ -19,7 +21,7 @@ public enum OpenAPIDocument {
             ]),
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
-            "paths": .object(Self.paths.map { JSONNode.Member($0.path, .object($0.operations)) }),
+            "paths": .object((Self.paths + (requests ? Self.requestPaths : [])).map { JSONNode.Member($0.path, .object($0.operations)) }),
             "components": .object([
                 "securitySchemes": .object([
                     "tokenAuth": .object([
@@ -322,6 +324,33 @@ public enum OpenAPIDocument {
         return items
     }
 
+    static var requestPaths: [PathItem] {
+        [
+            PathItem(
+                path: "/api/v1/integrations/{name}/process-all",
+                operations: [
+                    .init(
+                        "post",
+                        Self.operation(
+                            "processAll",
+                            "Process All Artifacts: re-synchronise every mapped field of every pair. The leading coordinator carries the request out at its next tick.",
+                            tag: "configuration", body: Self.object([:]), bodyRequired: false, parameters: [Self.pathParameter("name")],
+                            success: ("202", Self.ref("IntegrationRequest")), capability: .runIntegrations))
+                ]),
+            PathItem(
+                path: "/api/v1/integrations/{name}/initiate-synchronization",
+                operations: [
+                    .init(
+                        "post",
+                        Self.operation(
+                            "initiateSynchronization",
+                            "Initiate Synchronization: read a side's projects (default: both sides, all projects) in full now, so that newly eligible artifacts synchronise.",
+                            tag: "configuration", body: Self.ref("InitiateSynchronization"), bodyRequired: false,
+                            parameters: [Self.pathParameter("name")], success: ("202", Self.ref("IntegrationRequest")), capability: .runIntegrations))
+                ]),
+        ]
+    }
+
     static func entitySchemaName(_ section: ConfigJSON.Section) -> String {
         switch section {
         case .repositories: "Repository"
@@ -584,6 +613,23 @@ public enum OpenAPIDocument {
             .init("Model", model), .init("ModelUpdate", Self.withoutRequired(model, "name")),
             .init("Collection", collection), .init("CollectionUpdate", Self.withoutRequired(collection, "name")),
             .init("Integration", integration), .init("IntegrationUpdate", Self.withoutRequired(integration, "name")),
+            .init(
+                "InitiateSynchronization",
+                Self.object(
+                    [
+                        "side": Self.enumeration(["left", "right"]),
+                        "projects": .object([
+                            "type": .string("array"), "maxItems": .int(1000), "items": Self.string(max: 200, pattern: "\\S"),
+                        ]),
+                    ])),
+            .init(
+                "IntegrationRequest",
+                Self.object(
+                    [
+                        "id": Self.integer(1...Int.max), "kind": Self.enumeration(["process-all", "initiate-synchronization"]),
+                        "integration": Self.string(),
+                        "side": Self.enumeration(["left", "right"]), "projects": Self.array(Self.string()), "status": Self.enumeration(["accepted"]),
+                    ], required: ["id", "kind", "integration", "projects", "status"])),
             .init("ConnectionTestRequest", Self.object(["project": Self.string(max: 200)])),
             .init(
                 "ConnectionTest",
