@@ -115,6 +115,22 @@ struct APIResourceTests {
                 #expect(list.status == 200 && list.json["items"]?.arrayValue?.isEmpty == false)
                 #expect(!list.text.contains("s3cret-VALUE"))
             }
+            for (section, name) in [("repositories", "redmine"), ("models", "bug"), ("collections", "left"), ("integrations", "bugs")] {
+                let one = try await api.call(.get, "/api/v1/\(section)/\(name)")
+                #expect(one.status == 200 && one.json["name"]?.stringValue == name, "\(section)/\(name): \(one.text)")
+            }
+            // Replacing a model (a field added) and a collection (a transition added) answers the stored entity.
+            let model = try await api.call(
+                .put, "/api/v1/models/bug",
+                body:
+                    #"{"fields":[{"name":"title","type":"string","required":true},{"name":"status","type":"single-select","values":["open","closed"]},{"name":"notes","type":"string"}]}"#
+            )
+            #expect(model.status == 200 && model.json["fields"]?.arrayValue?.count == 3, "\(model.text)")
+            let collection = try await api.call(
+                .put, "/api/v1/collections/left",
+                body: Self.collection("left").replacingOccurrences(
+                    of: #""model":"bug","#, with: #""model":"bug","statusField":"status_id","transitions":[{"from":"1","to":"5","name":"Close"}],"#))
+            #expect(collection.status == 200 && collection.json["transitions"]?.arrayValue?.count == 1, "\(collection.text)")
             // Run and stop, each audited.
             let run = try await api.call(.post, "/api/v1/integrations/bugs/run")
             #expect(run.status == 200 && run.json["running"] == .bool(true))
