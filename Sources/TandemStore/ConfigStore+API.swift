@@ -130,7 +130,9 @@ extension ConfigStore {
     public func updateSettings(_ body: JSONNode, actor: String) async throws -> Settings {
         try await self.client.withTransaction { connection in
             try await Self.lock(connection)
-            let current = try await self.load(connection, decrypt: false)
+            // Decrypted, so that repositories' stored secrets are kept as they are (apply resolves every repository's).
+            try await self.checkKey(connection)
+            let current = try await self.load(connection)
             var c = current.configuration
             do {
                 c.settings = try ConfigJSON.settings(body, current: c.settings)

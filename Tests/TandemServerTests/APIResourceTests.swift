@@ -267,6 +267,8 @@ struct APIResourceTests {
 
     @Test func settingsAndTheTroubleshootingLogLevelThatExpires() async throws {
         try await withAPI { api in
+            // A repository with a stored secret: changing settings keeps it.
+            #expect(try await api.call(.post, "/api/v1/repositories", body: Self.repository).status == 201)
             let settings = try await api.call(.get, "/api/v1/settings")
             #expect(settings.json["changeDetectionInterval"]?.stringValue == "1m" && settings.json["logging"]?["level"]?.stringValue == "info")
             let patched = try await api.call(
@@ -275,6 +277,7 @@ struct APIResourceTests {
             #expect(patched.status == 200, "\(patched.text)")
             #expect(patched.json["changeDetectionInterval"]?.stringValue == "5m" && patched.json["security"]?["maxFailedLogins"]?.intValue == 3)
             #expect(try await api.api.config.export().settings.changeDetectionInterval.seconds == 300)  // the same store `tandem apply` uses
+            #expect(try await api.api.config.loadForRuntime().1["redmine"]?["auth"] == "s3cret-VALUE")
             let before = try await api.snapshot()
             for (body, field) in [
                 (#"{"changeDetectionInterval":"soon"}"#, "changeDetectionInterval"), (#"{"fullScanEnabled":1}"#, "fullScanEnabled"),

@@ -376,6 +376,7 @@ public struct AdminAPI: Sendable {
                 let json = try await APIBody.json(request, context: context)
                 guard case .object(let members) = json else { throw APIError.invalid("", "expected a JSON object, found \(json.typeDescription)") }
                 let sync = members.filter { $0.key != "security" }
+                if !sync.isEmpty { try self.requireMasterKey() }
                 if let security = json["security"] {
                     let body = try BodyObject(security, path: "security", allowed: Array(AuthPolicy.ranges.keys).sorted())
                     let before = try await self.auth.policy()
@@ -387,10 +388,7 @@ public struct AdminAPI: Sendable {
                     if !sync.isEmpty { _ = try ConfigJSON.settings(.object(sync), current: Settings()) }
                     try await after.save(self.postgres, before: before, actor: principal.actor)
                 }
-                if !sync.isEmpty {
-                    try self.requireMasterKey()
-                    _ = try await self.config.updateSettings(.object(sync), actor: principal.actor)
-                }
+                if !sync.isEmpty { _ = try await self.config.updateSettings(.object(sync), actor: principal.actor) }
                 return APIResponse.json(try await self.settingsJSON())
             },
             Endpoint(.put, "/api/v1/settings/logging", .changeLogging) { request, context in

@@ -347,16 +347,21 @@ public struct AuthStore: Sendable {
         return (id, csrf, try row?.decode(Date.self, at: 0) ?? Date())
     }
 
-    /// The live session with this cookie value, if any (expired ones and disabled users' are not).
+    /// The live session with this cookie value, if any (expired ones and disabled users' are not). Its last use is
+    /// recorded at most once a minute, to spare writes.
     public func session(id: String) async throws -> SessionRecord? {
+        let digest = Self.digest(id)
         let rows = try await self.client.query(
             """
-            UPDATE sessions s SET last_seen_at = now() FROM users u
-            WHERE s.id_hash = \(Self.digest(id)) AND s.expires_at > now() AND u.id = s.user_id AND NOT u.disabled
-            RETURNING \(unescaped: Self.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
-                s.csrf_token, s.expires_at
+            SELECT \(unescaped: Self.userColumns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")),
+                s.csrf_token, s.expires_at, s.last_seen_at < now() - interval '1 minute'
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.id_hash = \(digest) AND s.expires_at > now() AND NOT u.disabled
             """)
         guard let row = rows.first else { return nil }
+        if try row.decode(Bool.self, at: 14) {
+            try await self.client.query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = \(digest)")
+        }
         return SessionRecord(user: try Self.user(row), csrfToken: try row.decode(String.self, at: 12), expiresAt: try row.decode(Date.self, at: 13))
     }
 
