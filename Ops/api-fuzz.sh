@@ -83,8 +83,8 @@ log "server on port $PORT, database $NAME"
 # (GET /api/v1/users). The operations that can take those credentials away run last, each with a fresh token:
 #   1. every other operation: examples, coverage (boundary and negative values) and fuzzing;
 #   2. the stateful phase (sequences that follow the API's links with real ids), without those operations;
-#   3. revokeToken, updateUser, deleteUser, setUserPassword, one at a time.
-risky=(revokeToken updateUser deleteUser setUserPassword)
+#   3. revokeToken, revokeUserToken, updateUser, deleteUser, setUserPassword, one at a time.
+risky=(revokeToken revokeUserToken updateUser deleteUser setUserPassword)
 exclude=()
 for id in "${risky[@]}"; do exclude+=(--exclude-operation-id "$id"); done
 common=(--checks all --exclude-checks positive_data_acceptance --mode all --max-examples "${TANDEM_FUZZ_EXAMPLES:-60}"

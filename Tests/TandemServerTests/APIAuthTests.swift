@@ -60,6 +60,20 @@ struct APIAuthTests {
             let bad = try await api.call(.delete, "/api/v1/tokens/abc")
             #expect(bad.status == 422 && bad.field == "id")
             #expect(try await api.call(.delete, "/api/v1/tokens/999999").status == 404)
+            // Admins manage other users' tokens (a service user without a password, say).
+            #expect(try await api.call(.post, "/api/v1/users", body: #"{"username":"robot","roles":["user"]}"#).status == 201)
+            let robotToken = try await api.call(.post, "/api/v1/users/robot/tokens", body: #"{"name":"ci"}"#)
+            let robotSecret = try #require(robotToken.json["token"]?.stringValue)
+            let robotID = try #require(robotToken.json["id"]?.intValue)
+            #expect(try await api.call(.get, "/api/v1/me", as: .token(robotSecret)).json["user"]?["username"]?.stringValue == "robot")
+            #expect(try await api.call(.get, "/api/v1/users/robot/tokens").json["items"]?.arrayValue?.count == 1)
+            #expect(try await api.call(.get, "/api/v1/users/nobody/tokens").status == 404)
+            #expect(try await api.call(.post, "/api/v1/users/nobody/tokens", body: #"{"name":"x"}"#).status == 404)
+            #expect(try await api.call(.post, "/api/v1/users/robot/tokens", body: #"{"name":"  "}"#).field == "name")
+            #expect(try await api.call(.delete, "/api/v1/users/admin/tokens/\(robotID)").status == 404)  // not admin's token
+            #expect(try await api.call(.delete, "/api/v1/users/robot/tokens/x").field == "id")
+            #expect(try await api.call(.delete, "/api/v1/users/robot/tokens/\(robotID)").json["active"] == .bool(false))
+            #expect(try await api.call(.get, "/api/v1/me", as: .token(robotSecret)).status == 401)
             // Another user's token cannot be revoked through one's own list.
             let other = try await api.token(for: "olga", roles: [.user])
             let olgaTokens = try await api.call(.get, "/api/v1/tokens", as: .token(other))

@@ -183,6 +183,25 @@ public struct AdminAPI: Sendable {
                 try await self.auth.deleteUser(name, actor: principal.actor)
                 return APIResponse.noContent()
             },
+            Endpoint(.get, "/api/v1/users/{username}/tokens", .manageUsers) { _, context in
+                let name = try context.pathParameter("username")
+                guard try await self.auth.user(named: name) != nil else { throw APIError.notFound("no user named '\(name)'") }
+                return APIResponse.json(.object(["items": .array(try await self.auth.tokens(of: name).map(Self.json))]))
+            },
+            Endpoint(.post, "/api/v1/users/{username}/tokens", .manageUsers) { request, context in
+                let principal = try context.requirePrincipal()
+                let name = try context.pathParameter("username")
+                let body = try BodyObject(try await APIBody.json(request, context: context), allowed: ["name"], required: ["name"])
+                let (token, record) = try await self.auth.createToken(
+                    for: name, name: try body.string("name", maxLength: 100) ?? "", actor: principal.actor)
+                return APIResponse.json(Self.json(record, token: token), status: .created)
+            },
+            Endpoint(.delete, "/api/v1/users/{username}/tokens/{id}", .manageUsers) { _, context in
+                let principal = try context.requirePrincipal()
+                let name = try context.pathParameter("username")
+                let id = try Self.tokenID(context)
+                return APIResponse.json(Self.json(try await self.auth.revokeToken(id: id, of: name, actor: principal.actor)))
+            },
             Endpoint(.put, "/api/v1/users/{username}/password", .manageUsers) { request, context in
                 let principal = try context.requirePrincipal()
                 let name = try context.pathParameter("username")
@@ -206,17 +225,11 @@ public struct AdminAPI: Sendable {
                 let body = try BodyObject(try await APIBody.json(request, context: context), allowed: ["name"], required: ["name"])
                 let (token, record) = try await self.auth.createToken(
                     for: principal.user.username, name: try body.string("name", maxLength: 100) ?? "", actor: principal.actor)
-                var json = Self.json(record)
-                if case .object(var members) = json {
-                    members.append(.init("token", .string(token)))
-                    json = .object(members)
-                }
-                return APIResponse.json(json, status: .created)
+                return APIResponse.json(Self.json(record, token: token), status: .created)
             },
             Endpoint(.delete, "/api/v1/tokens/{id}", .account) { _, context in
                 let principal = try context.requirePrincipal()
-                let text = try context.pathParameter("id")
-                guard let id = Int64(text), id > 0 else { throw APIError.invalid("id", "'\(text)' is not a token id (a positive integer)") }
+                let id = try Self.tokenID(context)
                 let record = try await self.auth.revokeToken(id: id, of: principal.user.username, actor: principal.actor)
                 return APIResponse.json(Self.json(record))
             },
@@ -444,6 +457,19 @@ public struct AdminAPI: Sendable {
             "hasPassword": .bool(user.hasPassword), "createdAt": Self.date(user.createdAt), "updatedAt": Self.date(user.updatedAt),
             "passwordChangedAt": Self.date(user.passwordChangedAt),
         ])
+    }
+
+    static func tokenID(_ context: APIContext) throws -> Int64 {
+        let text = try context.pathParameter("id")
+        guard let id = Int64(text), id > 0 else { throw APIError.invalid("id", "'\(text)' is not a token id (a positive integer)") }
+        return id
+    }
+
+    /// A token as listed, plus the token itself right after it was made.
+    static func json(_ record: TokenRecord, token: String) -> JSONNode {
+        guard case .object(var members) = Self.json(record) else { return Self.json(record) }
+        members.append(.init("token", .string(token)))
+        return .object(members)
     }
 
     static func json(_ token: TokenRecord) -> JSONNode {

@@ -187,6 +187,32 @@ public enum OpenAPIDocument {
                             capability: .manageUsers))
                 ]),
             PathItem(
+                path: "/api/v1/users/{username}/tokens",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "listUserTokens", "A user's API tokens (never the tokens themselves).", tag: "users",
+                            parameters: [Self.pathParameter("username")], success: ("200", Self.list("Token")), capability: .manageUsers)),
+                    .init(
+                        "post",
+                        Self.operation(
+                            "createUserToken", "Make an API token for a user (e.g. a service user without a password); shown once.", tag: "users",
+                            body: Self.ref("NewToken"), parameters: [Self.pathParameter("username")], success: ("201", Self.ref("CreatedToken")),
+                            capability: .manageUsers)),
+                ]),
+            PathItem(
+                path: "/api/v1/users/{username}/tokens/{id}",
+                operations: [
+                    .init(
+                        "delete",
+                        Self.operation(
+                            "revokeUserToken", "Revoke a user's token.", tag: "users",
+                            parameters: [Self.pathParameter("username"), Self.pathParameter("id", integer: true)],
+                            success: ("200", Self.ref("Token")),
+                            capability: .manageUsers))
+                ]),
+            PathItem(
                 path: "/api/v1/tokens",
                 operations: [
                     .init(
