@@ -85,7 +85,7 @@ extension ConfigStore {
         return stored
     }
 
-    /// Deletes an entity; refused (409) while anything refers to it.
+    /// Deletes an entity; refused (409) while anything refers to it, or while an integration runs.
     public func delete(_ section: ConfigJSON.Section, name: String, actor: String) async throws {
         _ = try await self.mutate(section, actor: actor, action: nil, prune: true) { current in
             var c = current
@@ -102,6 +102,9 @@ extension ConfigStore {
                 c.collections.removeAll { $0.name == name }
             case .integrations:
                 found = c.integrations.contains { $0.name == name }
+                if c.integrations.contains(where: { $0.name == name && $0.running }) {
+                    throw AdminError(.conflict, "integration '\(name)' is running: stop it first (deleting it deletes its artifact pairs)")
+                }
                 c.integrations.removeAll { $0.name == name }
             }
             if !found { throw AdminError(.notFound, "no \(section.entity) named '\(name)'") }

@@ -134,6 +134,8 @@ struct APIResourceTests {
             // Run and stop, each audited.
             let run = try await api.call(.post, "/api/v1/integrations/bugs/run")
             #expect(run.status == 200 && run.json["running"] == .bool(true))
+            let busy = try await api.call(.delete, "/api/v1/integrations/bugs")
+            #expect(busy.status == 409 && busy.message.contains("stop it first"))
             // A PUT without `running` keeps the state.
             #expect(try await api.call(.put, "/api/v1/integrations/bugs", body: Self.integration).json["running"] == .bool(true))
             #expect(try await api.call(.post, "/api/v1/integrations/bugs/stop").json["running"] == nil)

@@ -273,7 +273,9 @@ public enum OpenAPIDocument {
                         .init(
                             "delete",
                             Self.operation(
-                                "delete\(schema)", "Delete a \(entity); refused with 409 while others refer to it.", tag: "configuration",
+                                "delete\(schema)",
+                                "Delete a \(entity); refused with 409 while others refer to it (or, for an integration, while it runs).",
+                                tag: "configuration",
                                 parameters: [Self.pathParameter("name")], success: ("204", nil), capability: .writeConfiguration)),
                     ]))
         }
