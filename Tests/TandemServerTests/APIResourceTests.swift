@@ -195,6 +195,26 @@ struct APIResourceTests {
         }
     }
 
+    @Test func withoutTheMasterKeyTheConfigurationCanBeReadButNotChanged() async throws {
+        try await withAPI(withMasterKey: false) { api in
+            let before = try await api.snapshot()
+            for (method, uri, body) in [
+                (HTTPRequest.Method.post, "/api/v1/models", Self.model), (.post, "/api/v1/repositories", Self.repository),
+                (.delete, "/api/v1/models/bug", nil), (.post, "/api/v1/integrations/bugs/run", nil),
+                (.patch, "/api/v1/settings", #"{"fullScanEnabled":false,"security":{"maxFailedLogins":9}}"#),
+            ] {
+                let answer = try await api.call(method, uri, body: body)
+                #expect(answer.status == 503 && answer.code == "master_key", "\(method) \(uri): \(answer.text)")
+            }
+            #expect(try await api.snapshot() == before)
+            #expect(try await api.call(.get, "/api/v1/models").status == 200)
+            #expect(try await api.call(.get, "/api/v1/settings").status == 200)
+            // Users, tokens and the security settings need no key.
+            #expect(try await api.call(.patch, "/api/v1/settings", body: #"{"security":{"maxFailedLogins":9}}"#).status == 200)
+            #expect(try await api.call(.post, "/api/v1/tokens", body: #"{"name":"x"}"#).status == 201)
+        }
+    }
+
     @Test func repositoryConnectionTestRunsTheConnector() async throws {
         try await withAPI { api in
             // The in-memory connector answers without a network.

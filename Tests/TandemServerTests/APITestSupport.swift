@@ -102,7 +102,8 @@ struct APIHarness: Sendable {
 
 /// Runs `body` against the API on a fresh database (with a master key, so configuration can be changed).
 func withAPI(
-    tester: ConnectionTester? = nil, requester: IntegrationRequester? = nil, _ body: @escaping @Sendable (APIHarness) async throws -> Void
+    tester: ConnectionTester? = nil, requester: IntegrationRequester? = nil, withMasterKey: Bool = true,
+    _ body: @escaping @Sendable (APIHarness) async throws -> Void
 ) async throws {
     try await withTestDatabase { postgres in
         try await Migrator.bundled().migrate(postgres, logger: quiet)
@@ -111,7 +112,8 @@ func withAPI(
         let token = try await store.createToken(for: "admin", name: "tests", actor: "test").token
         let redis = try redisClient()
         let key = try MasterKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
-        let api = AdminAPI(postgres: postgres, masterKey: key, hasher: testHasher, tester: tester, requester: requester, logger: quiet)
+        let api = AdminAPI(
+            postgres: postgres, masterKey: withMasterKey ? key : nil, hasher: testHasher, tester: tester, requester: requester, logger: quiet)
         let routes = ServerRoutes(
             health: HealthChecker(postgres: postgres, redis: redis), queue: JobQueue(client: redis, configuration: .init(prefix: "tandem-api-test:")),
             api: api)
