@@ -178,10 +178,11 @@ struct TokensCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Option(help: "The user the token acts as.") var user: String
         @Option(help: "A label, to recognize the token in lists.") var name: String
+        @Option(name: .customLong("expires-in-days"), help: "Stop working after this many days (default: never).") var expiresInDays: Int?
 
         func run() async throws {
             let (token, _) = try await UsersCommand.withStore(self.database) {
-                try await $0.createToken(for: self.user, name: self.name, actor: UsersCommand.actor)
+                try await $0.createToken(for: self.user, name: self.name, expiresInDays: self.expiresInDays, actor: UsersCommand.actor)
             }
             print(token)
         }
@@ -195,11 +196,12 @@ struct TokensCommand: AsyncParsableCommand {
         func run() async throws {
             let tokens = try await UsersCommand.withStore(self.database) { try await $0.tokens(of: self.user) }
             printTable(
-                ["ID", "USER", "NAME", "PREFIX", "CREATED", "LAST USED", "STATE"],
+                ["ID", "USER", "NAME", "PREFIX", "CREATED", "LAST USED", "EXPIRES", "STATE"],
                 tokens.map {
                     [
                         "\($0.id)", $0.username, $0.name, $0.prefix + "…", $0.createdAt.formatted(.iso8601),
-                        $0.lastUsedAt.map { $0.formatted(.iso8601) } ?? "never", $0.revokedAt == nil ? "active" : "revoked",
+                        $0.lastUsedAt.map { $0.formatted(.iso8601) } ?? "never", $0.expiresAt.map { $0.formatted(.iso8601) } ?? "never",
+                        $0.revokedAt != nil ? "revoked" : ($0.isActive() ? "active" : "expired"),
                     ]
                 })
         }

@@ -60,6 +60,15 @@ struct APIAuthTests {
             let bad = try await api.call(.delete, "/api/v1/tokens/abc")
             #expect(bad.status == 422 && bad.field == "id")
             #expect(try await api.call(.delete, "/api/v1/tokens/999999").status == 404)
+            // Tokens may expire by themselves.
+            let shortLived = try await api.call(.post, "/api/v1/tokens", body: #"{"name":"short","expiresInDays":1}"#)
+            let shortToken = try #require(shortLived.json["token"]?.stringValue)
+            let expiresAt = try #require(shortLived.json["expiresAt"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) })
+            #expect(expiresAt.timeIntervalSinceNow > 23 * 3600 && expiresAt.timeIntervalSinceNow < 25 * 3600)
+            #expect(try await api.call(.get, "/api/v1/me", as: .token(shortToken)).status == 200)
+            try await api.postgres.query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'short'")
+            #expect(try await api.call(.get, "/api/v1/me", as: .token(shortToken)).status == 401)
+            #expect(try await api.call(.post, "/api/v1/tokens", body: #"{"name":"x","expiresInDays":0}"#).field == "expiresInDays")
             // Admins manage other users' tokens (a service user without a password, say).
             #expect(try await api.call(.post, "/api/v1/users", body: #"{"username":"robot","roles":["user"]}"#).status == 201)
             let robotToken = try await api.call(.post, "/api/v1/users/robot/tokens", body: #"{"name":"ci"}"#)

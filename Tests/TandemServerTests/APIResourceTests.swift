@@ -195,6 +195,37 @@ struct APIResourceTests {
         }
     }
 
+    /// Each change loads, checks and writes under one advisory lock, so concurrent changes to different entities do not
+    /// undo each other (each writes only its own entity).
+    @Test func concurrentChangesToDifferentEntitiesAreAllKept() async throws {
+        try await withAPI { api in
+            for name in ["a", "b", "c", "d"] {
+                #expect(
+                    try await api.call(.post, "/api/v1/models", body: #"{"name":"\#(name)","fields":[{"name":"f0","type":"string"}]}"#).status == 201)
+            }
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for name in ["a", "b", "c", "d"] {
+                    group.addTask {
+                        var last = 0
+                        for round in 1...5 {
+                            let fields = (0...round).map { #"{"name":"f\#($0)","type":"string"}"# }.joined(separator: ",")
+                            last = try await api.call(.put, "/api/v1/models/\(name)", body: #"{"fields":[\#(fields)]}"#).status
+                        }
+                        return last
+                    }
+                }
+                for try await status in group { #expect(status == 200) }
+            }
+            for name in ["a", "b", "c", "d"] {
+                #expect(try await api.call(.get, "/api/v1/models/\(name)").json["fields"]?.arrayValue?.count == 6, "\(name)")
+            }
+            let updates = try await api.call(.get, "/api/v1/audit?entity=model&limit=100").json["items"]?.arrayValue?.filter {
+                $0["action"]?.stringValue == "update"
+            }
+            #expect(updates?.count == 20)
+        }
+    }
+
     @Test func withoutTheMasterKeyTheConfigurationCanBeReadButNotChanged() async throws {
         try await withAPI(withMasterKey: false) { api in
             let before = try await api.snapshot()

@@ -191,9 +191,10 @@ public struct AdminAPI: Sendable {
             Endpoint(.post, "/api/v1/users/{username}/tokens", .manageUsers) { request, context in
                 let principal = try context.requirePrincipal()
                 let name = try context.pathParameter("username")
-                let body = try BodyObject(try await APIBody.json(request, context: context), allowed: ["name"], required: ["name"])
+                let body = try BodyObject(try await APIBody.json(request, context: context), allowed: ["name", "expiresInDays"], required: ["name"])
                 let (token, record) = try await self.auth.createToken(
-                    for: name, name: try body.string("name", maxLength: 100) ?? "", actor: principal.actor)
+                    for: name, name: try body.string("name", maxLength: 100) ?? "", expiresInDays: try body.int("expiresInDays", range: 1...3650),
+                    actor: principal.actor)
                 return APIResponse.json(Self.json(record, token: token), status: .created)
             },
             Endpoint(.delete, "/api/v1/users/{username}/tokens/{id}", .manageUsers) { _, context in
@@ -222,9 +223,10 @@ public struct AdminAPI: Sendable {
             },
             Endpoint(.post, "/api/v1/tokens", .account) { request, context in
                 let principal = try context.requirePrincipal()
-                let body = try BodyObject(try await APIBody.json(request, context: context), allowed: ["name"], required: ["name"])
+                let body = try BodyObject(try await APIBody.json(request, context: context), allowed: ["name", "expiresInDays"], required: ["name"])
                 let (token, record) = try await self.auth.createToken(
-                    for: principal.user.username, name: try body.string("name", maxLength: 100) ?? "", actor: principal.actor)
+                    for: principal.user.username, name: try body.string("name", maxLength: 100) ?? "",
+                    expiresInDays: try body.int("expiresInDays", range: 1...3650), actor: principal.actor)
                 return APIResponse.json(Self.json(record, token: token), status: .created)
             },
             Endpoint(.delete, "/api/v1/tokens/{id}", .account) { _, context in
@@ -475,8 +477,8 @@ public struct AdminAPI: Sendable {
     static func json(_ token: TokenRecord) -> JSONNode {
         .object([
             "id": .int(Int(token.id)), "user": .string(token.username), "name": .string(token.name), "prefix": .string(token.prefix),
-            "active": .bool(token.revokedAt == nil), "createdAt": Self.date(token.createdAt), "lastUsedAt": Self.date(token.lastUsedAt),
-            "revokedAt": Self.date(token.revokedAt),
+            "active": .bool(token.isActive()), "createdAt": Self.date(token.createdAt), "lastUsedAt": Self.date(token.lastUsedAt),
+            "revokedAt": Self.date(token.revokedAt), "expiresAt": Self.date(token.expiresAt),
         ])
     }
 

@@ -532,7 +532,7 @@ public enum OpenAPIDocument {
             ], required: ["username", "roles", "disabled", "locked", "hasPassword", "createdAt", "updatedAt"])
         let tokenProperties: KeyValuePairs<String, JSONNode> = [
             "id": Self.integer(1...Int.max), "user": Self.string(), "name": Self.string(), "prefix": Self.string(), "active": Self.boolean,
-            "createdAt": Self.dateTime, "lastUsedAt": Self.dateTime, "revokedAt": Self.dateTime,
+            "createdAt": Self.dateTime, "lastUsedAt": Self.dateTime, "revokedAt": Self.dateTime, "expiresAt": Self.dateTime,
         ]
         let token = Self.object(tokenProperties, required: ["id", "user", "name", "prefix", "active", "createdAt"])
         var createdToken = token
@@ -636,7 +636,11 @@ public enum OpenAPIDocument {
             .init("NewPassword", Self.object(["password": password], required: ["password"])),
             .init("Token", token),
             .init("CreatedToken", createdToken),
-            .init("NewToken", Self.object(["name": Self.string(max: 100, pattern: "\\S")], required: ["name"])),
+            .init(
+                "NewToken",
+                Self.object(
+                    ["name": Self.string(max: 100, pattern: "\\S"), "expiresInDays": Self.integer(1...3650)], required: ["name"],
+                    description: "A label, and optionally a lifetime after which the token stops working.")),
             .init("Repository", repository), .init("RepositoryUpdate", Self.withoutRequired(repository, "name")),
             .init("Model", model), .init("ModelUpdate", Self.withoutRequired(model, "name")),
             .init("Collection", collection), .init("CollectionUpdate", Self.withoutRequired(collection, "name")),

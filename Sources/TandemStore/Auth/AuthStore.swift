@@ -34,6 +34,10 @@ public struct TokenRecord: Sendable, Hashable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// When the token stops working by itself, if it does.
+    public var expiresAt: Date?
+
+    public func isActive(at now: Date = Date()) -> Bool { self.revokedAt == nil && (self.expiresAt.map { $0 > now } ?? true) }
 }
 
 /// A logged-in web session.
@@ -371,17 +375,23 @@ public struct AuthStore: Sendable {
 
     // MARK: API tokens
 
-    static let tokenColumns = "t.id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at"
+    static let tokenColumns = "t.id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.expires_at"
 
     static func token(_ row: PostgresRow) throws -> TokenRecord {
         TokenRecord(
             id: try row.decode(Int64.self, at: 0), username: try row.decode(String.self, at: 1), name: try row.decode(String.self, at: 2),
             prefix: try row.decode(String.self, at: 3), createdAt: try row.decode(Date.self, at: 4), lastUsedAt: try row.decode(Date?.self, at: 5),
-            revokedAt: try row.decode(Date?.self, at: 6))
+            revokedAt: try row.decode(Date?.self, at: 6), expiresAt: try row.decode(Date?.self, at: 7))
     }
 
-    /// Makes a token for `username`: 32 random bytes, returned once; only its SHA-256 is stored.
-    public func createToken(for username: String, name: String, actor: String) async throws -> (token: String, record: TokenRecord) {
+    /// Makes a token for `username`: 32 random bytes, returned once; only its SHA-256 is stored. With `expiresInDays`
+    /// (1–3650) it stops working by itself.
+    public func createToken(
+        for username: String, name: String, expiresInDays: Int? = nil, actor: String
+    ) async throws -> (token: String, record: TokenRecord) {
+        if let days = expiresInDays, !(1...3650).contains(days) {
+            throw AdminError(.invalid, field: "expiresInDays", "must be between 1 and 3650")
+        }
         let label = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if label.isEmpty { throw AdminError(.invalid, field: "name", "must not be empty") }
         if label.count > 100 { throw AdminError(.invalid, field: "name", "must be at most 100 characters long") }
@@ -391,8 +401,10 @@ public struct AuthStore: Sendable {
             let rows = try await connection.query(
                 """
                 WITH inserted AS (
-                    INSERT INTO api_tokens (user_id, name, token_hash, prefix)
-                    SELECT id, \(label), \(Self.digest(token)), \(prefix) FROM users WHERE username = \(username)
+                    INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at)
+                    SELECT id, \(label), \(Self.digest(token)), \(prefix),
+                        CASE WHEN \(expiresInDays)::int IS NULL THEN NULL ELSE now() + \(expiresInDays)::int * interval '1 day' END
+                    FROM users WHERE username = \(username)
                     RETURNING *
                 )
                 SELECT \(unescaped: Self.tokenColumns) FROM inserted t JOIN users u ON u.id = t.user_id
