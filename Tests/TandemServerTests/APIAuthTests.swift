@@ -3,8 +3,9 @@ import Hummingbird
 import Postgres
 import TandemConfig
 import TandemServer
-import TandemStore
 import Testing
+
+@testable import TandemStore
 
 @Suite("API authentication and authorization", .serialized, .timeLimit(.minutes(5)))
 struct APIAuthTests {
@@ -28,6 +29,41 @@ struct APIAuthTests {
         #expect(PasswordHasher.weakness(of: "short") != nil)
         #expect(PasswordHasher.weakness(of: "aaaaaaaaaa") != nil)
         #expect(PasswordHasher.weakness(of: "a fine passphrase") == nil)
+    }
+
+    @Test func burstsOfLoginsHashAtMostTwoPasswordsAtOnce() async throws {
+        actor Occupancy {
+            var now = 0
+            var most = 0
+            func enter() {
+                self.now += 1
+                self.most = max(self.most, self.now)
+            }
+            func leave() { self.now -= 1 }
+        }
+        let gate = HashGate(limit: 2)
+        let occupancy = Occupancy()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    await gate.acquire()
+                    await occupancy.enter()
+                    try? await Task.sleep(for: .milliseconds(5))
+                    await occupancy.leave()
+                    await gate.release()
+                }
+            }
+        }
+        #expect(await occupancy.most == 2)
+        #expect(await occupancy.now == 0)
+        // And hashing still works through it, many at once.
+        let hashes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<6 {
+                group.addTask { try await testHasher.verify("password \(index)", against: try await testHasher.hash("password \(index)")) }
+            }
+            return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+        }
+        #expect(hashes == 6)
     }
 
     @Test func apiTokensAreShownOnceStoredAsSHA256AndCanBeRevoked() async throws {

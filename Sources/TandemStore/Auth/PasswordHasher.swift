@@ -84,8 +84,25 @@ public struct PasswordHasher: Sendable {
         return (Parameters(logN: logN, blockSize: r, parallelism: p), Array(salt), Array(key))
     }
 
-    /// scrypt off Swift's cooperative pool (it takes ~0.1 s of CPU and 32 MiB).
+    /// At most this many hashes are computed at once (each takes 32 MiB and a core for ~0.1 s); more wait their turn,
+    /// so a burst of logins cannot exhaust memory.
+    public static let concurrentHashes = 2
+    static let gate = HashGate(limit: PasswordHasher.concurrentHashes)
+
+    /// scrypt off Swift's cooperative pool, through the gate.
     static func derive(_ password: String, salt: [UInt8], parameters: Parameters, length: Int = 32) async throws -> [UInt8] {
+        await Self.gate.acquire()
+        do {
+            let key = try await Self.compute(password, salt: salt, parameters: parameters, length: length)
+            await Self.gate.release()
+            return key
+        } catch {
+            await Self.gate.release()
+            throw error
+        }
+    }
+
+    static func compute(_ password: String, salt: [UInt8], parameters: Parameters, length: Int) async throws -> [UInt8] {
         // BoringSSL is handed the buffer's base address: never an empty one.
         let bytes = Array(password.utf8) + [0x00]
         let input = bytes.count == 1 ? bytes : Array(bytes.dropLast())
@@ -100,6 +117,32 @@ public struct PasswordHasher: Sendable {
                     continuation.resume(throwing: error)
                 }
             }
+        }
+    }
+}
+
+/// A counting semaphore for async code: `acquire` waits (in arrival order) while `limit` holders are inside.
+actor HashGate {
+    let limit: Int
+    var holders = 0
+    var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() async {
+        if self.holders < self.limit {
+            self.holders += 1
+            return
+        }
+        await withCheckedContinuation { self.waiters.append($0) }
+    }
+
+    /// Hands the place to the first waiter, if any.
+    func release() {
+        if self.waiters.isEmpty {
+            self.holders -= 1
+        } else {
+            self.waiters.removeFirst().resume()
         }
     }
 }
