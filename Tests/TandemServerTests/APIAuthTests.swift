@@ -252,6 +252,10 @@ struct APIAuthTests {
                 }
             }
             #expect(checked == Role.allCases.count * api.api.endpoints.filter { $0.capability != nil }.count)
+            // The matrix is published for the UI.
+            let published = try await api.call(.get, "/api/v1/roles", as: .token(tokens[.viewPairs]!))
+            let deletePairs = published.json["capabilities"]?.arrayValue?.first { $0["name"]?.stringValue == "delete-pairs" }
+            #expect(deletePairs?["roles"] == .array([.string("admin"), .string("delete-pairs")]))
             // A user holding two roles has both roles' capabilities.
             let both = try await api.token(for: "matrix-both", roles: [.troubleshooting, .deletePairs])
             let caps = try await api.call(.get, "/api/v1/me", as: .token(both)).json["capabilities"]?.arrayValue?.compactMap(\.stringValue) ?? []

@@ -124,6 +124,18 @@ public struct AdminAPI: Sendable {
                 }
                 return APIResponse.json(.object(members))
             },
+            Endpoint(.get, "/api/v1/roles", .account) { _, _ in
+                APIResponse.json(
+                    .object([
+                        "roles": .array(Role.allCases.map { .string($0.rawValue) }),
+                        "capabilities": .array(
+                            Capability.allCases.map { capability in
+                                .object([
+                                    "name": .string(capability.rawValue), "roles": .array(capability.allowed.sorted().map { .string($0.rawValue) }),
+                                ])
+                            }),
+                    ]))
+            },
             Endpoint(.put, "/api/v1/me/password", .account) { request, context in
                 let principal = try context.requirePrincipal()
                 let body = try BodyObject(

@@ -135,6 +135,15 @@ public enum OpenAPIDocument {
                 ]
             ),
             PathItem(
+                path: "/api/v1/roles",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "listRoles", "The roles, and which roles grant each permission (the authorization matrix).", tag: "session",
+                            success: ("200", Self.ref("Roles")), capability: .account))
+                ]),
+            PathItem(
                 path: "/api/v1/me/password",
                 operations: [
                     .init(
@@ -612,6 +621,16 @@ public enum OpenAPIDocument {
                         "csrfToken": Self.string(),
                         "tokenId": Self.integer(1...Int.max),
                     ], required: ["user", "capabilities", "authentication"])),
+            .init(
+                "Roles",
+                Self.object(
+                    [
+                        "roles": Self.array(roles),
+                        "capabilities": Self.array(
+                            Self.object(
+                                ["name": Self.enumeration(Capability.allCases.map(\.rawValue)), "roles": Self.array(roles)],
+                                required: ["name", "roles"])),
+                    ], required: ["roles", "capabilities"])),
             .init(
                 "OwnPassword",
                 Self.object(
