@@ -94,7 +94,9 @@ public struct AdminAPI: Sendable {
                     return response
                 case .rejected, .locked:
                     let policy = try await self.auth.policy()
-                    context.logger.info("Login failed", metadata: ["tandem.user": "\(username.prefix(64))"])
+                    // A password typed into the user name field must not reach the log: only well-formed names are logged.
+                    let logged = AuthStore.usernameProblem(username) == nil ? username : "(not a user name)"
+                    context.logger.info("Login failed", metadata: ["tandem.user": "\(logged)"])
                     throw APIError(
                         .unauthorized, code: "login_failed",
                         "wrong user name or password, or the account is locked: after \(policy.maxFailedLogins) failed attempts in a row an account is locked for \(policy.lockoutSeconds / 60) minutes"
