@@ -71,6 +71,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "TandemConfig", "TandemCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Migrations")],
@@ -101,7 +102,8 @@ let package = Package(
         .target(
             name: "TandemServer",
             dependencies: [
-                "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "Postgres", "Redis",
+                "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "TandemCluster", "TandemConfig", "TandemConnectors",
+                "TandemCore", "HTTP", "Postgres", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -3,11 +3,19 @@ import Yams
 /// Walks a composed YAML tree, collecting precise issues (path, line, column, reason) instead of stopping at the first.
 final class YAMLReader {
     let file: String?
+    /// JSON documents (the API's bodies) are typed: a string must be quoted, a number or boolean must not be.
+    let strictTypes: Bool
     private(set) var issues: [ConfigIssue] = []
     /// Where each visited path is in the file, for issues found later by semantic validation.
     private(set) var marks: [String: Mark] = [:]
 
-    init(file: String?) { self.file = file }
+    init(file: String?, strictTypes: Bool = false) {
+        self.file = file
+        self.strictTypes = strictTypes
+    }
+
+    /// Whether `scalar` came from a JSON string (quoted), as opposed to a number, boolean or null.
+    func isQuoted(_ scalar: Node.Scalar) -> Bool { scalar.style == .doubleQuoted || scalar.style == .singleQuoted }
 
     /// The mark of `path`, or of its closest ancestor that has one.
     func mark(of path: String) -> Mark? {
@@ -129,6 +137,10 @@ final class YAMLReader {
             self.report(.wrongType, path, "expected a string, found null", at: node)
             return nil
         }
+        if self.strictTypes, !self.isQuoted(scalar) {
+            self.report(.wrongType, path, "expected a string, found \(scalar.string)", at: node)
+            return nil
+        }
         if scalar.string.isEmpty {
             self.report(.invalidValue, path, "must not be empty", at: node)
             return nil
@@ -148,7 +160,7 @@ final class YAMLReader {
 
     func int(_ node: Node?, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let node else { return nil }
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string), !(self.strictTypes && self.isQuoted(scalar)) else {
             self.report(.wrongType, path, "expected an integer, found \(Self.describe(node))", at: node)
             return nil
         }
@@ -162,7 +174,7 @@ final class YAMLReader {
 
     func bool(_ node: Node?, _ path: String) -> Bool? {
         guard let node else { return nil }
-        if case .scalar(let scalar) = node {
+        if case .scalar(let scalar) = node, !(self.strictTypes && self.isQuoted(scalar)) {
             switch scalar.string {
             case "true", "True", "TRUE": return true
             case "false", "False", "FALSE": return false

@@ -4,7 +4,7 @@ public import Postgres
 public import Redis
 public import ServiceLifecycle
 import TandemQueue
-import TandemStore
+public import TandemStore
 public import TandemSupport
 public import UnixSignals
 
@@ -20,6 +20,12 @@ public struct ServerProcess: Sendable {
         public var leaseName: String
         /// Apply pending migrations at start-up (under PostgreSQL's advisory lock, safe with several processes).
         public var migrate: Bool
+        /// Serve the REST API under `/api/v1` and its OpenAPI document.
+        public var api = true
+        /// The master key: without it the API shows the configuration but cannot change it.
+        public var masterKey: MasterKey?
+        /// Mark the session cookie `Secure` (when the server is reached over HTTPS).
+        public var secureCookies = false
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, prefix: String = "tandem:", leaseName: String = "coordinator",
@@ -53,7 +59,12 @@ public struct ServerProcess: Sendable {
     public var routes: ServerRoutes {
         ServerRoutes(
             health: HealthChecker(postgres: self.postgres, redis: self.redis, leaseName: self.configuration.leaseName),
-            queue: JobQueue(client: self.redis, configuration: .init(prefix: self.configuration.prefix)))
+            queue: JobQueue(client: self.redis, configuration: .init(prefix: self.configuration.prefix)),
+            api: self.configuration.api
+                ? AdminAPI(
+                    postgres: self.postgres, masterKey: self.configuration.masterKey, secureCookies: self.configuration.secureCookies,
+                    logger: self.logger)
+                : nil)
     }
 
     /// The Hummingbird application: the migration service runs beside it, and READY=1 goes out once it listens.
@@ -63,6 +74,7 @@ public struct ServerProcess: Sendable {
         let (host, port) = (self.configuration.host, self.configuration.port)
         var services: [any Service] = []
         if self.configuration.migrate { services.append(MigrationService(postgres: self.postgres, logger: self.logger)) }
+        if self.configuration.api { services.append(LoggingSettingsWatcher(postgres: self.postgres, logger: self.logger)) }
         return Application(
             router: self.routes.router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "tandem"),

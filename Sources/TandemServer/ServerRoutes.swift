@@ -9,17 +9,22 @@ public import TandemQueue
 public struct ServerRoutes: Sendable {
     public let health: HealthChecker
     public let queue: JobQueue
+    /// The REST API under `/api/v1` (and its OpenAPI document); nil serves only health and metrics.
+    public let api: AdminAPI?
     /// The installation's Redis key prefix (the queue's and the metrics').
     public var prefix: String { self.queue.configuration.prefix }
 
-    public init(health: HealthChecker, queue: JobQueue) {
+    public init(health: HealthChecker, queue: JobQueue, api: AdminAPI? = nil) {
         self.health = health
         self.queue = queue
+        self.api = api
     }
 
-    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two); anything else is 404.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two), the API when there is
+    /// one; anything else is 404.
+    public func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        self.api?.register(on: router)
         router.get("/health") { _, context in
             let report = await self.health.check()
             if !report.isHealthy {

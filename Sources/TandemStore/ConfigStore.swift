@@ -13,6 +13,17 @@ public struct ApplyPlan: Sendable, CustomStringConvertible {
         public var name: String
         /// The top-level properties that differ, for updates (secrets are named, never shown).
         public var details: [String]
+        /// The changed top-level properties before and after, as the API shows them (secrets as `{"set": true}`).
+        public var before: JSONNode?
+        public var after: JSONNode?
+        public init(action: Action, entity: String, name: String, details: [String], before: JSONNode? = nil, after: JSONNode? = nil) {
+            self.action = action
+            self.entity = entity
+            self.name = name
+            self.details = details
+            self.before = before
+            self.after = after
+        }
     }
     public var changes: [Change] = []
 
@@ -57,40 +68,60 @@ public struct ConfigStore: Sendable {
         let issues = ConfigValidator.validate(configuration, file: file)
         if !issues.isEmpty { throw ConfigError(issues: issues) }
         return try await self.client.withTransaction { connection in
+            try await Self.lock(connection)
             try await self.checkKey(connection)
             let current = try await self.load(connection)
-            let secrets = try self.resolveSecrets(configuration, current: current, file: file, environment: environment)
-            let plan = self.plan(configuration, current: current, secrets: secrets, prune: prune)
+            let plan = try await self.write(
+                configuration, current: current, file: file, environment: environment, dryRun: dryRun, prune: prune, actor: actor,
+                connection: connection)
             if dryRun || !plan.hasChanges {
                 try await connection.query("ROLLBACK")
                 try await connection.query("BEGIN")
-                return plan
             }
-            try await self.write(configuration, plan: plan, secrets: secrets, connection: connection)
-            if prune {
-                for change in plan.changes.reversed() where change.action == .delete {
-                    let table = ["integration": "integrations", "collection": "collections", "model": "models", "repository": "repositories"][
-                        change.entity]!
-                    try await connection.query("DELETE FROM \(unescaped: table) WHERE name = \(change.name)")
-                }
-            }
-            for change in plan.changes where change.action != .unchanged {
-                let details = try PostgresJSON(["properties": change.details])
-                try await connection.query(
-                    """
-                    INSERT INTO audit_log (actor, action, entity, entity_name, changes)
-                    VALUES (\(actor), \(change.action.rawValue), \(change.entity), \(change.name), \(details))
-                    """)
-            }
-            self.logger.info("Configuration applied", metadata: ["config.changes": "\(plan.changes.filter { $0.action != .unchanged }.count)"])
             return plan
         }
+    }
+
+    /// Configuration changes are serialized across processes (API requests and `tandem apply`): each loads, checks
+    /// and writes under this transaction-scoped advisory lock.
+    static func lock(_ connection: PostgresConnection) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))")
+    }
+    static let advisoryLockKey: Int64 = 0x7461_6E64_636F_6E66  // "tandconf"
+
+    /// Plans `configuration` against `current` and, unless `dryRun`, writes it with its audit rows. With `scope`, only
+    /// that entity's change is written (the API changes one entity at a time); `auditAction` renames the audit action.
+    func write(
+        _ configuration: TandemConfiguration, current: Loaded, file: String?, environment: [String: String], dryRun: Bool, prune: Bool,
+        actor: String, scope: (entity: String, name: String)? = nil, auditAction: String? = nil, connection: PostgresConnection
+    ) async throws -> ApplyPlan {
+        let secrets = try self.resolveSecrets(configuration, current: current, file: file, environment: environment)
+        var plan = self.plan(configuration, current: current, secrets: secrets, prune: prune)
+        if let scope { plan.changes = plan.changes.filter { $0.entity == scope.entity && $0.name == scope.name } }
+        if dryRun || !plan.hasChanges { return plan }
+        try await self.write(configuration, plan: plan, secrets: secrets, connection: connection)
+        if prune {
+            for change in plan.changes.reversed() where change.action == .delete {
+                let table = ["integration": "integrations", "collection": "collections", "model": "models", "repository": "repositories"][
+                    change.entity]!
+                try await connection.query("DELETE FROM \(unescaped: table) WHERE name = \(change.name)")
+            }
+        }
+        for change in plan.changes where change.action != .unchanged {
+            var summary: [JSONNode.Member] = [.init("properties", .array(change.details.map(JSONNode.string)))]
+            if let before = change.before { summary.append(.init("before", before)) }
+            if let after = change.after { summary.append(.init("after", after)) }
+            let action = change.action == .update ? (auditAction ?? change.action.rawValue) : change.action.rawValue
+            try await AuditLog.record(connection, actor: actor, action: action, entity: change.entity, name: change.name, changes: .object(summary))
+        }
+        self.logger.info("Configuration applied", metadata: ["config.changes": "\(plan.changes.filter { $0.action != .unchanged }.count)"])
+        return plan
     }
 
     /// The resolved secret values per repository name: `auth` and `proxy` → plaintext.
     typealias Secrets = [String: [String: String]]
 
-    private func resolveSecrets(
+    func resolveSecrets(
         _ c: TandemConfiguration, current: Loaded, file: String?, environment: [String: String]
     ) throws -> Secrets {
         var issues: [ConfigIssue] = []
@@ -128,36 +159,62 @@ public struct ConfigStore: Sendable {
 
     private func plan(_ c: TandemConfiguration, current: Loaded, secrets: Secrets, prune: Bool) -> ApplyPlan {
         var plan = ApplyPlan()
-        func compare<T: Hashable>(_ entity: String, _ items: [T], _ existing: [T], name: (T) -> String, diff: (T, T) -> [String]) {
+        func compare<T: Hashable>(
+            _ entity: String, _ items: [T], _ existing: [T], name: (T) -> String, render: (T) -> JSONNode, diff: (T, T) -> [String]
+        ) {
             let byName = Dictionary(existing.map { (name($0), $0) }, uniquingKeysWith: { a, _ in a })
             for item in items {
                 if let old = byName[name(item)] {
                     let details = diff(old, item)
-                    plan.changes.append(.init(action: details.isEmpty ? .unchanged : .update, entity: entity, name: name(item), details: details))
+                    let (before, after) = details.isEmpty ? (nil, nil) : Self.jsonDiff(render(old), render(item))
+                    plan.changes.append(
+                        .init(
+                            action: details.isEmpty ? .unchanged : .update, entity: entity, name: name(item), details: details, before: before,
+                            after: after))
                 } else {
-                    plan.changes.append(.init(action: .create, entity: entity, name: name(item), details: []))
+                    plan.changes.append(.init(action: .create, entity: entity, name: name(item), details: [], after: render(item)))
                 }
             }
             if prune {
                 let names = Set(items.map(name))
                 for old in existing where !names.contains(name(old)) {
-                    plan.changes.append(.init(action: .delete, entity: entity, name: name(old), details: []))
+                    plan.changes.append(.init(action: .delete, entity: entity, name: name(old), details: [], before: render(old)))
                 }
             }
         }
         let old = current.configuration
         if c.settings != old.settings {
-            plan.changes.append(.init(action: .update, entity: "settings", name: "global", details: Self.mirrorDiff(old.settings, c.settings)))
+            let (before, after) = Self.jsonDiff(ConfigJSON.json(old.settings), ConfigJSON.json(c.settings))
+            plan.changes.append(
+                .init(
+                    action: .update, entity: "settings", name: "global", details: Self.mirrorDiff(old.settings, c.settings), before: before,
+                    after: after))
         }
-        compare("repository", c.repositories, old.repositories, name: \.name) { a, b in
+        compare("repository", c.repositories, old.repositories, name: \.name, render: ConfigJSON.json) { a, b in
             var details = Self.mirrorDiff(a, b)
             if (current.secrets[b.name] ?? [:]) != (secrets[b.name] ?? [:]) { details.append("credentials") }
             return details
         }
-        compare("model", c.models, old.models, name: \.name) { Self.mirrorDiff($0, $1) }
-        compare("collection", c.collections, old.collections, name: \.name) { Self.mirrorDiff($0, $1) }
-        compare("integration", c.integrations, old.integrations, name: \.name) { Self.mirrorDiff($0, $1) }
+        compare("model", c.models, old.models, name: \.name, render: ConfigJSON.json) { Self.mirrorDiff($0, $1) }
+        compare("collection", c.collections, old.collections, name: \.name, render: ConfigJSON.json) { Self.mirrorDiff($0, $1) }
+        compare("integration", c.integrations, old.integrations, name: \.name, render: ConfigJSON.json) { Self.mirrorDiff($0, $1) }
         return plan
+    }
+
+    /// The top-level members that differ between two renderings: (before, after), each an object of those members only
+    /// (a member absent on one side shows as null there).
+    static func jsonDiff(_ a: JSONNode, _ b: JSONNode) -> (JSONNode, JSONNode) {
+        let old = a.members ?? []
+        let new = b.members ?? []
+        var keys: [String] = []
+        for key in old.map(\.key) + new.map(\.key) where !keys.contains(key) { keys.append(key) }
+        var before: [JSONNode.Member] = []
+        var after: [JSONNode.Member] = []
+        for key in keys where a[key] != b[key] {
+            before.append(.init(key, a[key] ?? .null))
+            after.append(.init(key, b[key] ?? .null))
+        }
+        return (.object(before), .object(after))
     }
 
     /// The names of the top-level stored properties that differ.

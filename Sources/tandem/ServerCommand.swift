@@ -4,18 +4,20 @@ import Logging
 import Postgres
 import Redis
 import TandemServer
+import TandemStore
 import TandemSupport
 
 /// `tandem server`: health and metrics over HTTP (the full API and UI come later).
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Serve /health, /health/live and /metrics over HTTP until SIGTERM.",
+        abstract: "Serve the REST API (/api/v1), /health, /health/live and /metrics over HTTP until SIGTERM.",
         discussion: """
             GET /health       200 when PostgreSQL answers, migrations are current, Redis answers PING and a
                               coordinator leads; 503 naming the failing checks otherwise (readiness).
             GET /health/live  200 while the process serves requests (liveness).
             GET /metrics      the cluster's metrics in the Prometheus text format.
+            /api/v1/...       the REST API (docs/api.md); its OpenAPI document is GET /api/openapi.json.
             Applies pending migrations at start-up. Under systemd (Type=notify) it sends READY=1 once listening
             and STOPPING=1 when a stop begins.
             """)
@@ -37,6 +39,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Apply pending migrations at start-up.")
     var migrate = true
 
+    @OptionGroup var key: KeyOptions
+
+    @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure (when clients reach the server over HTTPS).")
+    var secureCookies = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let host = self.host ?? environment["TANDEM_HTTP_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
@@ -57,8 +64,18 @@ struct ServerCommand: AsyncParsableCommand {
         redisConfiguration.connectTimeout = .seconds(2)
         redisConfiguration.reconnectTimeout = .seconds(2)
 
+        // Without the master key the API can show the configuration but not change it.
+        var masterKey: MasterKey?
+        do {
+            masterKey = try self.key.resolved()
+        } catch let error as SecretError where error.kind == .missingKey {
+            logger.warning("No master key: the API will not change the configuration (set TANDEM_MASTER_KEY or TANDEM_MASTER_KEY_FILE)")
+        }
+        var configuration = ServerProcess.Configuration(host: host, port: port, prefix: self.prefix, migrate: self.migrate)
+        configuration.masterKey = masterKey
+        configuration.secureCookies = self.secureCookies
         let process = ServerProcess(
-            configuration: .init(host: host, port: port, prefix: self.prefix, migrate: self.migrate),
+            configuration: configuration,
             postgres: PostgresClient(configuration: postgresConfiguration, logger: logger),
             redis: RedisClient(configuration: redisConfiguration, lanes: 2, logger: logger),
             notifier: SystemdNotifier(),

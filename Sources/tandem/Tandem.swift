@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TandemStore
 
 @main
 struct Tandem: AsyncParsableCommand {
@@ -22,10 +23,12 @@ struct Tandem: AsyncParsableCommand {
 
     /// Bootstraps logging once, then parses and runs the command.
     static func main() async {
+        // The level can be changed at run time by the settings (a troubleshooting level that expires): see
+        // LoggingSettingsWatcher, which `tandem server` runs.
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Self.logLevel()
-            return handler
+            return SettingsLogHandler(base: handler)
         }
         do {
             var command = try parseAsRoot()

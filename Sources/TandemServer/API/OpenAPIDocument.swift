@@ -1,0 +1,708 @@
+import TandemConfig
+import TandemCore
+import TandemStore
+
+/// The OpenAPI 3.1 document of the API, served at `/api/openapi.json`. It is built here, in the repository, from the
+/// same enumerations the parser accepts (so an enum cannot drift), and a test checks that it describes every endpoint
+/// the server routes. `Ops/api-fuzz.sh` runs schemathesis against it.
+public enum OpenAPIDocument {
+    public static let json: String = Self.document(requests: false).text
+    /// With the operator requests (`process-all`, `initiate-synchronization`), served when the server has them.
+    public static let jsonWithRequests: String = Self.document(requests: true).text
+
+    static func document(requests: Bool) -> JSONNode {
+        .object([
+            "openapi": .string("3.1.0"),
+            "info": .object([
+                "title": .string("Tandem administration API"), "version": .string("1"),
+                "description": .string(
+                    "Configuration, users, settings and the audit log of a Tandem installation. Authenticate with an API token (`Authorization: Token <token>`, made with `tandem tokens create` or POST /api/v1/tokens) or a session cookie from POST /api/v1/session; with a cookie, unsafe methods need the session's CSRF token in `X-CSRF-Token`. Every 4xx and 5xx answer has the Error body. See docs/api.md."
+                ),
+            ]),
+            "servers": .array([.object(["url": .string("/")])]),
+            "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
+            "paths": .object((Self.paths + (requests ? Self.requestPaths : [])).map { JSONNode.Member($0.path, .object($0.operations)) }),
+            "components": .object([
+                "securitySchemes": .object([
+                    "tokenAuth": .object([
+                        "type": .string("apiKey"), "in": .string("header"), "name": .string("Authorization"),
+                        "description": .string("`Token <token>`"),
+                    ]),
+                    "cookieAuth": .object([
+                        "type": .string("apiKey"), "in": .string("cookie"), "name": .string(APIMiddleware.sessionCookie),
+                        "description": .string("The session cookie set by POST /api/v1/session; unsafe methods also need X-CSRF-Token."),
+                    ]),
+                ]),
+                "schemas": .object(Self.schemas),
+                "responses": .object([
+                    "Error": .object([
+                        "description": .string("The request was refused; `field` names the offending member or parameter."),
+                        "content": Self.content(Self.ref("Error")),
+                    ])
+                ]),
+            ]),
+        ])
+    }
+
+    // MARK: - Paths
+
+    struct PathItem {
+        var path: String
+        var operations: [JSONNode.Member]
+    }
+
+    static func ref(_ name: String) -> JSONNode { .object(["$ref": .string("#/components/schemas/\(name)")]) }
+    static func content(_ schema: JSONNode) -> JSONNode { .object(["application/json": .object(["schema": schema])]) }
+    static func list(_ name: String) -> JSONNode {
+        .object([
+            "type": .string("object"), "required": .array([.string("items")]), "additionalProperties": .bool(false),
+            "properties": .object(["items": .object(["type": .string("array"), "items": Self.ref(name)])]),
+        ])
+    }
+
+    static func operation(
+        _ id: String, _ summary: String, tag: String, body: JSONNode? = nil, bodyRequired: Bool = true, parameters: [JSONNode] = [],
+        success: (code: String, schema: JSONNode?), capability: Capability?, public isPublic: Bool = false
+    ) -> JSONNode {
+        var responses: [JSONNode.Member] = [
+            .init(
+                success.code,
+                .object([
+                    "description": .string(success.code == "204" ? "Done." : "Success."),
+                    "content": success.schema.map(Self.content),
+                ]))
+        ]
+        responses.append(.init("4XX", .object(["$ref": .string("#/components/responses/Error")])))
+        responses.append(.init("503", .object(["$ref": .string("#/components/responses/Error")])))
+        var description = summary
+        if let capability {
+            description +=
+                "\n\nNeeds the `\(capability.rawValue)` permission (roles: \(capability.allowed.sorted().map(\.rawValue).joined(separator: ", ")))."
+        }
+        return .object([
+            "operationId": .string(id), "summary": .string(summary), "description": .string(description), "tags": .array([.string(tag)]),
+            "security": isPublic ? .array([]) : nil,
+            "parameters": parameters.isEmpty ? nil : .array(parameters),
+            "requestBody": body.map { .object(["required": .bool(bodyRequired), "content": Self.content($0)]) },
+            "responses": .object(responses),
+        ])
+    }
+
+    static func pathParameter(_ name: String, integer: Bool = false) -> JSONNode {
+        .object([
+            "name": .string(name), "in": .string("path"), "required": .bool(true),
+            "schema": integer
+                ? .object(["type": .string("integer"), "minimum": .int(1), "maximum": .int(Int(Int64.max))])
+                : .object(["type": .string("string"), "minLength": .int(1), "maxLength": .int(200)]),
+        ])
+    }
+
+    static func queryParameter(_ name: String, _ schema: JSONNode, _ description: String) -> JSONNode {
+        .object(["name": .string(name), "in": .string("query"), "required": .bool(false), "schema": schema, "description": .string(description)])
+    }
+
+    static var paths: [PathItem] {
+        var items: [PathItem] = [
+            PathItem(
+                path: "/api/openapi.json",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "getOpenAPI", "This document.", tag: "meta", success: ("200", .object(["type": .string("object")])), capability: nil,
+                            public: true))
+                ]),
+            PathItem(
+                path: "/api/v1/session",
+                operations: [
+                    .init(
+                        "post",
+                        Self.operation(
+                            "login",
+                            "Log in: sets the session cookie (HttpOnly, SameSite=Strict) and returns the CSRF token. Failures do not say whether the user exists; repeated failures lock the account.",
+                            tag: "session", body: Self.ref("Login"), success: ("200", Self.ref("Session")), capability: nil, public: true)),
+                    .init(
+                        "delete", Self.operation("logout", "Log out (ends the session).", tag: "session", success: ("204", nil), capability: .account)
+                    ),
+                ]),
+            PathItem(
+                path: "/api/v1/me",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "me", "Who is calling, and what they may do.", tag: "session", success: ("200", Self.ref("Me")), capability: .account))
+                ]
+            ),
+            PathItem(
+                path: "/api/v1/roles",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "listRoles", "The roles, and which roles grant each permission (the authorization matrix).", tag: "session",
+                            success: ("200", Self.ref("Roles")), capability: .account))
+                ]),
+            PathItem(
+                path: "/api/v1/me/password",
+                operations: [
+                    .init(
+                        "put",
+                        Self.operation(
+                            "changeOwnPassword", "Change one's own password (other sessions end).", tag: "session", body: Self.ref("OwnPassword"),
+                            success: ("204", nil), capability: .account))
+                ]),
+            PathItem(
+                path: "/api/v1/users",
+                operations: [
+                    .init(
+                        "get", Self.operation("listUsers", "List users.", tag: "users", success: ("200", Self.list("User")), capability: .manageUsers)
+                    ),
+                    .init(
+                        "post",
+                        Self.operation(
+                            "createUser", "Create a user.", tag: "users", body: Self.ref("NewUser"), success: ("201", Self.ref("User")),
+                            capability: .manageUsers)),
+                ]),
+            PathItem(
+                path: "/api/v1/users/{username}",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "getUser", "One user.", tag: "users", parameters: [Self.pathParameter("username")], success: ("200", Self.ref("User")),
+                            capability: .manageUsers)),
+                    .init(
+                        "patch",
+                        Self.operation(
+                            "updateUser", "Change roles, name, e-mail, disable, or clear a lock-out. The last enabled admin stays an admin.",
+                            tag: "users",
+                            body: Self.ref("UserChanges"), parameters: [Self.pathParameter("username")], success: ("200", Self.ref("User")),
+                            capability: .manageUsers)),
+                    .init(
+                        "delete",
+                        Self.operation(
+                            "deleteUser", "Delete a user with their tokens and sessions.", tag: "users", parameters: [Self.pathParameter("username")],
+                            success: ("204", nil), capability: .manageUsers)),
+                ]),
+            PathItem(
+                path: "/api/v1/users/{username}/password",
+                operations: [
+                    .init(
+                        "put",
+                        Self.operation(
+                            "setUserPassword", "Reset a user's password (clears a lock-out, ends their sessions).", tag: "users",
+                            body: Self.ref("NewPassword"), parameters: [Self.pathParameter("username")], success: ("204", nil),
+                            capability: .manageUsers))
+                ]),
+            PathItem(
+                path: "/api/v1/users/{username}/tokens",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "listUserTokens", "A user's API tokens (never the tokens themselves).", tag: "users",
+                            parameters: [Self.pathParameter("username")], success: ("200", Self.list("Token")), capability: .manageUsers)),
+                    .init(
+                        "post",
+                        Self.operation(
+                            "createUserToken", "Make an API token for a user (e.g. a service user without a password); shown once.", tag: "users",
+                            body: Self.ref("NewToken"), parameters: [Self.pathParameter("username")], success: ("201", Self.ref("CreatedToken")),
+                            capability: .manageUsers)),
+                ]),
+            PathItem(
+                path: "/api/v1/users/{username}/tokens/{id}",
+                operations: [
+                    .init(
+                        "delete",
+                        Self.operation(
+                            "revokeUserToken", "Revoke a user's token.", tag: "users",
+                            parameters: [Self.pathParameter("username"), Self.pathParameter("id", integer: true)],
+                            success: ("200", Self.ref("Token")),
+                            capability: .manageUsers))
+                ]),
+            PathItem(
+                path: "/api/v1/tokens",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "listTokens", "One's own API tokens (never the tokens themselves).", tag: "tokens", success: ("200", Self.list("Token")),
+                            capability: .account)),
+                    .init(
+                        "post",
+                        Self.operation(
+                            "createToken", "Make an API token; the answer is the only time it is shown.", tag: "tokens", body: Self.ref("NewToken"),
+                            success: ("201", Self.ref("CreatedToken")), capability: .account)),
+                ]),
+            PathItem(
+                path: "/api/v1/tokens/{id}",
+                operations: [
+                    .init(
+                        "delete",
+                        Self.operation(
+                            "revokeToken", "Revoke one of one's own tokens.", tag: "tokens", parameters: [Self.pathParameter("id", integer: true)],
+                            success: ("200", Self.ref("Token")), capability: .account))
+                ]),
+        ]
+        for section in ConfigJSON.Section.allCases {
+            let schema = Self.entitySchemaName(section)
+            let entity = section.entity
+            items.append(
+                PathItem(
+                    path: "/api/v1/\(section.rawValue)",
+                    operations: [
+                        .init(
+                            "get",
+                            Self.operation(
+                                "list\(schema)s", "List \(section.rawValue).", tag: "configuration", success: ("200", Self.list(schema)),
+                                capability: .readConfiguration)),
+                        .init(
+                            "post",
+                            Self.operation(
+                                "create\(schema)", "Create a \(entity), validated as `tandem apply` validates it.", tag: "configuration",
+                                body: Self.ref(schema), success: ("201", Self.ref(schema)), capability: .writeConfiguration)),
+                    ]))
+            items.append(
+                PathItem(
+                    path: "/api/v1/\(section.rawValue)/{name}",
+                    operations: [
+                        .init(
+                            "get",
+                            Self.operation(
+                                "get\(schema)", "One \(entity).", tag: "configuration", parameters: [Self.pathParameter("name")],
+                                success: ("200", Self.ref(schema)), capability: .readConfiguration)),
+                        .init(
+                            "put",
+                            Self.operation(
+                                "replace\(schema)",
+                                "Replace a \(entity) (the body's name, if given, must be the path's). Changes that would break other entities are refused with 409.",
+                                tag: "configuration", body: Self.ref(schema + "Update"), parameters: [Self.pathParameter("name")],
+                                success: ("200", Self.ref(schema)), capability: .writeConfiguration)),
+                        .init(
+                            "delete",
+                            Self.operation(
+                                "delete\(schema)",
+                                "Delete a \(entity); refused with 409 while others refer to it (or, for an integration, while it runs).",
+                                tag: "configuration",
+                                parameters: [Self.pathParameter("name")], success: ("204", nil), capability: .writeConfiguration)),
+                    ]))
+        }
+        items.append(
+            PathItem(
+                path: "/api/v1/repositories/{name}/test",
+                operations: [
+                    .init(
+                        "post",
+                        Self.operation(
+                            "testRepository", "Test the connection: reachable, credentials accepted, project found.", tag: "configuration",
+                            body: Self.ref("ConnectionTestRequest"), bodyRequired: false, parameters: [Self.pathParameter("name")],
+                            success: ("200", Self.ref("ConnectionTest")), capability: .writeConfiguration))
+                ]))
+        for (action, summary) in [("run", "Start an integration (sets `running`)."), ("stop", "Stop an integration.")] {
+            items.append(
+                PathItem(
+                    path: "/api/v1/integrations/{name}/\(action)",
+                    operations: [
+                        .init(
+                            "post",
+                            Self.operation(
+                                "\(action)Integration", summary, tag: "configuration", parameters: [Self.pathParameter("name")],
+                                success: ("200", Self.ref("Integration")), capability: .runIntegrations))
+                    ]))
+        }
+        items += [
+            PathItem(
+                path: "/api/v1/settings",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "getSettings", "Global settings.", tag: "settings", success: ("200", Self.ref("Settings")), capability: .readSettings)),
+                    .init(
+                        "patch",
+                        Self.operation(
+                            "updateSettings", "Change global settings; members left out keep their values.", tag: "settings",
+                            body: Self.ref("SettingsChanges"),
+                            success: ("200", Self.ref("Settings")), capability: .writeSettings)),
+                ]),
+            PathItem(
+                path: "/api/v1/settings/logging",
+                operations: [
+                    .init(
+                        "put",
+                        Self.operation(
+                            "setLogging",
+                            "Set the log level, and/or a troubleshooting level (debug or trace) that reverts by itself after at most 24 hours (minutes: 0 ends it now).",
+                            tag: "settings", body: Self.ref("LoggingChanges"), success: ("200", Self.ref("Logging")), capability: .changeLogging))
+                ]),
+            PathItem(
+                path: "/api/v1/audit",
+                operations: [
+                    .init(
+                        "get",
+                        Self.operation(
+                            "listAudit", "The audit log (configuration history), newest first; page with `before` = the previous page's `next`.",
+                            tag: "audit",
+                            parameters: [
+                                Self.queryParameter(
+                                    "entity", Self.string(max: 200),
+                                    "Only this entity kind (user, api-token, repository, model, collection, integration, settings)."),
+                                Self.queryParameter("name", Self.string(max: 200), "Only this entity's name."),
+                                Self.queryParameter("actor", Self.string(max: 200), "Only changes by this user."),
+                                Self.queryParameter(
+                                    "before", .object(["type": .string("integer"), "minimum": .int(1)]), "Only entries older than this id."),
+                                Self.queryParameter(
+                                    "limit", .object(["type": .string("integer"), "minimum": .int(1), "maximum": .int(500)]),
+                                    "Page size (default 50)."),
+                            ], success: ("200", Self.ref("AuditPage")), capability: .readAudit))
+                ]),
+        ]
+        return items
+    }
+
+    static var requestPaths: [PathItem] {
+        [
+            PathItem(
+                path: "/api/v1/integrations/{name}/process-all",
+                operations: [
+                    .init(
+                        "post",
+                        Self.operation(
+                            "processAll",
+                            "Process All Artifacts: re-synchronise every mapped field of every pair. The leading coordinator carries the request out at its next tick.",
+                            tag: "configuration", body: Self.object([:]), bodyRequired: false, parameters: [Self.pathParameter("name")],
+                            success: ("202", Self.ref("IntegrationRequest")), capability: .runIntegrations))
+                ]),
+            PathItem(
+                path: "/api/v1/integrations/{name}/initiate-synchronization",
+                operations: [
+                    .init(
+                        "post",
+                        Self.operation(
+                            "initiateSynchronization",
+                            "Initiate Synchronization: read a side's projects (default: both sides, all projects) in full now, so that newly eligible artifacts synchronise.",
+                            tag: "configuration", body: Self.ref("InitiateSynchronization"), bodyRequired: false,
+                            parameters: [Self.pathParameter("name")], success: ("202", Self.ref("IntegrationRequest")), capability: .runIntegrations))
+                ]),
+        ]
+    }
+
+    static func entitySchemaName(_ section: ConfigJSON.Section) -> String {
+        switch section {
+        case .repositories: "Repository"
+        case .models: "Model"
+        case .collections: "Collection"
+        case .integrations: "Integration"
+        }
+    }
+
+    // MARK: - Schemas
+
+    static func string(min: Int = 1, max: Int? = nil, pattern: String? = nil) -> JSONNode {
+        .object(["type": .string("string"), "minLength": .int(min), "maxLength": max.map(JSONNode.int), "pattern": pattern.map(JSONNode.string)])
+    }
+    static func integer(_ range: ClosedRange<Int>) -> JSONNode {
+        .object(["type": .string("integer"), "minimum": .int(range.lowerBound), "maximum": .int(range.upperBound)])
+    }
+    static let boolean: JSONNode = .object(["type": .string("boolean")])
+    static let dateTime: JSONNode = .object(["type": .string("string"), "format": .string("date-time")])
+    static func enumeration(_ values: [String]) -> JSONNode { .object(["type": .string("string"), "enum": .array(values.map(JSONNode.string))]) }
+    static func array(_ items: JSONNode, minItems: Int? = nil) -> JSONNode {
+        .object(["type": .string("array"), "items": items, "minItems": minItems.map(JSONNode.int)])
+    }
+    static func map(_ values: JSONNode) -> JSONNode {
+        .object(["type": .string("object"), "propertyNames": .object(["minLength": .int(1)]), "additionalProperties": values])
+    }
+    /// A string, or a list of them (configuration accepts both).
+    static let strings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string())])])
+    /// A closed object.
+    static func object(_ properties: KeyValuePairs<String, JSONNode>, required: [String] = [], description: String? = nil) -> JSONNode {
+        .object([
+            "type": .string("object"), "description": description.map(JSONNode.string),
+            "required": required.isEmpty ? nil : .array(required.map(JSONNode.string)), "additionalProperties": .bool(false),
+            "properties": .object(properties.map { JSONNode.Member($0.key, $0.value) }),
+        ])
+    }
+    static func withoutRequired(_ schema: JSONNode, _ key: String) -> JSONNode {
+        guard case .object(var members) = schema, let index = members.firstIndex(where: { $0.key == "required" }),
+            case .array(let required) = members[index].value
+        else { return schema }
+        members[index].value = .array(required.filter { $0 != .string(key) })
+        return .object(members)
+    }
+
+    static var schemas: [JSONNode.Member] {
+        let secret: JSONNode = .object([
+            "description": .string("Write-only: the secret's value, or {\"set\": true} to keep the stored one. Answers always show {\"set\": true}."),
+            "oneOf": .array([Self.string(), Self.object(["set": .object(["const": .bool(true)])], required: ["set"])]),
+        ])
+        let duration = Self.string(max: 30, pattern: "^[0-9]+[smhd]?$")
+        let rateLimit = Self.object(
+            ["eventsPerMinute": Self.integer(1...1_000_000), "scope": Self.enumeration(RateLimitScope.allCases.map(\.rawValue))],
+            required: ["eventsPerMinute"])
+        let auth: JSONNode = .object([
+            "oneOf": .array([
+                Self.object(["kind": .object(["const": .string("none")])], required: ["kind"]),
+                Self.object(
+                    ["kind": .object(["const": .string("basic")]), "username": Self.string(), "password": secret],
+                    required: ["kind", "username", "password"]),
+                Self.object(
+                    ["kind": .object(["const": .string("api-key")]), "key": secret, "header": Self.string(), "parameter": Self.string()],
+                    required: ["kind", "key"]),
+                Self.object(["kind": .object(["const": .string("token")]), "token": secret], required: ["kind", "token"]),
+                Self.object(["kind": .object(["const": .string("bearer")]), "token": secret], required: ["kind", "token"]),
+            ])
+        ])
+        let repository = Self.object(
+            [
+                "name": Self.string(), "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
+                "url": Self.string(pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^/ ]+"),
+                "auth": auth, "enabled": Self.boolean, "allowInsecure": Self.boolean,
+                "proxy": Self.object(
+                    ["url": Self.string(pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^/ ]+"), "username": Self.string(), "password": secret], required: ["url"]
+                ),
+                "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": Self.map(Self.string()),
+            ], required: ["name", "type", "url"], description: "A repository connection (docs/configuration.md).")
+        let fieldTypes = Self.enumeration(FieldType.allCases.map(\.rawValue))
+        let model = Self.object(
+            [
+                "name": Self.string(),
+                "fields": Self.array(
+                    Self.object(
+                        ["name": Self.string(), "type": fieldTypes, "required": Self.boolean, "values": Self.strings, "allowUnmapped": Self.boolean],
+                        required: ["name", "type"])),
+            ], required: ["name", "fields"], description: "A model: the common fields integrations map through.")
+        let transforms = Self.enumeration(TransformKind.allCases.map(\.rawValue))
+        let collection = Self.object(
+            [
+                "name": Self.string(), "repository": Self.string(), "artifactType": Self.string(), "projects": Self.strings, "model": Self.string(),
+                "fields": Self.array(
+                    Self.object(
+                        [
+                            "field": Self.string(), "modelField": Self.string(), "type": fieldTypes, "toModel": transforms,
+                            "toRepository": transforms,
+                            "valueMap": Self.array(
+                                Self.object(["repository": Self.strings, "model": Self.string()], required: ["repository", "model"])),
+                            "default": Self.string(), "constant": Self.string(),
+                        ], required: ["field", "modelField"])),
+                "statusField": Self.string(),
+                "transitions": Self.array(
+                    Self.object(["from": Self.string(), "to": Self.string(), "name": Self.string()], required: ["from", "to", "name"])),
+            ], required: ["name", "repository", "artifactType", "projects", "model"],
+            description: "A collection: a repository's artifacts mapped to a model.")
+        let side = Self.enumeration(Side.allCases.map(\.rawValue))
+        let flows = Self.map(
+            Self.object([
+                "leftToRight": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
+                "rightToLeft": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
+            ]))
+        let condition = Self.object(
+            [
+                "side": side, "field": Self.string(), "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)), "value": Self.strings,
+                "values": Self.strings,
+            ], required: ["field", "operator"])
+        let schedule: JSONNode = .object([
+            "oneOf": .array([Self.object(["interval": duration], required: ["interval"]), Self.object(["cron": Self.string()], required: ["cron"])])
+        ])
+        let sideSchedule = Self.object(["changeDetection": schedule, "fullScan": schedule, "fullScanEnabled": Self.boolean])
+        let directions = Self.enumeration(FlowDirection.allCases.map(\.rawValue))
+        let policies = Self.enumeration(ConflictPolicyKind.allCases.map(\.rawValue))
+        let integration = Self.object(
+            [
+                "name": Self.string(), "left": Self.string(), "right": Self.string(), "running": Self.boolean,
+                "creation": Self.enumeration(CreationFlowConfig.allCases.map(\.rawValue)), "fieldFlows": flows,
+                "conditionalFieldFlows": Self.array(
+                    Self.object(["when": Self.array(condition), "fieldFlows": flows], required: ["when", "fieldFlows"])),
+                "routes": Self.array(
+                    Self.object(
+                        [
+                            "from": side, "sourceProjects": Self.strings, "targetProject": Self.string(), "field": Self.string(),
+                            "targets": Self.map(Self.strings),
+                        ],
+                        required: ["from", "sourceProjects"])),
+                "filters": Self.object(["scope": Self.enumeration(FilterScope.allCases.map(\.rawValue)), "conditions": Self.array(condition)]),
+                "comments": directions,
+                "attachments": Self.object(["direction": directions, "maxSizeBytes": Self.integer(1...Int.max), "excludeTypes": Self.strings]),
+                "conflicts": Self.object(["default": policies, "fields": Self.map(policies)]),
+                "schedule": Self.object([
+                    "changeDetection": schedule, "fullScan": schedule, "fullScanEnabled": Self.boolean, "left": sideSchedule, "right": sideSchedule,
+                ]),
+                "maxConcurrency": Self.integer(1...1000),
+            ], required: ["name", "left", "right"],
+            description: "An integration between two collections. Without `running`, a replacement keeps the current state.")
+        let roles = Self.enumeration(Role.allCases.map(\.rawValue))
+        let user = Self.object(
+            [
+                "username": Self.string(), "displayName": Self.string(min: 0), "email": Self.string(min: 0), "roles": Self.array(roles),
+                "disabled": Self.boolean,
+                "locked": Self.boolean, "hasPassword": Self.boolean, "createdAt": Self.dateTime, "updatedAt": Self.dateTime,
+                "passwordChangedAt": Self.dateTime,
+            ], required: ["username", "roles", "disabled", "locked", "hasPassword", "createdAt", "updatedAt"])
+        let tokenProperties: KeyValuePairs<String, JSONNode> = [
+            "id": Self.integer(1...Int.max), "user": Self.string(), "name": Self.string(), "prefix": Self.string(), "active": Self.boolean,
+            "createdAt": Self.dateTime, "lastUsedAt": Self.dateTime, "revokedAt": Self.dateTime, "expiresAt": Self.dateTime,
+        ]
+        let token = Self.object(tokenProperties, required: ["id", "user", "name", "prefix", "active", "createdAt"])
+        var createdToken = token
+        if case .object(var members) = createdToken, let index = members.firstIndex(where: { $0.key == "properties" }),
+            case .object(var properties) = members[index].value, let required = members.firstIndex(where: { $0.key == "required" }),
+            case .array(let names) = members[required].value
+        {
+            properties.append(.init("token", Self.string()))
+            members[index].value = .object(properties)
+            members[required].value = .array(names + [.string("token")])
+            createdToken = .object(members)
+        }
+        let capabilities = Self.array(Self.enumeration(Capability.allCases.map(\.rawValue)))
+        let levels = Self.enumeration(LoggingSettings.levels)
+        let logging = Self.object(
+            [
+                "level": levels, "effectiveLevel": levels,
+                "troubleshooting": Self.object(
+                    ["level": Self.enumeration(LoggingSettings.troubleshootingLevels), "until": Self.dateTime], required: ["level", "until"]),
+            ], required: ["level", "effectiveLevel"])
+        let security = Self.object([
+            "maxFailedLogins": Self.integer(AuthPolicy.ranges["maxFailedLogins"] ?? 1...100),
+            "lockoutSeconds": Self.integer(AuthPolicy.ranges["lockoutSeconds"] ?? 60...86400),
+            "sessionSeconds": Self.integer(AuthPolicy.ranges["sessionSeconds"] ?? 300...2_592_000),
+        ])
+        let syncSettings: KeyValuePairs<String, JSONNode> = [
+            "changeDetectionInterval": duration, "fullScanInterval": duration, "fullScanEnabled": Self.boolean,
+            "maxConcurrencyPerIntegration": Self.integer(1...1000), "eventRateLimit": rateLimit, "logging": logging, "security": security,
+        ]
+        let settings = Self.object(
+            syncSettings,
+            required: [
+                "changeDetectionInterval", "fullScanInterval", "fullScanEnabled", "maxConcurrencyPerIntegration", "eventRateLimit", "logging",
+                "security",
+            ])
+        let settingsChanges = Self.object(
+            [
+                "changeDetectionInterval": duration, "fullScanInterval": duration, "fullScanEnabled": Self.boolean,
+                "maxConcurrencyPerIntegration": Self.integer(1...1000), "eventRateLimit": rateLimit, "security": security,
+            ], description: "Members to change; the others keep their values.")
+        var loggingChanges = Self.object([
+            "level": levels,
+            "troubleshooting": Self.object(
+                ["level": Self.enumeration(LoggingSettings.troubleshootingLevels), "minutes": Self.integer(0...1440)], required: ["minutes"]),
+        ])
+        if case .object(var members) = loggingChanges {
+            members.append(.init("minProperties", .int(1)))
+            loggingChanges = .object(members)
+        }
+        let password = Self.string(min: PasswordHasher.minimumPasswordLength, max: 1024)
+        return [
+            .init(
+                "Error",
+                Self.object(
+                    [
+                        "error": Self.object(
+                            [
+                                "status": Self.integer(400...599), "code": Self.string(), "field": Self.string(min: 0),
+                                "message": Self.string(min: 0),
+                                "details": Self.array(.object(["type": .string("object")])),
+                            ], required: ["status", "code", "message"])
+                    ], required: ["error"])),
+            .init(
+                "Login",
+                Self.object(
+                    ["username": Self.string(min: 0, max: 200), "password": Self.string(min: 0, max: 4096)], required: ["username", "password"])),
+            .init(
+                "Session",
+                Self.object(
+                    ["user": Self.ref("User"), "csrfToken": Self.string(), "expiresAt": Self.dateTime, "capabilities": capabilities],
+                    required: ["user", "csrfToken", "expiresAt", "capabilities"])),
+            .init(
+                "Me",
+                Self.object(
+                    [
+                        "user": Self.ref("User"), "capabilities": capabilities, "authentication": Self.enumeration(["session", "token"]),
+                        "csrfToken": Self.string(),
+                        "tokenId": Self.integer(1...Int.max),
+                    ], required: ["user", "capabilities", "authentication"])),
+            .init(
+                "Roles",
+                Self.object(
+                    [
+                        "roles": Self.array(roles),
+                        "capabilities": Self.array(
+                            Self.object(
+                                ["name": Self.enumeration(Capability.allCases.map(\.rawValue)), "roles": Self.array(roles)],
+                                required: ["name", "roles"])),
+                    ], required: ["roles", "capabilities"])),
+            .init(
+                "OwnPassword",
+                Self.object(
+                    ["currentPassword": Self.string(min: 0, max: 4096), "newPassword": password], required: ["currentPassword", "newPassword"])),
+            .init("User", user),
+            .init(
+                "NewUser",
+                Self.object(
+                    [
+                        "username": Self.string(max: 64, pattern: "^[A-Za-z0-9._@-]+$"), "password": password,
+                        "roles": Self.array(roles, minItems: 1),
+                        "displayName": Self.string(min: 0, max: 200), "email": Self.string(min: 0, max: 320),
+                    ], required: ["username", "roles"])),
+            .init(
+                "UserChanges",
+                Self.object([
+                    "roles": Self.array(roles, minItems: 1),
+                    "displayName": .object(["type": .array([.string("string"), .string("null")]), "maxLength": .int(200)]),
+                    "email": .object(["type": .array([.string("string"), .string("null")]), "maxLength": .int(320)]), "disabled": Self.boolean,
+                    "unlock": Self.boolean,
+                ])),
+            .init("NewPassword", Self.object(["password": password], required: ["password"])),
+            .init("Token", token),
+            .init("CreatedToken", createdToken),
+            .init(
+                "NewToken",
+                Self.object(
+                    ["name": Self.string(max: 100, pattern: "\\S"), "expiresInDays": Self.integer(1...3650)], required: ["name"],
+                    description: "A label, and optionally a lifetime after which the token stops working.")),
+            .init("Repository", repository), .init("RepositoryUpdate", Self.withoutRequired(repository, "name")),
+            .init("Model", model), .init("ModelUpdate", Self.withoutRequired(model, "name")),
+            .init("Collection", collection), .init("CollectionUpdate", Self.withoutRequired(collection, "name")),
+            .init("Integration", integration), .init("IntegrationUpdate", Self.withoutRequired(integration, "name")),
+            .init(
+                "InitiateSynchronization",
+                Self.object(
+                    [
+                        "side": Self.enumeration(["left", "right"]),
+                        "projects": .object([
+                            "type": .string("array"), "maxItems": .int(1000), "items": Self.string(max: 200, pattern: "\\S"),
+                        ]),
+                    ])),
+            .init(
+                "IntegrationRequest",
+                Self.object(
+                    [
+                        "id": Self.integer(1...Int.max), "kind": Self.enumeration(["process-all", "initiate-synchronization"]),
+                        "integration": Self.string(),
+                        "side": Self.enumeration(["left", "right"]), "projects": Self.array(Self.string()), "status": Self.enumeration(["accepted"]),
+                    ], required: ["id", "kind", "integration", "projects", "status"])),
+            .init("ConnectionTestRequest", Self.object(["project": Self.string(max: 200)])),
+            .init(
+                "ConnectionTest",
+                Self.object(
+                    [
+                        "reachable": Self.boolean, "authenticated": Self.boolean, "projectFound": Self.boolean,
+                        "user": Self.object(["username": Self.string(min: 0), "displayName": Self.string(min: 0)]),
+                        "error": Self.object(["code": Self.string(), "message": Self.string(min: 0)], required: ["code", "message"]),
+                    ], required: ["reachable", "authenticated"])),
+            .init("Settings", settings), .init("SettingsChanges", settingsChanges),
+            .init("Logging", logging), .init("LoggingChanges", loggingChanges),
+            .init(
+                "AuditEntry",
+                Self.object(
+                    [
+                        "id": Self.integer(1...Int.max), "actor": Self.string(min: 0), "action": Self.string(), "entity": Self.string(),
+                        "name": Self.string(min: 0),
+                        "changes": .object(["type": .string("object")]), "at": Self.dateTime,
+                    ], required: ["id", "actor", "action", "entity", "changes", "at"])),
+            .init(
+                "AuditPage",
+                Self.object(["items": Self.array(Self.ref("AuditEntry")), "next": Self.integer(1...Int.max)], required: ["items"])),
+        ]
+    }
+}
