@@ -80,6 +80,11 @@ public struct PairStore: Sendable {
             """)
     }
 
+    /// Stores only the write ledger (the pair's state is unchanged): see the write-ahead in `SyncEngine`.
+    public func saveLedger(id: Int64, ledger: WriteLedger, on connection: PostgresConnection) async throws {
+        try await connection.query("UPDATE artifact_pairs SET ledger = \(try PostgresJSON(ledger, encoder: Self.encoder)) WHERE id = \(id)")
+    }
+
     // MARK: Pending creates
 
     /// The start of every marker this integration gives the twins it creates.

@@ -261,15 +261,7 @@ public struct SyncEngine: Sendable {
         let t = s.opposite
         let (source, sourceCollection, _) = try self.connector(context, s)
         let (target, targetCollection, _) = try self.connector(context, t)
-        let sourceArtifact = try await source.artifact(id: artifactID)
         let id = context.integrationID
-        guard sourceArtifact.artifactType == sourceCollection.artifactType else {
-            // Another type in the same project (a Redmine feature, say): not this collection's business.
-            try await self.pairs.traceSynced(
-                integration: id, side: s, artifact: artifactID, outcome: "nothing",
-                reasons: "artifact type \(sourceArtifact.artifactType) is not the collection's (\(sourceCollection.artifactType))", error: nil)
-            return
-        }
         try await self.runtime.client.withConnection { connection in
             // Updates lock their pair; a job that finds no pair locks its source artifact and looks again (a pair
             // recorded meanwhile is then visible). Creates of different artifacts run in parallel: a twin whose pair
@@ -285,6 +277,18 @@ public struct SyncEngine: Sendable {
                     lock = "pair:\(id):\(found.pair.leftID)"
                     try await Self.lock(lock, on: connection)
                     stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
+                }
+                // The source is read under the lock: a version read before it could be older than what another sync
+                // just wrote there, and would look like a user's edit to carry back over newer changes.
+                let sourceArtifact = try await source.artifact(id: artifactID)
+                guard sourceArtifact.artifactType == sourceCollection.artifactType else {
+                    // Another type in the same project (a Redmine feature, say): not this collection's business.
+                    try await self.pairs.traceSynced(
+                        integration: id, side: s, artifact: artifactID, outcome: "nothing",
+                        reasons: "artifact type \(sourceArtifact.artifactType) is not the collection's (\(sourceCollection.artifactType))",
+                        error: nil, on: connection)
+                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    return
                 }
                 try await self.decideAndWrite(
                     context, sourceArtifact: sourceArtifact, stored: stored, target: target, targetCollection: targetCollection,
@@ -369,9 +373,18 @@ public struct SyncEngine: Sendable {
             do {
                 var targetID: String?
                 if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
-                if targetID == nil {
-                    var fields: [String: FieldValue] = [:]
-                    for write in plan.fields { fields[write.repositoryField] = write.value }
+                var fields: [String: FieldValue] = [:]
+                for write in plan.fields { fields[write.repositoryField] = write.value }
+                var existingComments: [RepositoryComment] = []
+                if let found = targetID {
+                    // The twin of an earlier attempt that died before recording it: it holds that attempt's values,
+                    // so bring it to this decision's (else the pair would claim values the twin lacks, and the twin's
+                    // next sync would carry the old ones back over newer changes). Comments it already has are kept.
+                    try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: found, on: connection)
+                    if !fields.isEmpty { _ = try await target.updateFields(id: found, fields) }
+                    for (_, state) in plan.statuses.sorted(by: { $0.key < $1.key }) { _ = try await target.applyTransition(id: found, to: state) }
+                    existingComments = try await target.artifact(id: found).comments
+                } else {
                     for (field, state) in plan.statuses { fields[field] = .select(state) }
                     let result = try await target.createArtifact(
                         ArtifactDraft(project: plan.project, artifactType: targetCollection.artifactType, fields: fields, marker: marker))
@@ -381,6 +394,11 @@ public struct SyncEngine: Sendable {
                 try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: targetID, on: connection)
                 var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
                 for comment in plan.comments {
+                    let body = comment.body.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if let copy = existingComments.first(where: { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) == body }) {
+                        pair.recordComment(comment, createdID: copy.id, on: t)
+                        continue
+                    }
                     let result = try await target.addComment(id: targetID, text: comment.body)
                     pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
                 }
@@ -409,9 +427,15 @@ public struct SyncEngine: Sendable {
             let targetID = stored.pair.id(on: t)
             var fields: [String: FieldValue] = [:]
             for write in plan.fields { fields[write.repositoryField] = write.value }
+            var (pair, ledger) = try context.synchronizer.record(decision, for: input)
+            if !fields.isEmpty || !plan.transitions.isEmpty {
+                // Write-ahead: the ledger learns the values before the target holds them. A job that dies between the
+                // write and the record then leaves values that the next sync from the target recognises as Tandem's
+                // own (an echo) rather than as a user's edit that would flow back over newer changes.
+                try await self.pairs.saveLedger(id: stored.id, ledger: ledger, on: connection)
+            }
             if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
             for transition in plan.transitions { _ = try await target.applyTransition(id: targetID, to: transition.to) }
-            var (pair, ledger) = try context.synchronizer.record(decision, for: input)
             for comment in plan.comments {
                 let result = try await target.addComment(id: targetID, text: comment.body)
                 pair.recordComment(comment, createdID: result.itemID ?? "", on: t)

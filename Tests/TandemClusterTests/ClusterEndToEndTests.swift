@@ -286,7 +286,20 @@ struct ClusterEndToEndTests {
             let own = parts[0] == "left" ? left[id] : right[id]
             let twinID = parts[0] == "left" ? byLeft[id] : byRight[id]
             let twin = twinID.flatMap { parts[0] == "left" ? right[$0] : left[$0] }
-            if ClusterHarness.text(own?.fields["title"]) != title || ClusterHarness.text(twin?.fields["title"]) != title { lost.append(key) }
+            if ClusterHarness.text(own?.fields["title"]) != title || ClusterHarness.text(twin?.fields["title"]) != title {
+                lost.append(key)
+                if ProcessInfo.processInfo.environment["TANDEM_E2E_DEBUG"] == "1" {
+                    let traces = try await h.database.client.query(
+                        "SELECT side, artifact_id, last_outcome, last_reasons, last_error FROM artifact_trace WHERE artifact_id IN (\(id), \(twinID ?? ""))")
+                    let pairRows = try await h.database.client.query(
+                        "SELECT core_state::text, ledger::text FROM artifact_pairs WHERE left_id = \(twinID ?? id) OR right_id = \(id)")
+                    print(
+                        "LOST \(key): expected \(title), own \(ClusterHarness.text(own?.fields["title"]) ?? "-") twin \(twinID ?? "-") \(ClusterHarness.text(twin?.fields["title"]) ?? "-")"
+                    )
+                    for row in traces { print("  trace \(try row.decode((String, String, String?, String?, String?).self))") }
+                    for row in pairRows { print("  pair \(try row.decode((String, String).self))") }
+                }
+            }
         }
         return lost
     }
