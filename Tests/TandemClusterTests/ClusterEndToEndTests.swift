@@ -290,7 +290,8 @@ struct ClusterEndToEndTests {
                 lost.append(key)
                 if ProcessInfo.processInfo.environment["TANDEM_E2E_DEBUG"] == "1" {
                     let traces = try await h.database.client.query(
-                        "SELECT side, artifact_id, last_outcome, last_reasons, last_error FROM artifact_trace WHERE artifact_id IN (\(id), \(twinID ?? ""))")
+                        "SELECT side, artifact_id, last_outcome, last_reasons, last_error FROM artifact_trace WHERE artifact_id IN (\(id), \(twinID ?? ""))"
+                    )
                     let pairRows = try await h.database.client.query(
                         "SELECT core_state::text, ledger::text FROM artifact_pairs WHERE left_id = \(twinID ?? id) OR right_id = \(id)")
                     print(

@@ -334,14 +334,8 @@ struct PrivatePostgres: Sendable {
 
     @discardableResult
     static func run(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        process.arguments = ["-u", "postgres", "--"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        // posix_spawn and waitpid (Foundation's Process.waitUntilExit can hang when pg_ctl leaves the server running).
+        try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + arguments).waitBlocking()
     }
 
     static func start() async throws -> PrivatePostgres {
