@@ -10,6 +10,7 @@ import TandemConfig
 import TandemCore
 import TandemMetrics
 import TandemQueue
+import TandemServer
 import TandemStore
 import TandemSupport
 import UnixSignals
@@ -84,7 +85,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 }
                 _ = notifier.ready(status: "standby")
                 let group = ServiceGroup(
-                    configuration: .init(services: [coordinator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    configuration: .init(
+                        services: [LoggingSettingsWatcher(postgres: runtime.client, logger: logger), coordinator],
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
                 _ = notifier.stopping()
             }
@@ -124,7 +127,10 @@ struct WorkerCommand: AsyncParsableCommand {
                 // Shutdown runs in reverse order: the worker drains first, then the recorder flushes the last counts.
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [.init(service: recorder), .init(service: housekeeping), .init(service: worker)],
+                        services: [
+                            .init(service: LoggingSettingsWatcher(postgres: runtime.client, logger: logger)), .init(service: recorder),
+                            .init(service: housekeeping), .init(service: worker),
+                        ],
                         gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
                 _ = notifier.stopping()

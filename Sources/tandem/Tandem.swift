@@ -24,7 +24,7 @@ struct Tandem: AsyncParsableCommand {
     /// Bootstraps logging once, then parses and runs the command.
     static func main() async {
         // The level can be changed at run time by the settings (a troubleshooting level that expires): see
-        // LoggingSettingsWatcher, which `tandem server` runs.
+        // LoggingSettingsWatcher, which `tandem server`, `tandem coordinator` and `tandem worker` run.
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = Self.logLevel()
