@@ -13,6 +13,16 @@ private func controlling<T>(_ body: () async throws -> T) async throws -> T {
     }
 }
 
+/// Connects, migrates, and runs `body` with the store's controls, failing clearly.
+private func withControl(_ database: DatabaseOptions, _ body: @escaping @Sendable (IntegrationControl) async throws -> Void) async throws {
+    try await controlling {
+        try await database.withClient { client, logger in
+            try await Migrator.bundled().migrate(client, logger: logger)
+            try await body(IntegrationControl(client: client))
+        }
+    }
+}
+
 struct Integrations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run, stop and operate integrations.",
@@ -83,12 +93,10 @@ struct Integrations: AsyncParsableCommand {
         @Option(help: "Who acts, for the audit log (default: $USER).") var actor: String?
 
         func run() async throws {
-            try await controlling {
-                try await self.database.withClient { client, logger in
-                    try await Migrator.bundled().migrate(client, logger: logger)
-                    let changed = try await IntegrationControl(client: client).setRunning(self.name, true, actor: actorName(self.actor))
-                    print(changed ? "integration \(self.name): running" : "integration \(self.name) was already running")
-                }
+            let (name, actor) = (self.name, actorName(self.actor))
+            try await withControl(self.database) { control in
+                let changed = try await control.setRunning(name, true, actor: actor)
+                print(changed ? "integration \(name): running" : "integration \(name) was already running")
             }
         }
     }
@@ -100,12 +108,10 @@ struct Integrations: AsyncParsableCommand {
         @Option(help: "Who acts, for the audit log (default: $USER).") var actor: String?
 
         func run() async throws {
-            try await controlling {
-                try await self.database.withClient { client, logger in
-                    try await Migrator.bundled().migrate(client, logger: logger)
-                    let changed = try await IntegrationControl(client: client).setRunning(self.name, false, actor: actorName(self.actor))
-                    print(changed ? "integration \(self.name): stopped" : "integration \(self.name) was already stopped")
-                }
+            let (name, actor) = (self.name, actorName(self.actor))
+            try await withControl(self.database) { control in
+                let changed = try await control.setRunning(name, false, actor: actor)
+                print(changed ? "integration \(name): stopped" : "integration \(name) was already stopped")
             }
         }
     }
@@ -202,12 +208,10 @@ struct RepositoryDisconnect: AsyncParsableCommand {
 }
 
 private func toggleRepository(_ database: DatabaseOptions, _ name: String, enabled: Bool, actor: String?) async throws {
-    try await controlling {
-        try await database.withClient { client, logger in
-            try await Migrator.bundled().migrate(client, logger: logger)
-            let changed = try await IntegrationControl(client: client).setRepositoryEnabled(name, enabled, actor: actorName(actor))
-            let state = enabled ? "connected" : "disconnected"
-            print(changed ? "repository \(name): \(state)" : "repository \(name) was already \(state)")
-        }
+    let who = actorName(actor)
+    try await withControl(database) { control in
+        let changed = try await control.setRepositoryEnabled(name, enabled, actor: who)
+        let state = enabled ? "connected" : "disconnected"
+        print(changed ? "repository \(name): \(state)" : "repository \(name) was already \(state)")
     }
 }
