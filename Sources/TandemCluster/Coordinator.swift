@@ -9,7 +9,8 @@ public import TandemStore
 
 /// The coordinator: leads through a lease in PostgreSQL (standbys wait and take over when it expires), and while
 /// leading schedules `detect` and `scan` jobs for each running integration side, applies repository limits to the
-/// queue, and reaps expired leases. Scheduling uses the override chain collection side → integration → global.
+/// queue, and reaps expired leases. Scheduling uses the override chain collection side → integration → (full scans:
+/// the repository's `syncFrequency`) → global.
 public struct Coordinator: Service, CustomStringConvertible {
     public let runtime: ClusterRuntime
     public let queue: JobQueue
@@ -103,8 +104,14 @@ public struct Coordinator: Service, CustomStringConvertible {
                 else { continue }
                 let sideSchedule = side == .left ? integration.leftSchedule : integration.rightSchedule
                 let detect = sideSchedule.changeDetection ?? integration.schedule.changeDetection ?? .interval(settings.changeDetectionInterval)
-                let scan = sideSchedule.fullScan ?? integration.schedule.fullScan ?? .interval(settings.fullScanInterval)
-                let scanEnabled = sideSchedule.fullScanEnabled ?? integration.schedule.fullScanEnabled ?? settings.fullScanEnabled
+                // The repository's own frequency (the v2 connections API's) comes between the integration's and the global settings.
+                let frequency = repository.syncFrequency
+                let scan =
+                    sideSchedule.fullScan ?? integration.schedule.fullScan ?? frequency?.interval.map(ScheduleConfig.interval)
+                    ?? .interval(settings.fullScanInterval)
+                let scanEnabled =
+                    sideSchedule.fullScanEnabled ?? integration.schedule.fullScanEnabled ?? frequency.map { $0 != .manually }
+                    ?? settings.fullScanEnabled
                 let key = "\(integration.name):\(side.rawValue)"
                 if timetable.due("detect:" + key, schedule: detect, now: now) {
                     jobs.append(

@@ -33,6 +33,14 @@ public enum ConfigValidator {
         let models = Dictionary(c.models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let collections = Dictionary(c.collections.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
+        for (ri, repository) in c.repositories.enumerated() {
+            if let value = repository.options[SyncFrequency.optionKey], SyncFrequency(rawValue: value) == nil {
+                report(
+                    .unknownEnumValue, "repositories[\(ri)].options.\(SyncFrequency.optionKey)",
+                    "'\(value)' is not a frequency (\(SyncFrequency.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
+
         for (mi, model) in c.models.enumerated() {
             let path = "models[\(mi)]"
             var seen: Set<String> = []

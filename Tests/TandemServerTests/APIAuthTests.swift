@@ -227,9 +227,10 @@ struct APIAuthTests {
             for role in Role.allCases { tokens[role] = try await api.token(for: "matrix-\(role.rawValue)", roles: [role]) }
             var checked = 0
             for endpoint in api.api.endpoints {
-                let uri = endpoint.path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(
-                    of: "{name}", with: "no-such-entity"
-                ).replacingOccurrences(of: "{username}", with: "no-such-user")
+                let uri = endpoint.path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(of: "{connection_id}", with: "999999")
+                    .replacingOccurrences(
+                        of: "{name}", with: "no-such-entity"
+                    ).replacingOccurrences(of: "{username}", with: "no-such-user")
                 let body: String? = [.get, .delete].contains(endpoint.method) ? nil : "{}"
                 let anonymous = try await api.call(endpoint.method, uri, as: .none, body: body)
                 guard let capability = endpoint.capability else {

@@ -7,7 +7,7 @@ import Postgres
 import TandemConfig
 public import TandemStore
 
-/// In front of `/api/v1`: authenticates the caller (an API token, or a session cookie with its CSRF token on unsafe
+/// In front of `/api/v1` and `/api/v2`: authenticates the caller (an API token, or a session cookie with its CSRF token on unsafe
 /// methods) and turns every error into the API's JSON error body, so that no answer under `/api/` is HTML or empty.
 public struct APIMiddleware: RouterMiddleware {
     public typealias Context = APIContext
@@ -28,7 +28,7 @@ public struct APIMiddleware: RouterMiddleware {
         guard path.hasPrefix("/api/") else { return try await next(request, context) }
         var context = context
         do {
-            if path.hasPrefix("/api/v1/"), !(path == "/api/v1/session" && request.method == .post) {
+            if path.hasPrefix("/api/v1/") || path.hasPrefix("/api/v2/"), !(path == "/api/v1/session" && request.method == .post) {
                 try await self.authenticate(request, context: &context)
             }
             return try await next(request, context)

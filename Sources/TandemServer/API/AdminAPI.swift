@@ -82,6 +82,7 @@ public struct AdminAPI: Sendable {
     public var endpoints: [Endpoint] {
         self.sessionEndpoints + self.userEndpoints + self.tokenEndpoints + self.configurationEndpoints + self.settingsEndpoints
             + self.auditEndpoints
+            + self.connectionsV2Endpoints
     }
 
     // MARK: - Session and own account
