@@ -76,7 +76,7 @@ extension OpenAPIDocument {
             "oneOf": .array([Self.string(max: 4096), set]),
         ])
         let optionName = "^[A-Za-z0-9_.-]{1,100}$"
-        func params(input: Bool) -> JSONNode {
+        func params(input: Bool, server: Bool = false) -> JSONNode {
             let text = Self.string(max: 200)
             var properties: [JSONNode.Member] = [
                 .init("issue_tracker_server", Self.string(max: 2000)), .init("issue_tracker_method", Self.enumeration(["https", "http"])),
@@ -103,7 +103,7 @@ extension OpenAPIDocument {
                 "maxProperties": input ? .int(ConnectionParams.maximumParams) : nil,
                 "properties": .object(properties), "additionalProperties": other,
                 "required": input
-                    ? nil
+                    ? (server ? .array([.string("issue_tracker_server")]) : nil)
                     : .array(
                         ["issue_tracker_server", "issue_tracker_method", "issue_tracker_auth_mode", "issue_tracker_validate_cert"].map(
                             JSONNode.string)),
@@ -115,13 +115,19 @@ extension OpenAPIDocument {
             "alias": Self.string(max: 200), "connector": connectors, "system": systemInput, "project": Self.integer(1...Int(Int32.max)),
             "frequency": frequency, "debug_mode": Self.boolean, "params": params(input: true),
         ]
+        /// Creates and tests need the tracker type (`connector` or `system`) and the server.
         func body(required: [String], extra: [(String, JSONNode)] = [], description: String) -> JSONNode {
-            var properties = bodyProperties.map { JSONNode.Member($0.key, $0.value) }
+            let complete = required.contains("params")
+            var properties = bodyProperties.map {
+                JSONNode.Member($0.key, $0.key == "params" && complete ? params(input: true, server: true) : $0.value)
+            }
             properties += extra.map { JSONNode.Member($0.0, $0.1) }
             return .object([
                 "type": .string("object"), "description": .string(description),
                 "required": required.isEmpty ? nil : .array(required.map(JSONNode.string)), "additionalProperties": .bool(false),
                 "properties": .object(properties),
+                "anyOf": complete
+                    ? .array([.object(["required": .array([.string("connector")])]), .object(["required": .array([.string("system")])])]) : nil,
             ])
         }
         let nullableInteger: JSONNode = .object(["type": .array([.string("integer"), .string("null")])])
