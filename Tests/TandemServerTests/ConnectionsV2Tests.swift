@@ -124,6 +124,30 @@ struct ConnectionsV2Tests {
         #expect(try await api.call(.post, "/api/v1/integrations", body: APIResourceTests.integration).status == 201)
     }
 
+    @Test func aNewAliasRenamesTheRepositoryWithItsCollectionsAndSecretsInOneChange() async throws {
+        try await withAPI { api in
+            let id = try Self.id(try await api.call(.post, Self.base, body: Self.redmine()))
+            try await Self.useRepository(api, "Redmine Integration")
+            let renamed = try await api.call(
+                .patch, Self.base + "\(id)/", body: #"{"alias": "Redmine Renamed", "frequency": "daily", "params": {"issue_tracker_user": "sync2"}}"#)
+            #expect(renamed.status == 200, "\(renamed.text)")
+            #expect(renamed.json["id"]?.intValue == id && renamed.json["alias"]?.stringValue == "Redmine Renamed")
+            #expect(renamed.json["frequency"]?.stringValue == "daily" && renamed.json["params"]?["issue_tracker_user"]?.stringValue == "sync2")
+            #expect(renamed.json["params"]?["issue_tracker_pass"] == .object(["set": .bool(true)]))
+            // The collection follows; the secret still opens, under the new name.
+            #expect(try await api.call(.get, "/api/v1/collections/left").json["repository"]?.stringValue == "Redmine Renamed")
+            #expect(try await api.call(.get, "/api/v1/repositories/Redmine%20Integration").status == 404)
+            #expect(try await api.api.config.loadForRuntime().1["Redmine Renamed"]?["auth"] == Self.password)
+            let audit = try await api.call(.get, "/api/v1/audit?entity=repository&limit=2").json["items"]?.arrayValue ?? []
+            #expect(audit.map { $0["action"]?.stringValue } == ["update", "rename"])
+            #expect(audit.last?["changes"]?["before"]?["name"]?.stringValue == "Redmine Integration")
+            #expect(audit.allSatisfy { $0["name"]?.stringValue == "Redmine Renamed" })
+            // A rename alone, and the secret is kept again.
+            #expect(try await api.call(.patch, Self.base + "\(id)/", body: #"{"alias": "Redmine Again"}"#).status == 200)
+            #expect(try await api.api.config.loadForRuntime().1["Redmine Again"]?["auth"] == Self.password)
+        }
+    }
+
     @Test func noAnswerEverCarriesAPasswordOrAToken() async throws {
         let tester: ConnectionTester = { _, _, _ in .object(["reachable": .bool(false), "authenticated": .bool(false)]) }
         try await withAPI(tester: tester) { api in
@@ -279,7 +303,13 @@ struct ConnectionsV2Tests {
                 (.post, Self.base, #"{"alias": "Redmine Integration", "connector": 2, "params": {\#(server)}}"#, 409, "alias"),
                 (.post, Self.base, "[]", 422, ""),
                 (.post, Self.base, "{", 400, ""),
-                (.patch, Self.base + "\(id)/", #"{"alias": "Renamed"}"#, 422, "alias"),
+                (.patch, Self.base + "\(id)/", #"{"alias": "other"}"#, 409, "alias"),
+                (.patch, Self.base + "\(id)/", #"{"alias": "  "}"#, 422, "alias"),
+                // A rename whose other changes are refused renames nothing.
+                (
+                    .patch, Self.base + "\(id)/", #"{"alias": "Renamed", "params": {"issue_tracker_server": "exa mple"}}"#, 422,
+                    "params.issue_tracker_server"
+                ),
                 (.patch, Self.base + "\(id)/", #"{"frequency": "sometimes"}"#, 422, "frequency"),
                 (.patch, Self.base + "\(id)/", #"{"params": {"issue_tracker_auth_mode": "token"}}"#, 422, "params.issue_tracker_token"),
                 (

@@ -6,7 +6,8 @@ import TandemStore
 
 /// The issue-tracker connections of seed 003 (`/api/v2/connections/issue-tracker/`), so that tools written against
 /// that API can drive Tandem: a connection is a repository. Creating, changing and deleting one goes through the same
-/// `ConfigStore.put` / `delete` as `/api/v1/repositories` (validation, encrypted secrets, audit rows, lock), and
+/// `ConfigStore.put` / `delete` as `/api/v1/repositories` (validation, encrypted secrets, audit rows, lock; a new
+/// alias through `ConfigStore.renameRepository`), and
 /// unlike seed 003 no answer ever carries a password or token: stored secrets show as `{"set": true}`, as in v1.
 /// The mapping and the differences from seed 003 are in docs/api.md.
 extension AdminAPI {
@@ -248,12 +249,18 @@ struct ConnectionsV2: Sendable {
                 let id = try Self.connectionID(context)
                 let body = try ConnectionBody(try await APIBody.json(request, context: context))
                 let current = try await self.connection(id, lastJob: false)
-                if let alias = body.alias, alias != current.name {
-                    throw APIError.invalid("alias", "renaming a connection is not supported (it is '\(current.name)'); create a new one instead")
-                }
                 try self.api.requireMasterKey()
                 let document = try self.document(body, system: body.system ?? TrackerSystem.of(current.repository.kind), existing: current.repository)
-                _ = try await self.store(document, name: current.name, create: false, actor: principal.actor)
+                if let alias = body.alias, alias != current.name {
+                    // A new alias renames the repository, in the same transaction as the other changes.
+                    do {
+                        try await self.api.config.renameRepository(current.name, to: alias, body: document, actor: principal.actor)
+                    } catch let error as AdminError {
+                        throw Self.translate(error)
+                    }
+                } else {
+                    _ = try await self.store(document, name: current.name, create: false, actor: principal.actor)
+                }
                 return APIResponse.json(try await self.connection(id, lastJob: false).json)
             },
             Endpoint(.delete, Self.itemPath, .writeConfiguration) { _, context in

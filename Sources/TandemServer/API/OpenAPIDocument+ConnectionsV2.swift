@@ -42,7 +42,7 @@ extension OpenAPIDocument {
                         "patch",
                         Self.operation(
                             "updateIssueTrackerConnection",
-                            "Change a connection; members and parameters left out keep their values (a parameter set to null is removed). Renaming is not supported.",
+                            "Change a connection; members and parameters left out keep their values (a parameter set to null is removed). A new alias renames the connection, in the same transaction.",
                             tag: "connections-v2", body: Self.ref("IssueTrackerConnectionChanges"), parameters: [id],
                             success: ("200", Self.ref("IssueTrackerConnection")), capability: .writeConfiguration)),
                     .init(
