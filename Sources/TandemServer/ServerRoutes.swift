@@ -24,7 +24,10 @@ public struct ServerRoutes: Sendable {
     /// one; anything else is 404.
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
-        self.api?.register(on: router)
+        if var api = self.api {
+            if api.queue == nil { api.queue = self.queue }
+            api.register(on: router)
+        }
         router.get("/health") { _, context in
             let report = await self.health.check()
             if !report.isHealthy {

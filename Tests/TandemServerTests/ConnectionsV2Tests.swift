@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
 import Postgres
+import Redis
 import Synchronization
 import TandemConfig
+import TandemQueue
 import TandemStore
 import Testing
 
@@ -145,6 +147,38 @@ struct ConnectionsV2Tests {
             // A rename alone, and the secret is kept again.
             #expect(try await api.call(.patch, Self.base + "\(id)/", body: #"{"alias": "Redmine Again"}"#).status == 200)
             #expect(try await api.api.config.loadForRuntime().1["Redmine Again"]?["auth"] == Self.password)
+        }
+    }
+
+    /// `in_progress` also follows the work queue: a queued scan of the repository (not a sync) counts.
+    @Test func inProgressFollowsQueuedScans() async throws {
+        try await withAPI { api in
+            let alias = "queued-\(UUID().uuidString.prefix(8).lowercased())"
+            let id = try Self.id(
+                try await api.call(
+                    .post, Self.base, body: #"{"alias": "\#(alias)", "connector": 7, "params": {"issue_tracker_server": "http://memory.invalid/q"}}"#)
+            )
+            func inProgress() async throws -> (JSONNode?, JSONNode?) {
+                let listed = try await api.call(.get, Self.base).json["results"]?.arrayValue?.first { $0["id"]?.intValue == id }
+                return (listed?["in_progress"], try await api.call(.get, Self.base + "\(id)/").json["in_progress"])
+            }
+            #expect(try await inProgress() == (.bool(false), .bool(false)))
+            // The harness's server reads the queue under this prefix.
+            let redis = try redisClient()
+            let queue = JobQueue(client: redis, configuration: .init(prefix: "tandem-api-test:"))
+            do {
+                _ = try await queue.enqueue(Job(kind: .sync, repository: alias, integration: "x", payload: #"{"side":"left","artifact":"1"}"#))
+                #expect(try await inProgress() == (.bool(false), .bool(false)))
+                _ = try await queue.enqueue(Job(kind: .scan, repository: alias, integration: "x", priority: .low, payload: #"{"side":"left"}"#))
+                #expect(try await inProgress() == (.bool(true), .bool(true)))
+                #expect(try await queue.purge(repository: alias) == 2)
+                #expect(try await inProgress() == (.bool(false), .bool(false)))
+            } catch {
+                _ = try? await queue.purge(repository: alias)
+                await redis.close()
+                throw error
+            }
+            await redis.close()
         }
     }
 

@@ -7,6 +7,7 @@ import TandemCluster
 public import TandemConfig
 import TandemConnectors
 import TandemCore
+public import TandemQueue
 public import TandemStore
 
 /// Tests a repository connection (the connector's `testConnection`); replaced in tests.
@@ -31,6 +32,8 @@ public struct AdminAPI: Sendable {
     public var tester: ConnectionTester
     /// Serves `POST /api/v1/integrations/{name}/process-all` and `…/initiate-synchronization` when set.
     public var requester: IntegrationRequester?
+    /// The work queue, for the v2 connections' `in_progress` (queued and running scans); `ServerRoutes` sets it.
+    public var queue: JobQueue?
     public let logger: Logger
 
     public init(

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Postgres
 import TandemConfig
+import TandemQueue
 import TandemStore
 
 /// The issue-tracker connections of seed 003 (`/api/v2/connections/issue-tracker/`), so that tools written against
@@ -315,8 +316,9 @@ struct ConnectionsV2: Sendable {
         return found
     }
 
-    /// What the database knows of each repository's runs: the last full scan of the integration sides that read it,
-    /// whether an operator request on those integrations waits for the coordinator, whether one of them is blocked by
+    /// What is known of each repository's runs: the last full scan of the integration sides that read it, whether an
+    /// operator request on those integrations waits for the coordinator or a scan job for it is queued or running (in
+    /// the work queue, when the API has it), whether one of them is blocked by
     /// this repository (credentials, permissions, configuration), and the last operator request.
     struct Activity: Sendable {
         var lastScan: Date?
@@ -366,6 +368,15 @@ struct ConnectionsV2: Sendable {
                     try row.decode(Int64.self, at: 1), try row.decode(String.self, at: 2), try row.decode(Date.self, at: 3),
                     try row.decode(Date?.self, at: 4), try row.decode(Int64?.self, at: 5)
                 )
+            }
+        }
+        // Queued and running scans (full scans and operators' requests), when the work queue can be read.
+        if let queue = self.api.queue {
+            let running = Set(
+                ((try? await queue.jobs(state: .inflight, limit: 10_000)) ?? []).compactMap { $0.job }.filter { $0.kind == .scan }.map(\.repository))
+            for (id, name) in names {
+                let queued = ((try? await queue.jobs(state: .pending, repository: name, limit: 1000)) ?? []).contains { $0.job?.kind == .scan }
+                if queued || running.contains(name) { activity[id]?.pending = true }
             }
         }
         return names.compactMap { id, name in
