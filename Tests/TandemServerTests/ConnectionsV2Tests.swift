@@ -378,6 +378,8 @@ struct ConnectionsV2Tests {
             // Without credentials: 401; the v2 API uses the same authentication as v1.
             #expect(try await api.call(.get, Self.base, as: .none).status == 401)
             #expect(try await api.call(.get, Self.base, as: .token("tdm_nonsense")).status == 401)
+            // Seed 003 quotes the token: `Authorization: Token "…"`.
+            #expect(try await api.call(.get, Self.base, as: .token("\"\(api.adminToken)\"")).status == 200)
         }
     }
 
