@@ -94,15 +94,21 @@ public struct MetricsStore: Sendable {
     public static func record(
         integrationID: Int64, created: Int = 0, updated: Int = 0, failed: Int = 0, at: Date? = nil, on connection: PostgresConnection
     ) async throws {
+        guard let query = Self.recordQuery(integrationID: integrationID, created: created, updated: updated, failed: failed, at: at) else { return }
+        try await connection.query(query)
+    }
+
+    /// The statement of `record` (nil when every count is zero), for a caller that runs it its own way.
+    public static func recordQuery(integrationID: Int64, created: Int = 0, updated: Int = 0, failed: Int = 0, at: Date? = nil) -> PostgresQuery? {
         let values = [("created", created), ("updated", updated), ("failed", failed)].filter { $0.1 > 0 }
-        guard !values.isEmpty else { return }
-        try await connection.query(
+        guard !values.isEmpty else { return nil }
+        return
             """
             INSERT INTO metrics_rollups (integration_id, bucket, metric, value)
             SELECT \(integrationID), date_trunc('hour', COALESCE(\(at)::timestamptz, now()), 'UTC'), m, v
             FROM unnest(\(values.map(\.0))::text[], \(values.map { Int64($0.1) })::bigint[]) AS t(m, v)
             ON CONFLICT (integration_id, bucket, metric) DO UPDATE SET value = metrics_rollups.value + EXCLUDED.value
-            """)
+            """
     }
 
     static let calendar: Calendar = {
