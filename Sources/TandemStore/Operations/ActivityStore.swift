@@ -233,7 +233,7 @@ public struct ActivityStore: Sendable {
         Self.condition(filter, to: &q)
         if let after = filter.after { q.append(" AND a.id < \(q.bind(after))") }
         q.append(" ORDER BY a.id DESC LIMIT \(filter.limit + 1)")
-        var items = try await self.client.query(q.query).map(Self.item)
+        var items = try await self.client.search(q.query).map(Self.item)
         var next: Int64?
         if items.count > filter.limit {
             items.removeLast()
@@ -257,7 +257,7 @@ public struct ActivityStore: Sendable {
         Self.condition(filter, status: false, to: &q)
         q.append(" GROUP BY a.status")
         var counts = Dictionary(uniqueKeysWithValues: Self.statuses.map { ($0, 0) })
-        for row in try await self.client.query(q.query) { counts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1) }
+        for row in try await self.client.search(q.query) { counts[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1) }
         return counts
     }
 
@@ -313,6 +313,7 @@ public struct ActivityStore: Sendable {
     func perform(
         _ action: ActivityAction, _ query: PostgresQuery, known: [Int64]?, actor: String, on connection: PostgresConnection
     ) async throws -> ActivityActionResult {
+        try await connection.query("SET LOCAL plan_cache_mode = force_custom_plan")
         var rows: [Row] = try await connection.query(query).map { row in
             Row(
                 id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), status: try row.decode(String.self, at: 2),

@@ -79,7 +79,7 @@ public struct BackgroundJobs: Sendable {
         if let after { clauses.append("r.id < \(q.bind(after))") }
         if !clauses.isEmpty { q.append(" WHERE " + clauses.joined(separator: " AND ")) }
         q.append(" ORDER BY r.id DESC LIMIT \(limit + 1)")
-        var items = try await self.client.query(q.query).map(Self.job)
+        var items = try await self.client.search(q.query).map(Self.job)
         var next: Int64?
         if items.count > limit {
             items.removeLast()

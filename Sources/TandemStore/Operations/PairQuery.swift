@@ -248,7 +248,7 @@ public struct PairQuery: Sendable {
         if let after = filter.after { clauses.append("p.id < \(q.bind(after))") }
         if !clauses.isEmpty { q.append(" WHERE " + clauses.joined(separator: " AND ")) }
         q.append(" ORDER BY p.id DESC LIMIT \(filter.limit + 1)")
-        var items = try await self.client.query(q.query).map(Self.summary)
+        var items = try await self.client.search(q.query).map(Self.summary)
         var next: Int64?
         if items.count > filter.limit {
             items.removeLast()

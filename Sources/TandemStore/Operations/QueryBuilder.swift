@@ -17,3 +17,15 @@ struct QueryBuilder {
 
     var query: PostgresQuery { PostgresQuery(self.sql, binds: self.binds) }
 }
+
+extension PostgresClient {
+    /// Runs a search with a plan made for its values. The driver prepares statements, and after five runs PostgreSQL may
+    /// switch to a generic plan, which cannot use a partial index for `status = $1` nor the trigram index for
+    /// `LIKE $1` (a pair text search went from 1 ms to 85 ms that way); `SET LOCAL` keeps it to this query.
+    func search(_ query: PostgresQuery) async throws -> PostgresRows {
+        try await self.withTransaction { connection in
+            try await connection.query("SET LOCAL plan_cache_mode = force_custom_plan")
+            return try await connection.query(query)
+        }
+    }
+}
