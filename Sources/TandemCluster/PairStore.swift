@@ -1,6 +1,7 @@
 import Foundation
 public import Postgres
 public import TandemCore
+import TandemStore
 
 /// A stored artifact pair: the durable link between twins and the core's view of it.
 public struct StoredPair: Sendable {
@@ -8,6 +9,8 @@ public struct StoredPair: Sendable {
     public var pair: ArtifactPair
     public var ledger: WriteLedger
     public var status: String
+    /// An operator chose "Clear Errors and Ignore Changes": syncs of this pair are skipped until a retry.
+    public var ignoreChanges: Bool = false
 }
 
 /// SQL for pairs, pending creates, cursors, activity and traces.
@@ -34,7 +37,7 @@ public struct PairStore: Sendable {
 
     public func pair(integration: Int64, side: Side, artifact: String, on connection: PostgresConnection? = nil) async throws -> StoredPair? {
         let query: PostgresQuery = """
-            SELECT id, core_state::text, ledger::text, status FROM artifact_pairs
+            SELECT id, core_state::text, ledger::text, status, ignore_changes FROM artifact_pairs
             WHERE integration_id = \(integration) AND \(unescaped: Self.column(side)) = \(artifact)
             """
         let rows = try await self.run(query, on: connection)
@@ -46,7 +49,16 @@ public struct PairStore: Sendable {
             id: try row.decode(Int64.self, at: 0),
             pair: try decoder.decode(ArtifactPair.self, from: Data(state.utf8)),
             ledger: ledger == "{}" ? WriteLedger() : try decoder.decode(WriteLedger.self, from: Data(ledger.utf8)),
-            status: try row.decode(String.self, at: 3))
+            status: try row.decode(String.self, at: 3), ignoreChanges: try row.decode(Bool.self, at: 4))
+    }
+
+    /// Whether an operator ignores the changes of `artifact`, which has no pair yet (its create failed and was ignored).
+    public func isIgnored(integration: Int64, side: Side, artifact: String, on connection: PostgresConnection? = nil) async throws -> Bool {
+        let rows = try await self.run(
+            """
+            SELECT 1 FROM ignored_artifacts WHERE integration_id = \(integration) AND side = \(side.rawValue) AND artifact_id = \(artifact)
+            """, on: connection)
+        return !rows.isEmpty
     }
 
     /// Inserts a new pair (after a create), returning its id.
@@ -172,31 +184,43 @@ public struct PairStore: Sendable {
 
     // MARK: Activity and traces
 
-    /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated.
+    /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated. A failure of an
+    /// item an operator is retrying reopens it. Each error also counts as a failed sync in the metrics rollups.
     public func activity(
-        kind: String, code: String, integration: Int64?, artifact: String?, message: String, on connection: PostgresConnection? = nil
+        kind: String, code: String, integration: Int64?, artifact: String?, side: Side? = nil, pairID: Int64? = nil, message: String,
+        on connection: PostgresConnection? = nil
     ) async throws {
+        let sideName = artifact == nil ? nil : side?.rawValue
         let updated = try await self.run(
             """
-            UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message)
-            WHERE kind = \(kind) AND status = 'open' AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
-              AND artifact_id IS NOT DISTINCT FROM \(artifact)
+            UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message), status = 'open',
+                pair_id = COALESCE(\(pairID), pair_id), side = COALESCE(\(sideName), side)
+            WHERE kind = \(kind) AND status IN ('open', 'retrying') AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
+              AND artifact_id IS NOT DISTINCT FROM \(artifact) AND (side IS NULL OR \(sideName)::text IS NULL OR side = \(sideName))
             """, on: connection)
         if updated.affectedRows == 0 {
             try await self.run(
                 """
-                INSERT INTO activity (kind, code, integration_id, artifact_id, message)
-                VALUES (\(kind), \(code), \(integration), \(artifact), \(message))
+                INSERT INTO activity (kind, code, integration_id, artifact_id, side, pair_id, message)
+                VALUES (\(kind), \(code), \(integration), \(artifact), \(sideName), \(pairID), \(message))
                 """, on: connection)
+        }
+        if kind == "error", let integration, let query = MetricsStore.recordQuery(integrationID: integration, failed: 1) {
+            try await self.run(query, on: connection)
         }
     }
 
-    /// Closes open failures of an artifact once it syncs again.
-    public func resolveActivity(integration: Int64, artifact: String, on connection: PostgresConnection? = nil) async throws {
+    /// Closes an artifact's items that an operator is retrying once it synced, and (`open`: when it changed something)
+    /// its open failures too.
+    public func resolveActivity(
+        integration: Int64, artifact: String, side: Side? = nil, open: Bool = true, on connection: PostgresConnection? = nil
+    ) async throws {
         try await self.run(
             """
             UPDATE activity SET status = 'done', resolved_at = now()
-            WHERE integration_id = \(integration) AND artifact_id = \(artifact) AND status = 'open' AND kind = 'error'
+            WHERE integration_id = \(integration) AND artifact_id = \(artifact) AND kind = 'error'
+              AND (status = 'retrying' OR (\(open) AND status = 'open'))
+              AND (side IS NULL OR \(side?.rawValue)::text IS NULL OR side = \(side?.rawValue))
             """, on: connection)
     }
 

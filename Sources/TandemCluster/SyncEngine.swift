@@ -6,6 +6,7 @@ import TandemConfig
 import TandemConnectors
 public import TandemCore
 public import TandemQueue
+import TandemStore
 
 /// What a detect, scan or sync job carries.
 public struct JobPayload: Codable, Sendable, Hashable {
@@ -41,6 +42,8 @@ public struct SyncEngine: Sendable {
     public let logger: Logger
     /// Called after each sync with (integration, created, updated, lag seconds since the source changed).
     public var onSynced: (@Sendable (String, Int, Int, Double?) -> Void)?
+    /// The trace reason of a sync skipped because an operator ignores the pair's changes.
+    public static let ignoredReason = "ignored by operator"
     /// Pages read per detect job before it hands the rest to a follow-up job.
     public var maxPagesPerDetect = 50
     /// How long a repository is paused after its credentials were rejected (lock-out protection, guide L20–31).
@@ -94,7 +97,7 @@ public struct SyncEngine: Sendable {
             try await self.classify(error, context: context, job: job)
         } catch let error as SyncError {
             try? await self.pairs.activity(
-                kind: "error", code: "sync-\(error.code)", integration: id, artifact: payload.artifact, message: "\(error)")
+                kind: "error", code: "sync-\(error.code)", integration: id, artifact: payload.artifact, side: payload.side, message: "\(error)")
             throw JobOutcome.permanent("\(error)")
         }
     }
@@ -113,7 +116,8 @@ public struct SyncEngine: Sendable {
         case .permanent:
             if error.code == .artifactGone { return try await self.gone(context: context, job: job) }
             try? await self.pairs.activity(
-                kind: "error", code: error.code.rawValue, integration: id, artifact: context.payload.artifact, message: error.description)
+                kind: "error", code: error.code.rawValue, integration: id, artifact: context.payload.artifact, side: context.side,
+                message: error.description)
             if let artifact = context.payload.artifact {
                 try? await self.pairs.traceSynced(
                     integration: id, side: context.side, artifact: artifact, outcome: "failed", reasons: "", error: error.description)
@@ -277,6 +281,20 @@ public struct SyncEngine: Sendable {
                     lock = "pair:\(id):\(found.pair.leftID)"
                     try await Self.lock(lock, on: connection)
                     stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
+                }
+                // "Clear Errors and Ignore Changes": the pair (or the unpaired artifact) waits for an operator's retry.
+                let ignored: Bool
+                if let found = stored {
+                    ignored = found.ignoreChanges
+                } else {
+                    ignored = try await self.pairs.isIgnored(integration: id, side: s, artifact: artifactID, on: connection)
+                }
+                if ignored {
+                    try await self.pairs.traceSynced(
+                        integration: id, side: s, artifact: artifactID, outcome: "ignored", reasons: Self.ignoredReason, error: nil,
+                        on: connection)
+                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    return
                 }
                 // The source is read under the lock: a version read before it could be older than what another sync
                 // just wrote there, and would look like a user's edit to carry back over newer changes.
@@ -457,7 +475,7 @@ public struct SyncEngine: Sendable {
                     id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "conflict", reason: "conflict on \(fields)", on: connection)
             }
             try await self.pairs.activity(
-                kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id,
+                kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
                 message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved",
                 on: connection)
         case .noLongerEligible(let plan):
@@ -474,8 +492,12 @@ public struct SyncEngine: Sendable {
             integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,
             on: connection)
         if created + updated > 0 {
-            try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, on: connection)
+            try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, on: connection)
+            try? await MetricsStore.record(integrationID: id, created: created, updated: updated, on: connection)
             self.onSynced?(context.integration.name, created, updated, Date().timeIntervalSince(sourceArtifact.updated))
+        } else if decision.action.name != "conflict" {
+            // An operator's retry that found nothing to do is done too.
+            try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, open: false, on: connection)
         }
     }
 }

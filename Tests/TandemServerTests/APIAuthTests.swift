@@ -231,6 +231,7 @@ struct APIAuthTests {
                     .replacingOccurrences(
                         of: "{name}", with: "no-such-entity"
                     ).replacingOccurrences(of: "{username}", with: "no-such-user")
+                    .replacingOccurrences(of: "{repository}", with: "no-such-repository")
                 let body: String? = [.get, .delete].contains(endpoint.method) ? nil : "{}"
                 let anonymous = try await api.call(endpoint.method, uri, as: .none, body: body)
                 guard let capability = endpoint.capability else {

@@ -22,7 +22,7 @@ public enum OpenAPIDocument {
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
             "paths": .object(
-                (Self.paths + (requests ? Self.requestPaths : []) + Self.connectionsV2Paths).map { JSONNode.Member($0.path, .object($0.operations)) }),
+                (Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map { JSONNode.Member($0.path, .object($0.operations)) }),
             "components": .object([
                 "securitySchemes": .object([
                     "tokenAuth": .object([
@@ -34,7 +34,7 @@ public enum OpenAPIDocument {
                         "description": .string("The session cookie set by POST /api/v1/session; unsafe methods also need X-CSRF-Token."),
                     ]),
                 ]),
-                "schemas": .object(Self.schemas + Self.connectionsV2Schemas),
+                "schemas": .object(Self.schemas + Self.operationsSchemas + Self.connectionsV2Schemas),
                 "responses": .object([
                     "Error": .object([
                         "description": .string("The request was refused; `field` names the offending member or parameter."),

@@ -1,0 +1,106 @@
+import Foundation
+import Postgres
+import TandemCluster
+import TandemConnectors
+import TandemCore
+import TandemQueue
+import TandemStore
+import Testing
+
+/// The operator's actions carried out by the engine (issue 7): retry queues a sync whose outcome closes or reopens the item,
+/// clear-and-ignore makes the engine skip the artifact (or its pair) until a retry, and every sync lands in the metrics.
+@Suite(
+    "Operator actions in the cluster", .serialized, .timeLimit(.minutes(3)),
+    .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"))
+struct ClusterOperationsTests {
+    func activity(_ h: ClusterHarness, artifact: String) async throws -> ActivityItem? {
+        try await ActivityStore(client: h.database.client).list(ActivityFilter(kind: "error", text: artifact)).items
+            .first { $0.artifactID == artifact }
+    }
+
+    func lastReasons(_ h: ClusterHarness, artifact: String) async throws -> String? {
+        try await h.database.client.query(
+            "SELECT last_reasons FROM artifact_trace WHERE side = 'left' AND artifact_id = \(artifact)"
+        ).first?.decode(String?.self, at: 0)
+    }
+
+    @Test("A failed create: retry fails again, clear-and-ignore skips its changes, a retry after the fix creates the twin")
+    func retryIgnoreAndMetrics() async throws {
+        let h = try await ClusterHarness.start { integrationYAML(left: $0, right: $1) }
+        do {
+            let actions = OperatorActions(client: h.database.client, queue: h.queue)
+            // A blank title: the right repository refuses the create (a permanent failure).
+            let id = try await h.create(.left, title: "draft")
+            try await h.update(.left, id, ["title": .string("")])
+            h.startCoordinator(id: "coordinator")
+            try await h.startWorker(id: "worker-1")
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == "open" })
+            let failed = try #require(try await self.activity(h, artifact: id))
+            #expect(failed.side == "left" && failed.integration == h.integration)
+
+            // Retry while the cause persists: retrying, then open again (the same row).
+            let retry = try await actions.perform(.retry, ids: [failed.id], actor: "alice")
+            #expect(retry.changed == [failed.id] && retry.retries.first?.repository == h.leftName)
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == "open" })
+            #expect(try await self.activity(h, artifact: id)?.retries == 1)
+
+            // Clear and ignore: the fix is detected but not synchronised.
+            let ignore = try await actions.perform(.clearAndIgnore, ids: [failed.id], actor: "alice")
+            #expect(ignore.changed == [failed.id])
+            try await h.update(.left, id, ["title": .string("fixed")])
+            #expect(
+                try await h.waitUntil(timeout: .seconds(30)) { try await self.lastReasons(h, artifact: id) == SyncEngine.ignoredReason })
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await h.artifacts(.right).isEmpty)
+            #expect(try await self.activity(h, artifact: id)?.status == "ignored")
+
+            // Retry: synchronised now, and the item is done.
+            _ = try await actions.perform(.retry, ids: [failed.id], actor: "bob")
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await h.pairs().count == 1 })
+            #expect(try await h.waitUntil(timeout: .seconds(10)) { try await self.activity(h, artifact: id)?.status == "done" })
+
+            // A pair whose changes are ignored: an update on either side is skipped.
+            let pair = try #require(try await h.pairs().first)
+            try await h.database.client.query("UPDATE artifact_pairs SET ignore_changes = true")
+            try await h.update(.left, id, ["title": .string("changed while ignored")])
+            #expect(
+                try await h.waitUntil(timeout: .seconds(30)) { try await self.lastReasons(h, artifact: id) == SyncEngine.ignoredReason })
+            #expect(ClusterHarness.text(try await h.connector(.right).artifact(id: pair.right).fields["title"]) == "fixed")
+
+            // The metrics saw the failures and the create.
+            let report = try await MetricsStore(client: h.database.client).report(from: Date(), to: Date(), integration: h.integration)
+            #expect(report.totals.created == 1)
+            #expect(report.totals.failed >= 2)
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
+
+    @Test("A retry without a queue goes back to open and says why")
+    func retryWithoutQueue() async throws {
+        let h = try await ClusterHarness.start { integrationYAML(left: $0, right: $1) }
+        do {
+            let integration = try await h.database.client.query("SELECT id FROM integrations").first?.decode(Int64.self, at: 0)
+            let id = try await h.database.client.query(
+                """
+                INSERT INTO activity (kind, code, integration_id, artifact_id, side, message) VALUES ('error', 'x', \(integration), '5', 'left', 'boom')
+                RETURNING id
+                """
+            )[0].decode(Int64.self, at: 0)
+            let result = try await OperatorActions(client: h.database.client, queue: nil).perform(.retry, ids: [id], actor: "alice")
+            #expect(result.changed.isEmpty && result.skipped.map(\.id) == [id])
+            #expect(try await ActivityStore(client: h.database.client).item(id: id)?.status == "open")
+            // With the queue, the sync job is there (coalesced under the artifact's key).
+            let queued = try await OperatorActions(client: h.database.client, queue: h.queue).perform(.retry, ids: [id], actor: "alice")
+            #expect(queued.changed == [id])
+            let pending = try await h.queue.jobs(state: .pending)
+            #expect(pending.contains { $0.job?.kind == .sync && $0.job?.payload.contains("\"5\"") == true })
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
+}
