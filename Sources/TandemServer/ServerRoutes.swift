@@ -25,6 +25,7 @@ public struct ServerRoutes: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         self.api?.register(on: router)
+        if let api = self.api { WebUI(api: api, queue: self.queue).register(on: router) }
         router.get("/health") { _, context in
             let report = await self.health.check()
             if !report.isHealthy {
