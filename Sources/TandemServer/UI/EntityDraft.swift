@@ -70,6 +70,12 @@ struct EntityDraft: Sendable {
                 "running": i.running ? "on" : "",
             ]
             for (field, flow) in i.fieldFlows { self.flows[field] = (flow.leftToRight.rawValue, flow.rightToLeft.rawValue) }
+            for side in ["left", "right"] {
+                guard let route = i.routes.first(where: { $0.from.rawValue == side && $0.field == nil }) else { continue }
+                self.values["route.\(side).sources"] = route.sourceProjects.joined(separator: ", ")
+                self.values["route.\(side).target"] = route.targetProject ?? ""
+            }
+            if i.routes.contains(where: { $0.field != nil }) || i.routes.count > 2 { self.values["route.advanced"] = "on" }
         }
     }
 
@@ -234,6 +240,28 @@ struct EntityDraft: Sendable {
                 flows.append(.init(field, .object(["leftToRight": .string(flow.0), "rightToLeft": .string(flow.1)])))
             }
             set("fieldFlows", flows.isEmpty ? nil : .object(flows))
+            // Routes: one static route per side from the form; conditional or several routes (set through the API or
+            // the file) are kept as they are. Blank: a collection's projects go to the other collection's first project.
+            if self.value("route.advanced") != "on" {
+                let left = c.collections.first { $0.name == self.trimmed("left") }
+                let right = c.collections.first { $0.name == self.trimmed("right") }
+                var routes: [JSONNode] = []
+                for (side, source, target) in [("left", left, right), ("right", right, left)] {
+                    var sources = Self.list(self.value("route.\(side).sources"))
+                    var targetProject = self.trimmed("route.\(side).target")
+                    if sources.isEmpty, targetProject == nil {
+                        sources = source?.projects ?? []
+                        targetProject = target?.projects.first
+                    }
+                    guard !sources.isEmpty || targetProject != nil else { continue }
+                    routes.append(
+                        .object([
+                            "from": .string(side), "sourceProjects": .array(sources.map(JSONNode.string)),
+                            "targetProject": targetProject.map(JSONNode.string),
+                        ]))
+                }
+                set("routes", routes.isEmpty ? nil : .array(routes))
+            }
         }
         return .object(body)
     }

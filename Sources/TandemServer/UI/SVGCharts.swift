@@ -17,11 +17,13 @@ enum SVGCharts {
         let slot = plotWidth / Double(count)
         let barWidth = max(1.5, slot * 0.36)
         var parts: [HTML] = []
-        for step in 0...4 {
-            let value = Double(maximum) * Double(step) / 4
-            let y = top + plotHeight - plotHeight * Double(step) / 4
+        // Whole-number ticks: 1, 2, 5 or 4 steps, whichever divides the (1-2-5) maximum.
+        let ticks = [5, 4, 2, 1].first { maximum % $0 == 0 && maximum >= $0 } ?? 1
+        for step in 0...ticks {
+            let value = maximum * step / ticks
+            let y = top + plotHeight - plotHeight * Double(step) / Double(ticks)
             parts.append(
-                "<line class=\"grid-line\" x1=\"\(Self.n(left))\" y1=\"\(Self.n(y))\" x2=\"\(Self.n(width - 10))\" y2=\"\(Self.n(y))\"/><text x=\"\(Self.n(left - 6))\" y=\"\(Self.n(y + 4))\" text-anchor=\"end\">\(Int(value))</text>"
+                "<line class=\"grid-line\" x1=\"\(Self.n(left))\" y1=\"\(Self.n(y))\" x2=\"\(Self.n(width - 10))\" y2=\"\(Self.n(y))\"/><text x=\"\(Self.n(left - 6))\" y=\"\(Self.n(y + 4))\" text-anchor=\"end\">\(value)</text>"
             )
         }
         let labelEvery = max(1, Int((Double(count) / 12).rounded(.up)))

@@ -2,7 +2,7 @@
 /// headers under a versioned name.
 enum UIAssets {
     /// Bumped when either file changes, so browsers holding the old one fetch the new.
-    static let version = "1"
+    static let version = "2"
     static var stylesheetPath: String { "/ui/app.css?v=\(Self.version)" }
     static var scriptPath: String { "/ui/app.js?v=\(Self.version)" }
 
@@ -105,6 +105,7 @@ enum UIAssets {
         input:focus, select:focus, textarea:focus { outline: 2px solid color-mix(in srgb, var(--accent) 45%, transparent); border-color: var(--accent); }
         .invalid input, .invalid select, .invalid textarea, input.invalid, select.invalid { border-color: var(--err); background: var(--err-bg); }
         .field-error { color: var(--err); font-weight: 500; font-size: 12.5px; }
+        td form.inline select, .flow-table select { width: auto; padding: 3px 6px; }
         table.edit td { padding: 5px 8px; } table.edit input, table.edit select { padding: 5px 8px; }
         .layout-filter { display: grid; grid-template-columns: 230px 1fr; gap: 20px; align-items: start; }
         .filters { position: sticky; top: 16px; }

@@ -21,6 +21,8 @@ extension WebUI {
         self.registerMetrics(on: router)
     }
 
+    static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
     func dashboard(session: Session, notice: String?) async throws -> HTML {
         let user = session.user
         var cards: [HTML] = []
@@ -36,7 +38,7 @@ extension WebUI {
             stats.append(
                 """
                 <a class="stat" href="/ui/repositories"><div class="label">Repositories</div><div class="value">\(c.repositories.count)</div>\
-                <div class="note">\(c.collections.count) collections, \(c.models.count) models</div></a>
+                <div class="note">\(Self.plural(c.collections.count, "collection")), \(Self.plural(c.models.count, "model"))</div></a>
                 """)
             var rows: [HTML] = []
             for i in c.integrations {

@@ -84,6 +84,18 @@ extension WebUI {
             fields += "<div class=\"row\">\(f.select("comments", "Comments flow", FlowDirection.allCases.map(\.rawValue)))"
             fields += "\(f.select("attachments.direction", "Attachments flow", FlowDirection.allCases.map(\.rawValue)))</div>"
             fields += f.select("conflicts.default", "On conflicting changes", ConflictPolicyKind.allCases.map(\.rawValue))
+            if draft.value("route.advanced") == "on" {
+                fields += "<input type=\"hidden\" name=\"route.advanced\" value=\"on\">"
+                fields +=
+                    "<div class=\"notice warn\">This integration's routes (conditional or several) are kept as configured; change them through the API or the configuration file.</div>"
+            } else {
+                fields +=
+                    "<div><strong>Artifact routing</strong> <span class=\"muted\">— where new artifacts are created; blank: a collection's projects go to the other collection's first project</span></div>"
+                fields += "<div class=\"row\">\(f.text("route.left.sources", "From left projects", hint: "Comma-separated"))"
+                fields += "\(f.text("route.left.target", "…create in right project"))</div>"
+                fields += "<div class=\"row\">\(f.text("route.right.sources", "From right projects", hint: "Comma-separated"))"
+                fields += "\(f.text("route.right.target", "…create in left project"))</div>"
+            }
             fields += self.fieldFlowTable(draft: draft, configuration: c, form: f)
         }
         let title = isNew ? "New \(section.entity)" : name
@@ -194,6 +206,10 @@ struct FormFields {
         default: break
         }
         if path.hasPrefix("projects") { return "projects" }
+        if path.hasPrefix("routes."), let index = Int(path.dropFirst("routes.".count).prefix { $0.isNumber }) {
+            let side = index == 0 ? "left" : "right"
+            return path.hasSuffix("targetProject") ? "route.\(side).target" : "route.\(side).sources"
+        }
         if path.hasPrefix("options") { return "options" }
         if path.hasPrefix("fieldFlows.") {
             let rest = path.dropFirst("fieldFlows.".count)
