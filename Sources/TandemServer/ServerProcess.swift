@@ -57,13 +57,14 @@ public struct ServerProcess: Sendable {
 
     /// The routes over this process's clients.
     public var routes: ServerRoutes {
-        ServerRoutes(
+        let queue = JobQueue(client: self.redis, configuration: .init(prefix: self.configuration.prefix))
+        return ServerRoutes(
             health: HealthChecker(postgres: self.postgres, redis: self.redis, leaseName: self.configuration.leaseName),
-            queue: JobQueue(client: self.redis, configuration: .init(prefix: self.configuration.prefix)),
+            queue: queue,
             api: self.configuration.api
                 ? AdminAPI(
                     postgres: self.postgres, masterKey: self.configuration.masterKey, secureCookies: self.configuration.secureCookies,
-                    logger: self.logger)
+                    queue: queue, logger: self.logger)
                 : nil)
     }
 

@@ -229,7 +229,7 @@ struct APIAuthTests {
             for endpoint in api.api.endpoints {
                 let uri = endpoint.path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(
                     of: "{name}", with: "no-such-entity"
-                ).replacingOccurrences(of: "{username}", with: "no-such-user")
+                ).replacingOccurrences(of: "{username}", with: "no-such-user").replacingOccurrences(of: "{repository}", with: "no-such-repository")
                 let body: String? = [.get, .delete].contains(endpoint.method) ? nil : "{}"
                 let anonymous = try await api.call(endpoint.method, uri, as: .none, body: body)
                 guard let capability = endpoint.capability else {

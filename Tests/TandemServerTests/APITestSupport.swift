@@ -112,20 +112,34 @@ func withAPI(
         let token = try await store.createToken(for: "admin", name: "tests", actor: "test").token
         let redis = try redisClient()
         let key = try MasterKey(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        // A queue of its own per test (its keys are removed afterwards).
+        let prefix = "tandem-api-test-\(UUID().uuidString.prefix(8).lowercased()):"
+        let queue = JobQueue(client: redis, configuration: .init(prefix: prefix))
         let api = AdminAPI(
-            postgres: postgres, masterKey: withMasterKey ? key : nil, hasher: testHasher, tester: tester, requester: requester, logger: quiet)
-        let routes = ServerRoutes(
-            health: HealthChecker(postgres: postgres, redis: redis), queue: JobQueue(client: redis, configuration: .init(prefix: "tandem-api-test:")),
-            api: api)
+            postgres: postgres, masterKey: withMasterKey ? key : nil, hasher: testHasher, tester: tester, requester: requester, queue: queue,
+            logger: quiet)
+        let routes = ServerRoutes(health: HealthChecker(postgres: postgres, redis: redis), queue: queue, api: api)
         let app = Application(router: routes.router(), logger: quiet)
+        func cleanUp() async {
+            var cursor = "0"
+            repeat {
+                guard let reply = try? await redis.send("SCAN", cursor, "MATCH", "\(prefix)*", "COUNT", 1000), let parts = reply.array,
+                    parts.count == 2, let next = parts[0].string
+                else { break }
+                let keys = parts[1].array?.compactMap(\.string) ?? []
+                if !keys.isEmpty { _ = try? await redis.send(["UNLINK"] + keys) }
+                cursor = next
+            } while cursor != "0"
+            await redis.close()
+        }
         do {
             try await app.test(.router) { client in
                 try await body(APIHarness(client: client, postgres: postgres, api: api, adminToken: token))
             }
         } catch {
-            await redis.close()
+            await cleanUp()
             throw error
         }
-        await redis.close()
+        await cleanUp()
     }
 }

@@ -7,6 +7,7 @@ import TandemCluster
 public import TandemConfig
 import TandemConnectors
 import TandemCore
+public import TandemQueue
 public import TandemStore
 
 /// Tests a repository connection (the connector's `testConnection`); replaced in tests.
@@ -31,11 +32,13 @@ public struct AdminAPI: Sendable {
     public var tester: ConnectionTester
     /// Serves `POST /api/v1/integrations/{name}/process-all` and `…/initiate-synchronization` when set.
     public var requester: IntegrationRequester?
+    /// The job queue, for queue inspection and actions and for queuing retried syncs (nil: those answer 503).
+    public var queue: JobQueue?
     public let logger: Logger
 
     public init(
         postgres: PostgresClient, masterKey: MasterKey?, hasher: PasswordHasher = PasswordHasher(), secureCookies: Bool = false,
-        tester: ConnectionTester? = nil, requester: IntegrationRequester? = nil, logger: Logger
+        tester: ConnectionTester? = nil, requester: IntegrationRequester? = nil, queue: JobQueue? = nil, logger: Logger
     ) {
         self.postgres = postgres
         self.auth = AuthStore(client: postgres, hasher: hasher, logger: logger)
@@ -45,6 +48,7 @@ public struct AdminAPI: Sendable {
         self.secureCookies = secureCookies
         self.tester = tester ?? AdminAPI.testWithConnector
         self.requester = requester ?? AdminAPI.requestThroughStore(postgres)
+        self.queue = queue
         self.logger = logger
     }
 
@@ -81,7 +85,7 @@ public struct AdminAPI: Sendable {
     /// Every operation, in the order of the OpenAPI document.
     public var endpoints: [Endpoint] {
         self.sessionEndpoints + self.userEndpoints + self.tokenEndpoints + self.configurationEndpoints + self.settingsEndpoints
-            + self.auditEndpoints
+            + self.auditEndpoints + self.operationsEndpoints
     }
 
     // MARK: - Session and own account

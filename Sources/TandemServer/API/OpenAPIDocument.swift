@@ -21,7 +21,8 @@ public enum OpenAPIDocument {
             ]),
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
-            "paths": .object((Self.paths + (requests ? Self.requestPaths : [])).map { JSONNode.Member($0.path, .object($0.operations)) }),
+            "paths": .object(
+                (Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths).map { JSONNode.Member($0.path, .object($0.operations)) }),
             "components": .object([
                 "securitySchemes": .object([
                     "tokenAuth": .object([
@@ -33,7 +34,7 @@ public enum OpenAPIDocument {
                         "description": .string("The session cookie set by POST /api/v1/session; unsafe methods also need X-CSRF-Token."),
                     ]),
                 ]),
-                "schemas": .object(Self.schemas),
+                "schemas": .object(Self.schemas + Self.operationsSchemas),
                 "responses": .object([
                     "Error": .object([
                         "description": .string("The request was refused; `field` names the offending member or parameter."),
