@@ -385,4 +385,84 @@ struct UITests {
             #expect(badDate.status == 200 && badDate.text.contains("is not a date"))
         }
     }
+
+    @Test func pairDetailsAndDeletionFollowThePairRoles() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            _ = try await h.api.config.put(
+                .integrations, name: nil,
+                body: .object(["name": .string("bugs"), "left": .string("left-bugs"), "right": .string("right-bugs")]), create: true, actor: "test")
+            let pair =
+                try await h.postgres.query(
+                    """
+                    INSERT INTO artifact_pairs (integration_id, left_id, right_id, left_key, right_key, left_url, right_url, created_from)
+                    VALUES ((SELECT id FROM integrations WHERE name = 'bugs'), '7', '9', 'L-7', 'R-9', 'javascript:alert(1)', 'http://r/9', 'left')
+                    RETURNING id
+                    """
+                ).first?.decode(Int64.self, at: 0) ?? 0
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "viewer", password: "password-of-viewer", roles: [.viewPairs], actor: "test")
+            _ = try await store.createUser(username: "deleter", password: "password-of-deleter", roles: [.deletePairs], actor: "test")
+            let viewer = try await h.uiLogin("viewer", "password-of-viewer")
+            let list = try await h.ui(.get, "/ui/pairs?q=L-7", cookie: viewer.cookie)
+            #expect(list.status == 200 && list.text.contains("/ui/pairs/\(pair)"))
+            let page = try await h.ui(.get, "/ui/pairs/\(pair)", cookie: viewer.cookie)
+            #expect(page.status == 200 && page.text.contains("L-7") && page.text.contains("href=\"http://r/9\""))
+            // Only http(s) links become links.
+            #expect(!page.text.contains("href=\"javascript:"))
+            #expect(!page.text.contains("/delete"))
+            let refused = try await h.ui(.post, "/ui/pairs/\(pair)/delete", cookie: viewer.cookie, form: [("_csrf", viewer.csrf)])
+            #expect(refused.status == 403)
+            let deleter = try await h.uiLogin("deleter", "password-of-deleter")
+            let detail = try await h.ui(.get, "/ui/pairs/\(pair)", cookie: deleter.cookie)
+            #expect(detail.text.contains("/ui/pairs/\(pair)/delete"))
+            let deleted = try await h.ui(.post, "/ui/pairs/\(pair)/delete", cookie: deleter.cookie, form: [("_csrf", deleter.csrf)])
+            #expect(deleted.status == 303 && deleted.location?.hasPrefix("/ui/pairs?notice=") == true)
+            #expect(try await h.postgres.query("SELECT count(*) FROM artifact_pairs").first?.decode(Int.self, at: 0) == 0)
+            #expect(try await h.ui(.get, "/ui/pairs/\(pair)", cookie: deleter.cookie).status == 404)
+        }
+    }
+
+    @Test func settingsAndLoggingFormsValidateAndSave() async throws {
+        try await withAPI { h in
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let good: [(String, String)] = [
+                ("_csrf", csrf), ("changeDetectionInterval", "45s"), ("fullScanInterval", "12h"), ("fullScanEnabled", "on"),
+                ("maxConcurrencyPerIntegration", "6"), ("eventRateLimit.eventsPerMinute", "300"), ("eventRateLimit.scope", "all"),
+                ("security.maxFailedLogins", "7"), ("security.lockoutSeconds", "600"), ("security.sessionSeconds", "3600"),
+            ]
+            let bad = try await h.ui(
+                .post, "/ui/settings", cookie: cookie, form: good.map { $0.0 == "security.lockoutSeconds" ? ($0.0, "5") : $0 })
+            #expect(bad.status == 422 && bad.text.contains("security.lockoutSeconds") && bad.text.contains("value=\"45s\""))
+            let badDuration = try await h.ui(
+                .post, "/ui/settings", cookie: cookie, form: good.map { $0.0 == "changeDetectionInterval" ? ($0.0, "soon") : $0 })
+            #expect(badDuration.status == 422 && badDuration.text.contains("changeDetectionInterval"), "\(badDuration.text.prefix(300))")
+            #expect(try await h.api.config.settings().maxConcurrencyPerIntegration != 6)
+            let saved = try await h.ui(.post, "/ui/settings", cookie: cookie, form: good)
+            #expect(saved.status == 303, "\(saved.text.prefix(400))")
+            let settings = try await h.api.config.settings()
+            #expect(settings.maxConcurrencyPerIntegration == 6 && settings.changeDetectionInterval.seconds == 45)
+            #expect(try await h.api.auth.policy().maxFailedLogins == 7)
+            // Logging: a level, then troubleshooting for a while, then its end.
+            #expect(try await h.ui(.post, "/ui/settings/logging", cookie: cookie, form: [("_csrf", csrf), ("level", "warning")]).status == 303)
+            #expect(try await LoggingSettings.load(h.postgres).level == "warning")
+            let tooLong = try await h.ui(
+                .post, "/ui/settings/logging", cookie: cookie,
+                form: [("_csrf", csrf), ("troubleshooting", "start"), ("troubleshootingLevel", "trace"), ("minutes", "5000")])
+            #expect(tooLong.status == 422 && tooLong.text.contains("minutes"))
+            let start = try await h.ui(
+                .post, "/ui/settings/logging", cookie: cookie,
+                form: [("_csrf", csrf), ("troubleshooting", "start"), ("troubleshootingLevel", "trace"), ("minutes", "30")])
+            #expect(start.status == 303)
+            #expect(try await LoggingSettings.load(h.postgres).effectiveLevel() == "trace")
+            let page = try await h.ui(.get, "/ui/settings", cookie: cookie)
+            #expect(page.text.contains("Troubleshooting: logging at") && page.text.contains("End troubleshooting now"))
+            _ = try await h.ui(.post, "/ui/settings/logging", cookie: cookie, form: [("_csrf", csrf), ("troubleshooting", "end")])
+            #expect(try await LoggingSettings.load(h.postgres).effectiveLevel() == "warning")
+            // Log out ends the session.
+            let out = try await h.ui(.post, "/ui/logout", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(out.status == 303 && out.headers[.setCookie]?.contains("Max-Age=0") == true)
+            #expect(try await h.ui(.get, "/ui", cookie: cookie).status == 303)
+        }
+    }
 }
