@@ -465,4 +465,41 @@ struct UITests {
             #expect(try await h.ui(.get, "/ui", cookie: cookie).status == 303)
         }
     }
+
+    @Test func collectionValueMapsAndTheRepositoryConnectionTest() async throws {
+        let tester: ConnectionTester = { repository, _, _ in
+            repository.name == "left-repo"
+                ? .object(["reachable": .bool(true), "authenticated": .bool(true), "user": .object(["username": .string("sync-bot")])])
+                : .object([
+                    "reachable": .bool(false), "authenticated": .bool(false),
+                    "error": .object(["code": .string("unreachable"), "message": .string("connection refused <now>")]),
+                ])
+        }
+        try await withAPI(tester: tester) { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            var form: [(String, String)] = [
+                ("_csrf", csrf), ("repository", "left-repo"), ("artifactType", "bug"), ("projects", "demo"), ("model", "Defect"),
+                ("fields.0.field", "summary"), ("fields.0.modelField", "title"), ("fields.0.valueMap", ""),
+                ("fields.1.field", "state"), ("fields.1.modelField", "status"), ("fields.1.valueMap", "new, fresh = New; closed done"),
+            ]
+            let bad = try await h.ui(.post, "/ui/collections/left-bugs", cookie: cookie, form: form)
+            #expect(bad.status == 422 && bad.text.contains("fields[1].valueMap") && bad.text.contains("value=\"new, fresh = New; closed done\""))
+            form[form.count - 1] = ("fields.1.valueMap", "new, fresh = New; closed = Done")
+            let saved = try await h.ui(.post, "/ui/collections/left-bugs", cookie: cookie, form: form)
+            #expect(saved.status == 303, "\(saved.text.prefix(400))")
+            let collection = try #require(try await h.api.config.export().collections.first { $0.name == "left-bugs" })
+            let state = try #require(collection.fields.first { $0.field == "state" })
+            #expect(state.valueMap.map(\.repository) == [["new", "fresh"], ["closed"]] && state.valueMap.map(\.model) == ["New", "Done"])
+            let edit = try await h.ui(.get, "/ui/collections/left-bugs", cookie: cookie)
+            #expect(edit.text.contains("value=\"new, fresh = New; closed = Done\""))
+            // Test connection: success and failure, both shown on the repository's page.
+            let ok = try await h.ui(.post, "/ui/repositories/left-repo/test", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(ok.status == 303 && ok.location?.contains("Connection%20works") == true)
+            let failed = try await h.ui(.post, "/ui/repositories/right-repo/test", cookie: cookie, form: [("_csrf", csrf)])
+            let location = try #require(failed.location)
+            let page = try await h.ui(.get, location, cookie: cookie)
+            #expect(page.text.contains("could not be reached: connection refused &lt;now&gt;"))
+        }
+    }
 }

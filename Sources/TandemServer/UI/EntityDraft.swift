@@ -14,7 +14,7 @@ struct EntityDraft: Sendable {
 
     static let rowKeys: [ConfigJSON.Section: [String]] = [
         .models: ["name", "type", "required", "values"],
-        .collections: ["field", "modelField"],
+        .collections: ["field", "modelField", "valueMap"],
     ]
 
     static func empty(_ section: ConfigJSON.Section) -> EntityDraft {
@@ -61,7 +61,9 @@ struct EntityDraft: Sendable {
                 "name": col.name, "repository": col.repository, "artifactType": col.artifactType, "projects": col.projects.joined(separator: ", "),
                 "model": col.model,
             ]
-            self.rows = col.fields.map { ["field": $0.field, "modelField": $0.modelField] }
+            self.rows = col.fields.map {
+                ["field": $0.field, "modelField": $0.modelField, "valueMap": Self.valueMapText($0.valueMap.map { ($0.repository, $0.model) })]
+            }
         case .integrations:
             guard let i = c.integrations.first(where: { $0.name == name }) else { return nil }
             self.values = [
@@ -207,11 +209,22 @@ struct EntityDraft: Sendable {
             set("projects", .array(Self.list(self.value("projects")).map(JSONNode.string)))
             set("model", string("model"))
             let storedFields = Self.array(stored?["fields"])
-            let fields: [JSONNode] = self.rows.map { row in
+            let fields: [JSONNode] = try self.rows.enumerated().map { index, row in
                 let field = (row["field"] ?? "").trimmingCharacters(in: .whitespaces)
                 var m = storedFields.first(where: { $0["field"] == JSONNode.string(field) })?.members ?? []
                 for (key, value) in [("field", field), ("modelField", (row["modelField"] ?? "").trimmingCharacters(in: .whitespaces))] {
                     if let i = m.firstIndex(where: { $0.key == key }) { m[i].value = .string(value) } else { m.append(.init(key, .string(value))) }
+                }
+                let entries = try Self.parseValueMap(row["valueMap"] ?? "", field: "fields[\(index)].valueMap")
+                m.removeAll { $0.key == "valueMap" }
+                if !entries.isEmpty {
+                    m.append(
+                        .init(
+                            "valueMap",
+                            .array(
+                                entries.map { entry in
+                                    .object(["repository": .array(entry.0.map(JSONNode.string)), "model": .string(entry.1)])
+                                })))
                 }
                 return .object(m)
             }
@@ -264,6 +277,30 @@ struct EntityDraft: Sendable {
             }
         }
         return .object(body)
+    }
+
+    /// A value map as one line: `New = New; In Progress, Feedback = In Progress` (repository values = model value).
+    static func valueMapText(_ entries: [([String], String)]) -> String {
+        entries.map { "\($0.0.joined(separator: ", ")) = \($0.1)" }.joined(separator: "; ")
+    }
+
+    /// The entries of a value map line; a part without '=' or with an empty side names `field`.
+    static func parseValueMap(_ text: String, field: String) throws -> [([String], String)] {
+        var entries: [([String], String)] = []
+        for (number, part) in text.split(separator: ";").enumerated() {
+            let item = part.trimmingCharacters(in: .whitespaces)
+            if item.isEmpty { continue }
+            guard let eq = item.lastIndex(of: "=") else {
+                throw FormProblem(field: field, message: "part \(number + 1) ('\(item)') is not 'repository values = model value'")
+            }
+            let repository = Self.list(String(item[..<eq]))
+            let model = item[item.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard !repository.isEmpty, !model.isEmpty else {
+                throw FormProblem(field: field, message: "part \(number + 1) ('\(item)') needs values on both sides of '='")
+            }
+            entries.append((repository, model))
+        }
+        return entries
     }
 
     static func array(_ node: JSONNode?) -> [JSONNode] {

@@ -42,7 +42,8 @@ extension WebUI {
                     }
                     return Self.html(
                         self.formPage(
-                            section, draft: draft, isNew: false, configuration: configuration, problem: nil, session: session,
+                            section, draft: draft, isNew: false, configuration: configuration,
+                            problem: request.query("problem").map { FormProblem(field: nil, message: $0) }, session: session,
                             notice: request.query("notice")))
                 }
             }
@@ -77,6 +78,25 @@ extension WebUI {
                     let back = form.first("back") == "edit" ? "/ui/integrations/\(HTML.urlComponent(name))" : "/ui/integrations"
                     return Self.redirect(back, notice: running ? "Integration '\(name)' is running." : "Integration '\(name)' is stopped.")
                 }
+            }
+        }
+        router.post("/ui/repositories/:name/test") { request, context in
+            try await self.action(request, context, .writeConfiguration) { _, _, _ in
+                let name = try Self.nameParameter(context)
+                try self.requireMasterKey()
+                let (configuration, secrets) = try await self.config.loadForRuntime()
+                guard let repository = configuration.repositories.first(where: { $0.name == name }) else {
+                    throw Refusal(status: .notFound, title: "Not found", message: "There is no repository named '\(name)'.")
+                }
+                let result = try await self.api.tester(repository, secrets[name] ?? [:], nil)
+                let path = "/ui/repositories/\(HTML.urlComponent(name))"
+                if result["reachable"] == .bool(true), result["authenticated"] == .bool(true) {
+                    let user: String = if case .string(let u)? = result["user"]?["username"] { " as \(u)" } else { "" }
+                    return Self.redirect(path, notice: "Connection works: '\(name)' answered and accepted the credentials\(user).")
+                }
+                let reason: String = if case .string(let m)? = result["error"]?["message"] { m } else { "no details" }
+                let what = result["reachable"] == .bool(true) ? "answered but did not accept the credentials" : "could not be reached"
+                return Self.redirect(path + "?problem=" + HTML.urlComponent("'\(name)' \(what): \(reason)"), notice: "Connection test failed.")
             }
         }
         router.post("/ui/integrations/:name/process-all") { request, context in

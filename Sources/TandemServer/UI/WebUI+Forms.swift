@@ -68,12 +68,16 @@ extension WebUI {
                     ? f.cell("fields.\(index).modelField", row["modelField"] ?? "")
                     : f.cellSelect("fields.\(index).modelField", row["modelField"] ?? "", [""] + modelFields)
                 rows.append(
-                    "<tr><td>\(f.cell("fields.\(index).field", row["field"] ?? ""))</td><td class=\"muted\">⇄</td><td>\(modelCell)</td></tr>")
+                    """
+                    <tr><td>\(f.cell("fields.\(index).field", row["field"] ?? ""))</td><td class="muted">⇄</td><td>\(modelCell)</td>\
+                    <td>\(f.cell("fields.\(index).valueMap", row["valueMap"] ?? "", placeholder: "Feedback, New = New; Closed = Done"))</td></tr>
+                    """)
             }
             fields += """
-                <div><strong>Field mappings</strong> <span class="muted">— value maps, transforms and constants set through the API or the \
+                <div><strong>Field mappings</strong> <span class="muted">— transforms, defaults and constants set through the API or the \
                 configuration file are kept</span><div class="table-wrap"><table class="edit"><thead><tr><th>Repository field</th><th></th>\
-                <th>Model field</th></tr></thead><tbody>\(rows)</tbody></table></div></div>
+                <th>Model field</th><th>Value map <span class="muted">(repository values = model value; …)</span></th></tr></thead>\
+                <tbody>\(rows)</tbody></table></div></div>
                 """
         case .integrations:
             let collections = [""] + c.collections.map(\.name)
@@ -117,6 +121,9 @@ extension WebUI {
                     "Process all artifacts", action: "\(path)/process-all", session: session, style: "btn",
                     confirm: "Re-synchronize every artifact pair of this integration?")
             }
+        }
+        if !isNew, canWrite, section == .repositories {
+            actions += self.button("Test connection", action: "\(base)/\(HTML.urlComponent(name))/test", session: session, style: "btn")
         }
         if !isNew, canWrite {
             actions += self.button(
@@ -219,7 +226,11 @@ struct FormFields {
         return path
     }
 
-    func marked(_ name: String) -> Bool { self.problemInput == name }
+    /// Whether the problem points at this input (or inside it: `fields.1.valueMap.0.model` → `fields.1.valueMap`).
+    func marked(_ name: String) -> Bool {
+        guard let input = self.problemInput else { return false }
+        return input == name || input.hasPrefix(name + ".")
+    }
 
     func message(_ name: String) -> HTML {
         guard self.marked(name), let problem else { return "" }
