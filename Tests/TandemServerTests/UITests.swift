@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Postgres
 import TandemConfig
+import TandemQueue
 import TandemServer
 import TandemStore
 import Testing
@@ -500,6 +501,27 @@ struct UITests {
             let location = try #require(failed.location)
             let page = try await h.ui(.get, location, cookie: cookie)
             #expect(page.text.contains("could not be reached: connection refused &lt;now&gt;"))
+        }
+    }
+
+    @Test func queuesPauseAndResumeARepository() async throws {
+        try await withAPI { h in
+            let queue = try #require(h.api.queue)
+            try await queue.setLimits(RepositoryLimits(maxConcurrency: 3, eventsPerMinute: 120), repository: "left-repo")
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let page = try await h.ui(.get, "/ui/queues", cookie: cookie)
+            #expect(page.status == 200 && page.text.contains("left-repo") && page.text.contains("0 / 3") && page.text.contains("120/min"))
+            let paused = try await h.ui(.post, "/ui/queues/left-repo/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "60")])
+            #expect(paused.status == 303)
+            let until = try await queue.queues().first { $0.repository == "left-repo" }?.pausedUntil
+            #expect(until.map { $0 > Date().addingTimeInterval(50 * 60) } == true)
+            #expect(try await h.ui(.get, "/ui/queues", cookie: cookie).text.contains("Resume"))
+            let bad = try await h.ui(.post, "/ui/queues/left-repo/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "0")])
+            #expect(bad.status == 422)
+            let resumed = try await h.ui(.post, "/ui/queues/left-repo/resume", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(resumed.status == 303)
+            let after = try await queue.queues().first { $0.repository == "left-repo" }?.pausedUntil
+            #expect(after.map { $0 <= Date() } ?? true)
         }
     }
 }
