@@ -193,7 +193,21 @@ def main():
         no_error_page(driver, "the queues page")
         check("browser-worker" in text(driver), "the worker is not listed")
         shot(driver, "queues")
-        print("8. the same pages in the dark colour scheme")
+        print("8. a tour of the other pages")
+        for path, name in [("/ui", "dashboard-after"), ("/ui/repositories", "repositories"), ("/ui/repositories/left", "repository-form"),
+                           ("/ui/models/Item", "model-form"), ("/ui/collections", "collections"), ("/ui/integrations", "integrations"),
+                           ("/ui/settings", "settings"), ("/ui/pairs", "pairs")]:
+            driver.get(BASE + path)
+            no_error_page(driver, path)
+            check(driver.find_elements(By.CSS_SELECTOR, "main header.page h1"), f"{path}: no page header")
+            shot(driver, name)
+        pair_links = driver.find_elements(By.CSS_SELECTOR, "a[href^='/ui/pairs/']")
+        check(pair_links, "the created twin's pair is not listed")
+        submit(driver, pair_links[0])
+        check("Artifact pair #" in text(driver) and "in sync" in text(driver), "the pair's page does not show it in sync")
+        shot(driver, "pair")
+
+        print("9. the same pages in the dark colour scheme")
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
         driver.get(BASE + "/ui/activity")
         shot(driver, "activity-dark")
