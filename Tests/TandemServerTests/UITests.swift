@@ -524,4 +524,18 @@ struct UITests {
             #expect(after.map { $0 <= Date() } ?? true)
         }
     }
+
+    @Test func withoutTheMasterKeyTheConfigurationIsReadOnly() async throws {
+        try await withAPI(withMasterKey: false) { h in
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let list = try await h.ui(.get, "/ui/repositories", cookie: cookie)
+            #expect(list.status == 200 && list.text.contains("no master key") && !list.text.contains("id=\"new-repository\""))
+            let before = try await h.snapshot()
+            let refused = try await h.ui(
+                .post, "/ui/repositories/new", cookie: cookie,
+                form: [("_csrf", csrf), ("name", "x"), ("type", "memory"), ("url", "http://memory.invalid/x"), ("auth.kind", "none")])
+            #expect(refused.status == 503 && refused.text.contains("master key"))
+            #expect(try await h.snapshot() == before)
+        }
+    }
 }
