@@ -225,6 +225,7 @@ struct APIOperationsTests {
 
     @Test func queuesWorkersPauseAndDeadJobs() async throws {
         try await withAPI { api in
+            _ = try await operationsFixture(api.postgres)
             let queue = try #require(api.api.queue)
             _ = try await queue.enqueue(Job(kind: .sync, repository: "redmine", integration: "books", payload: #"{"side":"left","artifact":"1"}"#))
             _ = try await queue.enqueue(Job(kind: JobKind("unknown"), repository: "redmine", integration: "books"))
@@ -246,6 +247,10 @@ struct APIOperationsTests {
             #expect(afterPause.json["repositories"]?.arrayValue?.first { $0["repository"]?.stringValue == "redmine" }?["pausedUntil"] != nil)
             #expect(try await api.call(.post, "/api/v1/queues/redmine/pause", body: #"{"minutes":0}"#).field == "minutes")
             #expect(try await api.call(.post, "/api/v1/queues/redmine/resume").json["pausedUntil"] == nil)
+            #expect(try await api.call(.post, "/api/v1/queues/nowhere/pause").status == 404)
+            // OPTIONS and other methods: 405 naming only the methods of the most specific template.
+            let options = try await api.call(.options, "/api/v1/activity/actions")
+            #expect(options.status == 405 && options.headers[.allow] == "POST")
             #expect(try await api.call(.get, "/api/v1/audit?entity=queue").json["items"]?.arrayValue?.count == 2)
 
             // A job that fails for good is dead; retry puts it back, delete removes it; other repositories' are untouched.

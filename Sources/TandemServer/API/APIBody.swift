@@ -84,10 +84,11 @@ public struct BodyObject: Sendable {
     public func string(_ key: String, minLength: Int = 0, maxLength: Int = 1000) throws -> String? {
         guard let value = self.members[key] else { return nil }
         guard case .string(let text) = value else { throw APIError.invalid(self.child(key), "expected a string, found \(value.typeDescription)") }
-        if text.count < minLength {
+        // Lengths count Unicode code points, as JSON Schema's minLength and maxLength do.
+        if text.unicodeScalars.count < minLength {
             throw APIError.invalid(self.child(key), minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters long")
         }
-        if text.count > maxLength { throw APIError.invalid(self.child(key), "must be at most \(maxLength) characters long") }
+        if text.unicodeScalars.count > maxLength { throw APIError.invalid(self.child(key), "must be at most \(maxLength) characters long") }
         return text
     }
 
@@ -142,7 +143,7 @@ public enum QueryValue {
     public static func string(_ request: Request, _ name: String, maxLength: Int = 200) throws -> String? {
         guard let text = request.uri.queryParameters[name[...]].map(String.init) else { return nil }
         if text.isEmpty { throw APIError.invalid(name, "must not be empty (leave the parameter out instead)") }
-        if text.count > maxLength { throw APIError.invalid(name, "must be at most \(maxLength) characters long") }
+        if text.unicodeScalars.count > maxLength { throw APIError.invalid(name, "must be at most \(maxLength) characters long") }
         return text
     }
 }

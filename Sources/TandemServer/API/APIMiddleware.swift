@@ -105,7 +105,10 @@ public struct APIMiddleware: RouterMiddleware {
             return APIError(.conflict, code: "conflict", "the change conflicts with stored data: \(error.message)")
         case let error as HTTPError:
             if error.status == .notFound {
-                let allowed = self.endpoints.filter { $0.matches(path: request.uri.path) }.map(\.method.rawValue)
+                // Only the most specific templates: /activity/actions is not /activity/{id}.
+                let matching = self.endpoints.filter { $0.matches(path: request.uri.path) }
+                let best = matching.map(\.specificity).max()
+                let allowed = matching.filter { $0.specificity == best }.map(\.method.rawValue)
                 if !allowed.isEmpty {
                     var api = APIError(
                         .methodNotAllowed, code: "method_not_allowed",

@@ -202,6 +202,7 @@ extension AdminAPI {
                 let repository = try Self.repositoryParameter(context)
                 let body = try BodyObject(try await APIBody.json(request, context: context, emptyIsObject: true), allowed: ["minutes"])
                 let minutes = try body.int("minutes", range: 1...10080) ?? 60
+                try await self.requireRepository(repository)
                 let queue = try self.requireQueue()
                 let until = Date().addingTimeInterval(Double(minutes) * 60)
                 try await Self.redis { try await queue.pause(repository: repository, until: until) }
@@ -212,6 +213,7 @@ extension AdminAPI {
                 let principal = try context.requirePrincipal()
                 let repository = try Self.repositoryParameter(context)
                 _ = try BodyObject(try await APIBody.json(request, context: context, emptyIsObject: true), allowed: [])
+                try await self.requireRepository(repository)
                 let queue = try self.requireQueue()
                 try await Self.redis { try await queue.resume(repository: repository) }
                 try await self.auditQueue(principal.actor, "resume", repository, [:])
@@ -259,6 +261,13 @@ extension AdminAPI {
         return Self.encoded(DeadJobsResult(repository: repository, count: count))
     }
 
+    /// 404 unless `name` is a configured repository (pausing a made-up name would only leave keys behind).
+    func requireRepository(_ name: String) async throws {
+        if try await self.postgres.query("SELECT 1 FROM repositories WHERE name = \(name)").isEmpty {
+            throw APIError.notFound("no repository named '\(name)'")
+        }
+    }
+
     func requireQueue() throws -> JobQueue {
         guard let queue = self.queue else { throw APIError(.serviceUnavailable, code: "unavailable", "this server has no job queue") }
         return queue
@@ -291,7 +300,7 @@ extension AdminAPI {
 
     static func repositoryParameter(_ context: APIContext) throws -> String {
         let name = try context.pathParameter("repository")
-        guard name.count <= 200, !name.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) else {
+        guard name.unicodeScalars.count <= 200, !name.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) else {
             throw APIError.invalid("repository", "is not a repository name (at most 200 characters, no tabs or line breaks)")
         }
         return name
@@ -323,6 +332,11 @@ extension AdminAPI {
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .xContentTypeOptions: "nosniff"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+extension Endpoint {
+    /// How many of the template's segments are constant: where several templates fit a path, the most specific one is it.
+    var specificity: Int { self.path.split(separator: "/").filter { !$0.hasPrefix("{") }.count }
 }
 
 struct JSONKey: CodingKey {

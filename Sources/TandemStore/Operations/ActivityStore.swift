@@ -93,7 +93,7 @@ public struct ActivityFilter: Sendable, Hashable, Codable {
         }
         if let after, after < 1 { throw AdminError(.invalid, field: "after", "must be a positive id") }
         if !(1...500).contains(self.limit) { throw AdminError(.invalid, field: "limit", "must be between 1 and 500") }
-        if let text, text.isEmpty || text.count > 200 { throw AdminError(.invalid, field: "q", "must be 1 to 200 characters long") }
+        if let text, text.isEmpty || text.unicodeScalars.count > 200 { throw AdminError(.invalid, field: "q", "must be 1 to 200 characters long") }
     }
 }
 

@@ -90,7 +90,9 @@ public struct PairFilter: Sendable, Hashable, Codable {
         if let after, after < 1 { throw AdminError(.invalid, field: "after", "must be a positive id") }
         if !(1...500).contains(self.limit) { throw AdminError(.invalid, field: "limit", "must be between 1 and 500") }
         for (name, value) in [("artifact", self.artifact), ("key", self.key), ("q", self.text)] {
-            if let value, value.isEmpty || value.count > 200 { throw AdminError(.invalid, field: name, "must be 1 to 200 characters long") }
+            if let value, value.isEmpty || value.unicodeScalars.count > 200 {
+                throw AdminError(.invalid, field: name, "must be 1 to 200 characters long")
+            }
         }
     }
 }
