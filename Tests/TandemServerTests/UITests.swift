@@ -506,6 +506,7 @@ struct UITests {
 
     @Test func queuesPauseAndResumeARepository() async throws {
         try await withAPI { h in
+            try await h.seedConfiguration()
             let queue = try #require(h.api.queue)
             try await queue.setLimits(RepositoryLimits(maxConcurrency: 3, eventsPerMinute: 120), repository: "left-repo")
             let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
@@ -518,6 +519,8 @@ struct UITests {
             #expect(try await h.ui(.get, "/ui/queues", cookie: cookie).text.contains("Resume"))
             let bad = try await h.ui(.post, "/ui/queues/left-repo/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "0")])
             #expect(bad.status == 422)
+            let unknown = try await h.ui(.post, "/ui/queues/made-up/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "60")])
+            #expect(unknown.status == 404)
             let resumed = try await h.ui(.post, "/ui/queues/left-repo/resume", cookie: cookie, form: [("_csrf", csrf)])
             #expect(resumed.status == 303)
             let after = try await queue.queues().first { $0.repository == "left-repo" }?.pausedUntil

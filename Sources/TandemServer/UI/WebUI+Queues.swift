@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import TandemConfig
 import TandemQueue
 import TandemStore
 
@@ -14,7 +15,7 @@ extension WebUI {
         }
         router.post("/ui/queues/:repository/pause") { request, context in
             try await self.action(request, context, .actOnActivity) { form, _, _ in
-                let repository = try Self.repositoryParameter(context)
+                let repository = try await self.repositoryParameter(context)
                 let minutes = Int(form.first("minutes") ?? "") ?? 60
                 guard (1...(60 * 24 * 365)).contains(minutes) else {
                     throw Refusal(status: .unprocessableContent, title: "Not paused", message: "minutes: must be between 1 and 525600")
@@ -25,7 +26,7 @@ extension WebUI {
         }
         router.post("/ui/queues/:repository/resume") { request, context in
             try await self.action(request, context, .actOnActivity) { _, _, _ in
-                let repository = try Self.repositoryParameter(context)
+                let repository = try await self.repositoryParameter(context)
                 try await self.queue.resume(repository: repository)
                 return Self.redirect("/ui/queues", notice: "Resumed '\(repository)'.")
             }
@@ -38,11 +39,16 @@ extension WebUI {
         }
     }
 
-    static func repositoryParameter(_ context: APIContext) throws -> String {
+    /// The configured repository the address names (pausing a made-up name would only leave keys behind).
+    func repositoryParameter(_ context: APIContext) async throws -> String {
         guard let raw = context.parameters.get("repository"), !raw.isEmpty, raw.count <= 200 else {
             throw Refusal(status: .notFound, title: "Not found", message: "No repository in the address.")
         }
-        return raw.removingPercentEncoding ?? raw
+        let name = raw.removingPercentEncoding ?? raw
+        guard try await self.config.export().repositories.contains(where: { $0.name == name }) else {
+            throw Refusal(status: .notFound, title: "Not found", message: "There is no repository named '\(name)'.")
+        }
+        return name
     }
 
     func queuesPage(session: Session, notice: String?) async throws -> HTML {
