@@ -525,6 +525,15 @@ struct UITests {
             #expect(resumed.status == 303)
             let after = try await queue.queues().first { $0.repository == "left-repo" }?.pausedUntil
             #expect(after.map { $0 <= Date() } ?? true)
+            // Process All Artifacts from the integration's page becomes a background job on the queues page.
+            _ = try await h.api.config.put(
+                .integrations, name: nil,
+                body: .object(["name": .string("bugs"), "left": .string("left-bugs"), "right": .string("right-bugs")]), create: true, actor: "test")
+            #expect(try await h.ui(.get, "/ui/queues", cookie: cookie).text.contains("No background jobs"))
+            let requested = try await h.ui(.post, "/ui/integrations/bugs/process-all", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(requested.status == 303 && requested.location?.contains("Process%20All") == true, "\(requested.text.prefix(300))")
+            let jobs = try await h.ui(.get, "/ui/queues", cookie: cookie)
+            #expect(jobs.text.contains("<td>process-all</td><td>bugs</td>"))
         }
     }
 

@@ -122,6 +122,23 @@ extension WebUI {
             <div class="table-wrap"><table><thead><tr><th>Worker</th><th>Host</th><th class="num">PID</th><th>Version</th><th class="num">Jobs in hand</th>\
             <th>Started</th><th>Heartbeat</th></tr></thead><tbody>\(workerRows)</tbody></table></div>
             """
+        let jobs = try await BackgroundJobs(client: self.postgres).list(limit: 50).items
+        let jobRows = jobs.map { j -> HTML in
+            """
+            <tr><td>#\(j.id)</td><td>\(j.kind)</td><td>\(j.integration)</td><td>\(j.side ?? "both")</td>\
+            <td>\(j.projects.isEmpty ? "all" : j.projects.joined(separator: ", "))</td><td>\(j.requestedBy)</td>\
+            <td class="nowrap">\(Self.relative(j.requestedAt))</td><td>\(j.status == "pending" ? Self.badge("pending", "info") : Self.badge(j.status))</td></tr>
+            """
+        }
+        let jobTable: HTML =
+            jobRows.isEmpty
+            ? Self.empty(
+                "No background jobs", "Process All Artifacts and Initiate Synchronization requests wait here until the coordinator takes them.",
+                icon: "⟳")
+            : """
+            <div class="table-wrap"><table><thead><tr><th>Job</th><th>Kind</th><th>Integration</th><th>Side</th><th>Projects</th><th>Requested by</th>\
+            <th>When</th><th>Status</th></tr></thead><tbody>\(jobRows)</tbody></table></div>
+            """
         let retry: HTML =
             canAct && totalDead > 0
             ? self.button(
@@ -130,7 +147,8 @@ extension WebUI {
         return self.layout(
             "Queues & workers", session: session, active: "/ui/queues", notice: notice,
             header: Self.header("Queues & workers", sub: "Work waiting per repository, each repository's limiter, and the workers.", actions: retry),
-            totals + "<div class=\"card\"><h2>Repository queues</h2>\(queueTable)</div><div class=\"card\"><h2>Workers</h2>\(workerTable)</div>")
+            totals + "<div class=\"card\"><h2>Repository queues</h2>\(queueTable)</div><div class=\"card\"><h2>Workers</h2>\(workerTable)</div>"
+                + "<div class=\"card\"><h2>Background jobs</h2>\(jobTable)</div>")
     }
 
     /// "42s", "3m 5s", "2h 10m", "3d 4h".
