@@ -196,7 +196,7 @@ def main():
         print("8. a tour of the other pages")
         for path, name in [("/ui", "dashboard-after"), ("/ui/repositories", "repositories"), ("/ui/repositories/left", "repository-form"),
                            ("/ui/models/Item", "model-form"), ("/ui/collections", "collections"), ("/ui/integrations", "integrations"),
-                           ("/ui/settings", "settings"), ("/ui/pairs", "pairs")]:
+                           ("/ui/settings", "settings"), ("/ui/users", "users"), ("/ui/pairs", "pairs")]:
             driver.get(BASE + path)
             no_error_page(driver, path)
             check(driver.find_elements(By.CSS_SELECTOR, "main header.page h1"), f"{path}: no page header")

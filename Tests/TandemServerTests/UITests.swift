@@ -128,7 +128,7 @@ struct UITests {
             for path in [
                 "/ui", "/ui/repositories", "/ui/repositories/new", "/ui/repositories/left-repo", "/ui/models", "/ui/models/new", "/ui/models/Defect",
                 "/ui/collections", "/ui/collections/new", "/ui/collections/left-bugs", "/ui/integrations", "/ui/integrations/new",
-                "/ui/integrations/bugs", "/ui/queues", "/ui/settings", "/ui/activity", "/ui/metrics",
+                "/ui/integrations/bugs", "/ui/queues", "/ui/settings", "/ui/activity", "/ui/metrics", "/ui/pairs", "/ui/users",
             ] {
                 let page = try await h.ui(.get, path, cookie: cookie)
                 #expect(page.status == 200, "\(path): \(page.status) \(page.text.prefix(400))")
@@ -548,6 +548,40 @@ struct UITests {
                 form: [("_csrf", csrf), ("name", "x"), ("type", "memory"), ("url", "http://memory.invalid/x"), ("auth.kind", "none")])
             #expect(refused.status == 503 && refused.text.contains("master key"))
             #expect(try await h.snapshot() == before)
+        }
+    }
+
+    @Test func adminsManageUsersAndOthersCannot() async throws {
+        try await withAPI { h in
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let weak = try await h.ui(
+                .post, "/ui/users", cookie: cookie, form: [("_csrf", csrf), ("username", "carol"), ("password", "short"), ("role", "user")])
+            #expect(weak.status == 422 && weak.text.contains("password:") && weak.text.contains("value=\"carol\""))
+            let noRole = try await h.ui(
+                .post, "/ui/users", cookie: cookie, form: [("_csrf", csrf), ("username", "carol"), ("password", "a fine passphrase")])
+            #expect(noRole.status == 422 && noRole.text.contains("roles:"))
+            let added = try await h.ui(
+                .post, "/ui/users", cookie: cookie,
+                form: [("_csrf", csrf), ("username", "carol"), ("displayName", "Carol <C>"), ("password", "a fine passphrase"), ("role", "user")])
+            #expect(added.status == 303)
+            let list = try await h.ui(.get, "/ui/users", cookie: cookie)
+            #expect(list.text.contains("Carol &lt;C&gt;") && list.text.contains("/ui/users/carol"))
+            let roles = try await h.ui(
+                .post, "/ui/users/carol", cookie: cookie,
+                form: [("_csrf", csrf), ("change", "roles"), ("role", "troubleshooting"), ("role", "view-pairs")])
+            #expect(roles.status == 303)
+            #expect(try await h.api.auth.user(named: "carol")?.roles == [.troubleshooting, .viewPairs])
+            let carol = try await h.uiLogin("carol", "a fine passphrase")
+            #expect(try await h.ui(.get, "/ui/users", cookie: carol.cookie).status == 403)
+            #expect(!(try await h.ui(.get, "/ui", cookie: carol.cookie).text.contains("href=\"/ui/users\"")))
+            let forced = try await h.ui(
+                .post, "/ui/users/admin", cookie: carol.cookie, form: [("_csrf", carol.csrf), ("change", "roles"), ("role", "user")])
+            #expect(forced.status == 403)
+            let disabled = try await h.ui(.post, "/ui/users/carol", cookie: cookie, form: [("_csrf", csrf), ("change", "disable")])
+            #expect(disabled.status == 303)
+            #expect(try await h.api.auth.user(named: "carol")?.disabled == true)
+            let yourself = try await h.ui(.post, "/ui/users/admin", cookie: cookie, form: [("_csrf", csrf), ("change", "disable")])
+            #expect(yourself.status == 409)
         }
     }
 }

@@ -17,6 +17,7 @@ extension WebUI {
     func registerOperations(on router: Router<APIContext>) {
         self.registerQueues(on: router)
         self.registerSettings(on: router)
+        self.registerUsers(on: router)
         self.registerActivity(on: router)
         self.registerMetrics(on: router)
     }
