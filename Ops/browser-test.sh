@@ -33,7 +33,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 if ! python3 -c 'import selenium' >/dev/null 2>&1; then
     log "installing selenium"
-    pip install -q selenium >&2
+    # As Ops/api-fuzz.sh installs schemathesis; a system Python that refuses (PEP 668) gets --break-system-packages.
+    python3 -m pip install -q selenium >&2 || python3 -m pip install -q --break-system-packages selenium >&2
 fi
 
 if [ -z "${TANDEM_DATABASE_URL:-}" ] || [ -z "${TANDEM_REDIS_URL:-}" ]; then
