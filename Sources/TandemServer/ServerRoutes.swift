@@ -20,8 +20,8 @@ public struct ServerRoutes: Sendable {
         self.api = api
     }
 
-    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two), the API when there is
-    /// one; anything else is 404.
+    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two), the API and the web UI
+    /// (`/ui`, `GET /` redirects there) when there is an API; anything else is 404.
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         self.api?.register(on: router)
