@@ -37,7 +37,7 @@ extension WebUI {
                 guard let item = try await ActivityStore(client: self.postgres).item(id: id) else {
                     throw Refusal(status: .notFound, title: "Not found", message: "There is no activity item \(id).")
                 }
-                return Self.html(self.activityItemPage(item, session: session, notice: request.query("notice")))
+                return Self.html(self.activityItemPage(item, session: session, notice: Self.flash(request).notice))
             }
         }
         router.post("/ui/activity/action") { request, context in
@@ -174,7 +174,7 @@ extension WebUI {
                 return "<div class=\"body right\"><a class=\"btn\" href=\"\(target)\">Older →</a></div>"
             } ?? ""
         return self.layout(
-            "Activity", session: session, active: "/ui/activity", notice: request.query("notice"), error: problem,
+            "Activity", session: session, active: "/ui/activity", notice: Self.flash(request).notice, error: problem,
             header: Self.header("Activity", sub: "Failed items, blockers and background jobs, newest first.", actions: menu),
             "<div class=\"layout-filter\">\(filters)<div class=\"card\">\(table)\(more)</div></div>")
     }

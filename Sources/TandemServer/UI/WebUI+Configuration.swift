@@ -14,7 +14,7 @@ extension WebUI {
             let base = "/ui/\(section.rawValue)"
             router.get(RouterPath(base)) { request, context in
                 try await self.page(request, context, .readConfiguration) { session in
-                    try await self.listPage(section, session: session, notice: request.query("notice"))
+                    try await self.listPage(section, session: session, notice: Self.flash(request).notice)
                 }
             }
             router.get(RouterPath("\(base)/new")) { request, context in
@@ -43,8 +43,8 @@ extension WebUI {
                     return Self.html(
                         self.formPage(
                             section, draft: draft, isNew: false, configuration: configuration,
-                            problem: request.query("problem").map { FormProblem(field: nil, message: $0) }, session: session,
-                            notice: request.query("notice")))
+                            problem: Self.flash(request).problem.map { FormProblem(field: nil, message: $0) }, session: session,
+                            notice: Self.flash(request).notice))
                 }
             }
             router.post(RouterPath("\(base)/:name")) { request, context in
@@ -96,7 +96,7 @@ extension WebUI {
                 }
                 let reason: String = if case .string(let m)? = result["error"]?["message"] { m } else { "no details" }
                 let what = result["reachable"] == .bool(true) ? "answered but did not accept the credentials" : "could not be reached"
-                return Self.redirect(path + "?problem=" + HTML.urlComponent("'\(name)' \(what): \(reason)"), notice: "Connection test failed.")
+                return Self.redirect(path, notice: "'\(name)' \(what): \(reason)", isProblem: true)
             }
         }
         router.post("/ui/integrations/:name/process-all") { request, context in

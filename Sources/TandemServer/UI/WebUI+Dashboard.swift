@@ -9,7 +9,7 @@ extension WebUI {
     func registerDashboard(on router: Router<APIContext>) {
         router.get("/ui") { request, context in
             try await self.page(request, context, .account) { session in
-                Self.html(try await self.dashboard(session: session, notice: request.query("notice")))
+                Self.html(try await self.dashboard(session: session, notice: Self.flash(request).notice))
             }
         }
     }

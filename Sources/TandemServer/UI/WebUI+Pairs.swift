@@ -18,7 +18,7 @@ extension WebUI {
                 guard let details = try await PairQuery(client: self.postgres).details(id: id) else {
                     throw Refusal(status: .notFound, title: "Not found", message: "There is no artifact pair \(id).")
                 }
-                return Self.html(self.pairPage(details, session: session, notice: request.query("notice")))
+                return Self.html(self.pairPage(details, session: session, notice: Self.flash(request).notice))
             }
         }
         router.post("/ui/pairs/:id/delete") { request, context in
@@ -92,7 +92,7 @@ extension WebUI {
         let more: HTML =
             page.next.map { "<div class=\"body right\"><a class=\"btn\" href=\"/ui/pairs?after=\($0)\">Older →</a></div>" } ?? ""
         return self.layout(
-            "Artifact pairs", session: session, active: "/ui/pairs", notice: request.query("notice"), error: problem,
+            "Artifact pairs", session: session, active: "/ui/pairs", notice: Self.flash(request).notice, error: problem,
             header: Self.header("Artifact pairs", sub: "Twins Tandem keeps in step, and how their last synchronization went."),
             "<div class=\"card\"><div class=\"body\">\(search)</div></div><div class=\"card\">\(table)\(more)</div>")
     }

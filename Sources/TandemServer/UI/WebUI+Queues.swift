@@ -10,7 +10,7 @@ extension WebUI {
     func registerQueues(on router: Router<APIContext>) {
         router.get("/ui/queues") { request, context in
             try await self.page(request, context, .readActivity) { session in
-                Self.html(try await self.queuesPage(session: session, notice: request.query("notice")))
+                Self.html(try await self.queuesPage(session: session, notice: Self.flash(request).notice))
             }
         }
         router.post("/ui/queues/:repository/pause") { request, context in

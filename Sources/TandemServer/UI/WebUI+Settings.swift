@@ -9,7 +9,7 @@ extension WebUI {
     func registerSettings(on router: Router<APIContext>) {
         router.get("/ui/settings") { request, context in
             try await self.page(request, context, .readSettings) { session in
-                Self.html(try await self.settingsPage(session: session, notice: request.query("notice"), draft: nil, problem: nil))
+                Self.html(try await self.settingsPage(session: session, notice: Self.flash(request).notice, draft: nil, problem: nil))
             }
         }
         router.post("/ui/settings") { request, context in

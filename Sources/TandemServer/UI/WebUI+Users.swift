@@ -8,7 +8,7 @@ extension WebUI {
     func registerUsers(on router: Router<APIContext>) {
         router.get("/ui/users") { request, context in
             try await self.page(request, context, .manageUsers) { session in
-                Self.html(try await self.usersPage(session: session, notice: request.query("notice"), draft: nil, problem: nil))
+                Self.html(try await self.usersPage(session: session, notice: Self.flash(request).notice, draft: nil, problem: nil))
             }
         }
         router.post("/ui/users") { request, context in

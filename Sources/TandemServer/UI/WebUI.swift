@@ -89,7 +89,12 @@ public struct WebUI: Sendable {
                 throw Refusal(status: .forbidden, title: "Not allowed", message: Self.forbiddenMessage(capability))
             }
             do {
-                return try await body(session)
+                var response = try await body(session)
+                // The flash message has been shown: forget it.
+                if request.cookies[Self.flashCookie] != nil, response.status == .ok, response.headers[.setCookie] == nil {
+                    response.headers[.setCookie] = "\(Self.flashCookie)=; Path=/ui; Max-Age=0; HttpOnly; SameSite=Strict"
+                }
+                return response
             } catch let refusal as Refusal {
                 return Self.html(self.errorPage(refusal, session: session), status: refusal.status)
             } catch {
@@ -215,9 +220,23 @@ public struct WebUI: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// A page path with a flash message for the next page (`?notice=`).
-    static func redirect(_ path: String, notice: String) -> Response {
-        Self.redirect(path + (path.contains("?") ? "&" : "?") + "notice=" + HTML.urlComponent(notice))
+    static let flashCookie = "tandem_flash"
+
+    /// A redirect whose next page shows `notice` once (an error when `isProblem`). The message travels in a short-lived
+    /// cookie, not in the address, so that a link cannot make the UI say something it did not.
+    static func redirect(_ path: String, notice: String, isProblem: Bool = false) -> Response {
+        var response = Self.redirect(path)
+        response.headers[.setCookie] =
+            "\(Self.flashCookie)=\(isProblem ? "e" : "n")\(HTML.urlComponent(String(notice.prefix(1500)))); Path=/ui; Max-Age=120; HttpOnly; SameSite=Strict"
+        return response
+    }
+
+    /// The message a redirect left for this page.
+    static func flash(_ request: Request) -> (notice: String?, problem: String?) {
+        guard let raw = request.cookies[Self.flashCookie]?.value, raw.count > 1, raw.count < 6000,
+            let text = String(raw.dropFirst()).removingPercentEncoding
+        else { return (nil, nil) }
+        return raw.hasPrefix("e") ? (nil, text) : (text, nil)
     }
 }
 
