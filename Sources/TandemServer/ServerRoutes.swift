@@ -20,13 +20,14 @@ public struct ServerRoutes: Sendable {
         self.api = api
     }
 
-    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two), the API when there is
-    /// one; anything else is 404.
+    /// The router: `GET /health`, `GET /health/live`, `GET /metrics` (and HEAD for the first two), the API and the web UI
+    /// (`/ui`, `GET /` redirects there) when there is an API; anything else is 404.
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         if var api = self.api {
             if api.queue == nil { api.queue = self.queue }
             api.register(on: router)
+            WebUI(api: api, queue: self.queue).register(on: router)
         }
         router.get("/health") { _, context in
             let report = await self.health.check()

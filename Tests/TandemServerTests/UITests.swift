@@ -1,0 +1,604 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import TandemConfig
+import TandemQueue
+import TandemServer
+import TandemStore
+import Testing
+
+/// One answer of the web UI.
+struct UIAnswer: Sendable {
+    var status: Int
+    var headers: HTTPFields
+    var text: String
+    var location: String? { self.headers[.location] }
+    /// The message a redirect leaves for the next page (the `tandem_flash` cookie), decoded.
+    var flash: String? {
+        guard let cookie = self.headers[.setCookie], cookie.hasPrefix("tandem_flash="),
+            let value = cookie.dropFirst("tandem_flash=".count).split(separator: ";").first, value.count > 1
+        else { return nil }
+        return String(value.dropFirst()).removingPercentEncoding
+    }
+}
+
+extension APIHarness {
+    /// A UI request with an optional session cookie and a form body.
+    @discardableResult
+    func ui(
+        _ method: HTTPRequest.Method, _ uri: String, cookie: String? = nil, flash: String? = nil, form: [(String, String)]? = nil
+    ) async throws -> UIAnswer {
+        var headers: HTTPFields = [:]
+        if let cookie { headers[.cookie] = "tandem_session=\(cookie)" + (flash.map { "; tandem_flash=\($0)" } ?? "") }
+        var body: ByteBuffer?
+        if let form {
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-._~")
+            body = ByteBuffer(
+                string: form.map {
+                    "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+                }
+                .joined(separator: "&"))
+        }
+        let response = try await self.client.execute(uri: uri, method: method, headers: headers, body: body)
+        return UIAnswer(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
+    }
+
+    /// Logs in through the UI's form; returns the session cookie and the CSRF token of its forms.
+    func uiLogin(_ username: String, _ password: String) async throws -> (cookie: String, csrf: String) {
+        let answer = try await self.ui(.post, "/ui/login", form: [("username", username), ("password", password)])
+        guard answer.status == 303, let setCookie = answer.headers[.setCookie],
+            let value = setCookie.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last
+        else { throw TestSetupError(description: "UI login failed: \(answer.status) \(answer.text.prefix(300))") }
+        let page = try await self.ui(.get, "/ui", cookie: String(value))
+        guard let csrf = Self.csrf(in: page.text) else { throw TestSetupError(description: "no CSRF field on the dashboard") }
+        return (String(value), csrf)
+    }
+
+    static func csrf(in page: String) -> String? {
+        guard let range = page.range(of: "name=\"_csrf\" value=\"") else { return nil }
+        return String(page[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    /// A small configuration: two memory repositories, a model, two collections, an integration.
+    func seedConfiguration() async throws {
+        let config = self.api.config
+        for name in ["left-repo", "right-repo"] {
+            _ = try await config.put(
+                .repositories, name: nil,
+                body: .object(["name": .string(name), "type": .string("memory"), "url": .string("http://memory.invalid/\(name)")]), create: true,
+                actor: "test")
+        }
+        _ = try await config.put(
+            .models, name: nil,
+            body: .object([
+                "name": .string("Defect"),
+                "fields": .array([
+                    .object(["name": .string("title"), "type": .string("string"), "required": .bool(true)]),
+                    .object(["name": .string("status"), "type": .string("single-select"), "values": .array([.string("New"), .string("Done")])]),
+                    .object(["name": .string("notes"), "type": .string("string")]),
+                ]),
+            ]), create: true, actor: "test")
+        for (name, repository) in [("left-bugs", "left-repo"), ("right-bugs", "right-repo")] {
+            _ = try await config.put(
+                .collections, name: nil,
+                body: .object([
+                    "name": .string(name), "repository": .string(repository), "artifactType": .string("bug"), "projects": .array([.string("demo")]),
+                    "model": .string("Defect"),
+                    "fields": .array([
+                        .object(["field": .string("summary"), "modelField": .string("title")]),
+                        .object(["field": .string("state"), "modelField": .string("status")]),
+                    ]),
+                ]), create: true, actor: "test")
+        }
+    }
+}
+
+@Suite("Web UI", .serialized, .timeLimit(.minutes(5)))
+struct UITests {
+    @Test func notLoggedInRedirectsToTheLoginPageAndAssetsAreCached() async throws {
+        try await withAPI { h in
+            let root = try await h.ui(.get, "/")
+            #expect(root.status == 303 && root.location == "/ui")
+            let dashboard = try await h.ui(.get, "/ui/repositories?x=1")
+            #expect(dashboard.status == 303)
+            #expect(dashboard.location == "/ui/login?next=%2Fui%2Frepositories%3Fx%3D1")
+            let login = try await h.ui(.get, "/ui/login")
+            #expect(login.status == 200 && login.text.contains("name=\"password\""))
+            let css = try await h.ui(.get, "/ui/app.css")
+            #expect(css.status == 200 && css.headers[.cacheControl]?.contains("max-age=31536000") == true)
+            #expect(css.text.contains("--accent") && !css.text.contains("http"))
+            let js = try await h.ui(.get, "/ui/app.js")
+            #expect(js.status == 200 && js.headers[.contentType]?.hasPrefix("text/javascript") == true)
+            // A wrong password re-renders the form (401) with the name kept; no cookie.
+            let wrong = try await h.ui(.post, "/ui/login", form: [("username", "admin"), ("password", "nope")])
+            #expect(wrong.status == 401 && wrong.headers[.setCookie] == nil && wrong.text.contains("value=\"admin\""))
+            // Logging in follows `next` only to local UI paths.
+            let next = try await h.ui(
+                .post, "/ui/login", form: [("username", "admin"), ("password", APIHarness.adminPassword), ("next", "https://evil.example/")])
+            #expect(next.status == 303 && next.location == "/ui")
+        }
+    }
+
+    @Test func everyPageRendersForAnAdmin() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let created = try await h.ui(
+                .post, "/ui/integrations/new", cookie: cookie,
+                form: [
+                    ("_csrf", csrf), ("name", "bugs"), ("left", "left-bugs"), ("right", "right-bugs"), ("creation", "two-way"), ("comments", "both"),
+                    ("attachments.direction", "none"), ("conflicts.default", "error"),
+                ])
+            #expect(created.status == 303 && created.location?.hasPrefix("/ui/integrations/bugs") == true, "\(created.text.prefix(500))")
+            for path in [
+                "/ui", "/ui/repositories", "/ui/repositories/new", "/ui/repositories/left-repo", "/ui/models", "/ui/models/new", "/ui/models/Defect",
+                "/ui/collections", "/ui/collections/new", "/ui/collections/left-bugs", "/ui/integrations", "/ui/integrations/new",
+                "/ui/integrations/bugs", "/ui/queues", "/ui/settings", "/ui/activity", "/ui/metrics", "/ui/pairs", "/ui/users",
+            ] {
+                let page = try await h.ui(.get, path, cookie: cookie)
+                #expect(page.status == 200, "\(path): \(page.status) \(page.text.prefix(400))")
+                #expect(page.text.contains("<main>") && page.text.contains("</html>"), "\(path)")
+                #expect(page.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'self'") == true)
+            }
+            // The field-flow table: a row per model field, the unmapped one hidden by default.
+            let integration = try await h.ui(.get, "/ui/integrations/bugs", cookie: cookie)
+            #expect(integration.text.contains("name=\"flow.title.leftToRight\""))
+            #expect(integration.text.contains("<tr class=\"unmapped\">"))
+            let missing = try await h.ui(.get, "/ui/repositories/nothing-here", cookie: cookie)
+            #expect(missing.status == 404 && missing.text.contains("nothing-here"))
+        }
+    }
+
+    @Test func formsChangeTheConfigurationAndRefusalsNameTheFieldAndKeepTheInput() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            // A bad number: 422, the field named, the input kept, nothing stored.
+            let bad = try await h.ui(
+                .post, "/ui/repositories/new", cookie: cookie,
+                form: [
+                    ("_csrf", csrf), ("name", "tracker"), ("type", "redmine"), ("url", "http://127.0.0.1:9/x"), ("auth.kind", "api-key"),
+                    ("auth.secret", "k"), ("concurrencyLimit", "many"), ("enabled", "on"),
+                ])
+            #expect(bad.status == 422)
+            #expect(
+                bad.text.contains("concurrencyLimit") && bad.text.contains("value=\"many\"") && bad.text.contains("value=\"http://127.0.0.1:9/x\""))
+            #expect(bad.text.contains("field-error"))
+            #expect(try await h.api.config.get(.repositories, name: "tracker") == nil)
+            // A value the validator refuses (no URL): the parser's field.
+            let noURL = try await h.ui(
+                .post, "/ui/repositories/new", cookie: cookie,
+                form: [("_csrf", csrf), ("name", "tracker"), ("type", "redmine"), ("url", ""), ("auth.kind", "none")])
+            #expect(noURL.status == 422 && noURL.text.contains("url"), "\(noURL.text.prefix(300))")
+            // A good one is stored, and the secret is never shown back.
+            let good = try await h.ui(
+                .post, "/ui/repositories/new", cookie: cookie,
+                form: [
+                    ("_csrf", csrf), ("name", "tracker"), ("type", "redmine"), ("url", "http://127.0.0.1:9/x"), ("auth.kind", "api-key"),
+                    ("auth.secret", "very-secret-key"), ("auth.header", "X-Key"), ("concurrencyLimit", "3"), ("enabled", "on"),
+                    ("options", "markerField = 1"),
+                ])
+            #expect(good.status == 303 && good.location?.hasPrefix("/ui/repositories/tracker") == true, "\(good.text.prefix(400))")
+            let stored = try #require(try await h.api.config.get(.repositories, name: "tracker"))
+            #expect(stored["concurrencyLimit"] == .int(3) && stored["options"]?["markerField"] == .string("1"))
+            let edit = try await h.ui(.get, "/ui/repositories/tracker", cookie: cookie)
+            #expect(!edit.text.contains("very-secret-key") && edit.text.contains("value=\"X-Key\""))
+            // Editing without retyping the secret keeps it; the URL changes.
+            let saved = try await h.ui(
+                .post, "/ui/repositories/tracker", cookie: cookie,
+                form: [
+                    ("_csrf", csrf), ("type", "redmine"), ("url", "http://127.0.0.1:9/y"), ("auth.kind", "api-key"), ("auth.secret", ""),
+                    ("auth.header", "X-Key"), ("enabled", "on"),
+                ])
+            #expect(saved.status == 303, "\(saved.text.prefix(400))")
+            let (runtime, secrets) = try await h.api.config.loadForRuntime()
+            #expect(runtime.repositories.first { $0.name == "tracker" }?.url == "http://127.0.0.1:9/y")
+            #expect(secrets["tracker"]?.values.contains("very-secret-key") == true)
+            // The field-flow table is saved: non-default flows only.
+            _ = try await h.ui(
+                .post, "/ui/integrations/new", cookie: cookie,
+                form: [("_csrf", csrf), ("name", "bugs"), ("left", "left-bugs"), ("right", "right-bugs"), ("creation", "two-way")])
+            let flows = try await h.ui(
+                .post, "/ui/integrations/bugs", cookie: cookie,
+                form: [
+                    ("_csrf", csrf), ("left", "left-bugs"), ("right", "right-bugs"), ("creation", "left-to-right"), ("comments", "both"),
+                    ("attachments.direction", "none"), ("conflicts.default", "error"), ("flow.title.leftToRight", "upon-creation"),
+                    ("flow.title.rightToLeft", "no-update"), ("flow.status.leftToRight", "update-normally"),
+                    ("flow.status.rightToLeft", "update-normally"),
+                ])
+            #expect(flows.status == 303, "\(flows.text.prefix(600))")
+            let integration = try #require(try await h.api.config.get(.integrations, name: "bugs"))
+            #expect(integration["creation"] == .string("left-to-right"))
+            #expect(integration["fieldFlows"]?["title"]?["leftToRight"] == .string("upon-creation"))
+            #expect(integration["fieldFlows"]?["title"]?["rightToLeft"] == .string("no-update"))
+            #expect(integration["fieldFlows"]?["status"] == nil)
+            // A model row without a type's values is refused with its row named.
+            let model = try await h.ui(
+                .post, "/ui/models/new", cookie: cookie,
+                form: [("_csrf", csrf), ("name", "Task"), ("fields.0.name", "title"), ("fields.0.type", "no-such-type")])
+            #expect(model.status == 422 && model.text.contains("fields[0]"), "\(model.text.prefix(400))")
+            #expect(model.text.contains("value=\"title\""))
+            // Run and stop.
+            let run = try await h.ui(.post, "/ui/integrations/bugs/run", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(run.status == 303)
+            #expect(try await h.api.config.export().integrations.first { $0.name == "bugs" }?.running == true)
+            let delete = try await h.ui(.post, "/ui/integrations/bugs/delete", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(delete.status == 409 && delete.text.contains("running"))
+        }
+    }
+
+    @Test func everyValueIsEscaped() async throws {
+        try await withAPI { h in
+            _ = try await h.api.config.put(
+                .repositories, name: nil,
+                body: .object([
+                    "name": .string("<script>alert(1)</script>"), "type": .string("memory"), "url": .string("http://memory.invalid/x"),
+                    "options": .object(["note": .string("\"><img src=x>")]),
+                ]), create: true, actor: "test")
+            let (cookie, _) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let list = try await h.ui(.get, "/ui/repositories", cookie: cookie)
+            #expect(list.status == 200)
+            #expect(!list.text.contains("<script>alert"))
+            #expect(!list.text.contains("<img src=x>"))
+            #expect(list.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            let edit = try await h.ui(.get, "/ui/repositories/%3Cscript%3Ealert(1)%3C%2Fscript%3E", cookie: cookie)
+            #expect(edit.status == 200 && !edit.text.contains("<script>alert") && edit.text.contains("&lt;script&gt;"))
+            #expect(!edit.text.contains("<img src=x>") && edit.text.contains("note = &quot;&gt;&lt;img src=x&gt;"))
+            // The dashboard's audit trail shows the name escaped too.
+            let dashboard = try await h.ui(.get, "/ui", cookie: cookie)
+            #expect(!dashboard.text.contains("<script>alert"))
+        }
+    }
+
+    @Test func formsWithoutTheSessionsCSRFTokenChangeNothing() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let before = try await h.snapshot()
+            let form: [(String, String)] = [("name", "x"), ("type", "memory"), ("url", "http://memory.invalid/x"), ("auth.kind", "none")]
+            for token in [nil, "", "forged", String(csrf.dropLast()) + (csrf.hasSuffix("a") ? "b" : "a")] {
+                let answer = try await h.ui(.post, "/ui/repositories/new", cookie: cookie, form: (token.map { [("_csrf", $0)] } ?? []) + form)
+                #expect(answer.status == 403 && answer.text.contains("nothing was changed"))
+            }
+            for path in ["/ui/repositories/left-repo/delete", "/ui/settings", "/ui/logout", "/ui/activity/action"] {
+                let answer = try await h.ui(.post, path, cookie: cookie, form: [("_csrf", "forged")])
+                #expect(answer.status == 403, "\(path)")
+            }
+            // Another session's token is not this session's.
+            let other = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let crossed = try await h.ui(.post, "/ui/repositories/left-repo/delete", cookie: cookie, form: [("_csrf", other.csrf)])
+            #expect(crossed.status == 403)
+            #expect(try await h.snapshot() == before)
+            // No session at all: to the login page, nothing changed.
+            let anonymous = try await h.ui(.post, "/ui/repositories/left-repo/delete", form: [("_csrf", csrf)])
+            #expect(anonymous.status == 303 && anonymous.location?.hasPrefix("/ui/login") == true)
+            #expect(try await h.snapshot() == before)
+        }
+    }
+
+    @Test func rolesSeeOnlyWhatTheyMayAndForcedPostsAreRefused() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "trouble", password: "password-of-trouble", roles: [.troubleshooting], actor: "test")
+            _ = try await store.createUser(username: "viewer", password: "password-of-viewer", roles: [.viewPairs], actor: "test")
+            let (cookie, csrf) = try await h.uiLogin("trouble", "password-of-trouble")
+            let list = try await h.ui(.get, "/ui/repositories", cookie: cookie)
+            #expect(list.status == 200 && list.text.contains("left-repo"))
+            #expect(!list.text.contains("New repository"))
+            let edit = try await h.ui(.get, "/ui/repositories/left-repo", cookie: cookie)
+            #expect(edit.status == 200 && !edit.text.contains("id=\"save\"") && !edit.text.contains("/delete"))
+            let newForm = try await h.ui(.get, "/ui/repositories/new", cookie: cookie)
+            #expect(newForm.status == 403)
+            let settings = try await h.ui(.get, "/ui/settings", cookie: cookie)
+            #expect(settings.status == 200 && !settings.text.contains("save-settings"))
+            let before = try await h.snapshot()
+            for path in ["/ui/repositories/left-repo/delete", "/ui/settings", "/ui/settings/logging", "/ui/queues/left-repo/pause"] {
+                let answer = try await h.ui(.post, path, cookie: cookie, form: [("_csrf", csrf), ("level", "debug")])
+                #expect(answer.status == 403, "\(path): \(answer.status)")
+            }
+            #expect(try await h.snapshot() == before)
+            // A pairs viewer sees no configuration at all.
+            let viewer = try await h.uiLogin("viewer", "password-of-viewer")
+            let dashboard = try await h.ui(.get, "/ui", cookie: viewer.cookie)
+            #expect(
+                dashboard.status == 200 && !dashboard.text.contains("href=\"/ui/repositories\"") && !dashboard.text.contains("href=\"/ui/activity\""))
+            #expect(try await h.ui(.get, "/ui/repositories", cookie: viewer.cookie).status == 403)
+            #expect(try await h.ui(.get, "/ui/activity", cookie: viewer.cookie).status == 403)
+        }
+    }
+
+    @Test func activityBulkActionsPairsAndTheMetricsChart() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            _ = try await h.api.config.put(
+                .integrations, name: nil,
+                body: .object(["name": .string("bugs"), "left": .string("left-bugs"), "right": .string("right-bugs")]), create: true, actor: "test")
+            func insert(_ kind: String, _ status: String, _ message: String, artifact: String?) async throws -> Int64 {
+                try await h.postgres.query(
+                    """
+                    INSERT INTO activity (kind, status, integration_id, repository_id, artifact_id, side, message)
+                    VALUES (\(kind), \(status), (SELECT id FROM integrations WHERE name = 'bugs'), (SELECT id FROM repositories WHERE name = 'left-repo'),
+                            \(artifact), 'left', \(message)) RETURNING id
+                    """
+                ).first?.decode(Int64.self, at: 0) ?? 0
+            }
+            let failed = try await insert("error", "open", "status value 'Bogus' <b>rejected</b>", artifact: "42")
+            let info = try await insert("info", "done", "full scan finished", artifact: nil)
+            func status(_ id: Int64) async throws -> String {
+                try await h.postgres.query("SELECT status FROM activity WHERE id = \(id)").first?.decode(String.self, at: 0) ?? ""
+            }
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let list = try await h.ui(.get, "/ui/activity?status=open", cookie: cookie)
+            #expect(list.status == 200)
+            #expect(list.text.contains("value=\"\(failed)\" form=\"bulk\" data-error=\"1\""))
+            #expect(!list.text.contains("value=\"\(info)\" form=\"bulk\""))
+            #expect(list.text.contains("&lt;b&gt;rejected&lt;/b&gt;") && !list.text.contains("<b>rejected"))
+            #expect(list.text.contains("id=\"action-retry\"") && list.text.contains("Clear Errors and Ignore Changes"))
+            let text = try await h.ui(.get, "/ui/activity?q=Bogus", cookie: cookie)
+            #expect(text.text.contains("data-id=\"\(failed)\"") && !text.text.contains("data-id=\"\(info)\""))
+            let byIntegration = try await h.ui(.get, "/ui/activity?integration=nope", cookie: cookie)
+            #expect(byIntegration.status == 200 && !byIntegration.text.contains("data-id="))
+            let badStatus = try await h.ui(.get, "/ui/activity?status=bogus", cookie: cookie)
+            #expect(badStatus.status == 200 && badStatus.text.contains("status:"))
+            // Forged: nothing changes.
+            let forged = try await h.ui(
+                .post, "/ui/activity/action", cookie: cookie, form: [("_csrf", "x"), ("action", "clear"), ("id", String(failed))])
+            #expect(forged.status == 403)
+            #expect(try await status(failed) == "open")
+            // Clearing an item not in error is skipped, with the reason.
+            let skipped = try await h.ui(
+                .post, "/ui/activity/action", cookie: cookie,
+                form: [("_csrf", csrf), ("action", "clear"), ("id", String(info)), ("back", "/ui/activity")])
+            #expect(skipped.status == 303 && skipped.flash?.contains("Skipped 1: #\(info): it is done, not in error") == true)
+            #expect(try await status(info) == "done")
+            // Retry: the row is retrying (its sync queued).
+            let retried = try await h.ui(
+                .post, "/ui/activity/action", cookie: cookie,
+                form: [("_csrf", csrf), ("action", "retry"), ("id", String(failed)), ("back", "/ui/activity?status=open")])
+            #expect(retried.status == 303 && retried.location == "/ui/activity?status=open" && retried.flash == "Queued a retry of 1 item.")
+            #expect(try await status(failed) == "retrying")
+            let item = try await h.ui(.get, "/ui/activity/\(failed)", cookie: cookie)
+            #expect(item.status == 200 && item.text.contains("Retrying") && item.text.contains("admin"))
+            #expect(try await h.ui(.get, "/ui/activity/999999", cookie: cookie).status == 404)
+            // A troubleshooter sees the list but no checkboxes or menu, and cannot act.
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "trouble", password: "password-of-trouble", roles: [.troubleshooting], actor: "test")
+            let trouble = try await h.uiLogin("trouble", "password-of-trouble")
+            let readOnly = try await h.ui(.get, "/ui/activity", cookie: trouble.cookie)
+            #expect(readOnly.status == 200 && readOnly.text.contains("data-id=\"\(failed)\"") && !readOnly.text.contains("action-retry"))
+            let refused = try await h.ui(
+                .post, "/ui/activity/action", cookie: trouble.cookie, form: [("_csrf", trouble.csrf), ("action", "clear"), ("id", String(failed))])
+            #expect(refused.status == 403)
+            #expect(try await status(failed) == "retrying")
+            // Pairs: search page, unknown pair.
+            #expect(try await h.ui(.get, "/ui/pairs", cookie: cookie).status == 200)
+            #expect(try await h.ui(.get, "/ui/pairs/424242", cookie: cookie).status == 404)
+            // Metrics: today's counts are bars of the chart; yesterday-a-week-ago's are the previous period's.
+            try await h.postgres.withConnection { connection in
+                let id = try await h.postgres.query("SELECT id FROM integrations WHERE name = 'bugs'").first?.decode(Int64.self, at: 0) ?? 0
+                try await MetricsStore.record(integrationID: id, created: 3, updated: 4, on: connection)
+                try await MetricsStore.record(integrationID: id, created: 2, at: Date().addingTimeInterval(-8 * 86400), on: connection)
+            }
+            let metrics = try await h.ui(.get, "/ui/metrics?days=7", cookie: cookie)
+            #expect(metrics.status == 200)
+            #expect(metrics.text.contains("<svg class=\"chart\" id=\"daily-chart\""))
+            #expect(metrics.text.contains("data-value=\"7\""))
+            #expect(metrics.text.contains("<svg class=\"chart\" id=\"weekday-chart\"") && metrics.text.contains("<circle class=\"bubble\""))
+            let created = try await h.ui(.get, "/ui/metrics?days=7&metric=created", cookie: cookie)
+            #expect(created.text.contains("data-value=\"3\"") && created.text.contains("previous period 2"))
+            let badDate = try await h.ui(.get, "/ui/metrics?from=2026-13-45", cookie: cookie)
+            #expect(badDate.status == 200 && badDate.text.contains("is not a date"))
+        }
+    }
+
+    @Test func pairDetailsAndDeletionFollowThePairRoles() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            _ = try await h.api.config.put(
+                .integrations, name: nil,
+                body: .object(["name": .string("bugs"), "left": .string("left-bugs"), "right": .string("right-bugs")]), create: true, actor: "test")
+            let pair =
+                try await h.postgres.query(
+                    """
+                    INSERT INTO artifact_pairs (integration_id, left_id, right_id, left_key, right_key, left_url, right_url, created_from)
+                    VALUES ((SELECT id FROM integrations WHERE name = 'bugs'), '7', '9', 'L-7', 'R-9', 'javascript:alert(1)', 'http://r/9', 'left')
+                    RETURNING id
+                    """
+                ).first?.decode(Int64.self, at: 0) ?? 0
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "viewer", password: "password-of-viewer", roles: [.viewPairs], actor: "test")
+            _ = try await store.createUser(username: "deleter", password: "password-of-deleter", roles: [.deletePairs], actor: "test")
+            let viewer = try await h.uiLogin("viewer", "password-of-viewer")
+            let list = try await h.ui(.get, "/ui/pairs?q=L-7", cookie: viewer.cookie)
+            #expect(list.status == 200 && list.text.contains("/ui/pairs/\(pair)"))
+            let page = try await h.ui(.get, "/ui/pairs/\(pair)", cookie: viewer.cookie)
+            #expect(page.status == 200 && page.text.contains("L-7") && page.text.contains("href=\"http://r/9\""))
+            // Only http(s) links become links.
+            #expect(!page.text.contains("href=\"javascript:"))
+            #expect(!page.text.contains("/delete"))
+            let refused = try await h.ui(.post, "/ui/pairs/\(pair)/delete", cookie: viewer.cookie, form: [("_csrf", viewer.csrf)])
+            #expect(refused.status == 403)
+            let deleter = try await h.uiLogin("deleter", "password-of-deleter")
+            let detail = try await h.ui(.get, "/ui/pairs/\(pair)", cookie: deleter.cookie)
+            #expect(detail.text.contains("/ui/pairs/\(pair)/delete"))
+            let deleted = try await h.ui(.post, "/ui/pairs/\(pair)/delete", cookie: deleter.cookie, form: [("_csrf", deleter.csrf)])
+            #expect(deleted.status == 303 && deleted.location == "/ui/pairs" && deleted.flash?.hasPrefix("Deleted artifact pair") == true)
+            #expect(try await h.postgres.query("SELECT count(*) FROM artifact_pairs").first?.decode(Int.self, at: 0) == 0)
+            #expect(try await h.ui(.get, "/ui/pairs/\(pair)", cookie: deleter.cookie).status == 404)
+        }
+    }
+
+    @Test func settingsAndLoggingFormsValidateAndSave() async throws {
+        try await withAPI { h in
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let good: [(String, String)] = [
+                ("_csrf", csrf), ("changeDetectionInterval", "45s"), ("fullScanInterval", "12h"), ("fullScanEnabled", "on"),
+                ("maxConcurrencyPerIntegration", "6"), ("eventRateLimit.eventsPerMinute", "300"), ("eventRateLimit.scope", "all"),
+                ("security.maxFailedLogins", "7"), ("security.lockoutSeconds", "600"), ("security.sessionSeconds", "3600"),
+            ]
+            let bad = try await h.ui(
+                .post, "/ui/settings", cookie: cookie, form: good.map { $0.0 == "security.lockoutSeconds" ? ($0.0, "5") : $0 })
+            #expect(bad.status == 422 && bad.text.contains("security.lockoutSeconds") && bad.text.contains("value=\"45s\""))
+            let badDuration = try await h.ui(
+                .post, "/ui/settings", cookie: cookie, form: good.map { $0.0 == "changeDetectionInterval" ? ($0.0, "soon") : $0 })
+            #expect(badDuration.status == 422 && badDuration.text.contains("changeDetectionInterval"), "\(badDuration.text.prefix(300))")
+            #expect(try await h.api.config.settings().maxConcurrencyPerIntegration != 6)
+            let saved = try await h.ui(.post, "/ui/settings", cookie: cookie, form: good)
+            #expect(saved.status == 303, "\(saved.text.prefix(400))")
+            let settings = try await h.api.config.settings()
+            #expect(settings.maxConcurrencyPerIntegration == 6 && settings.changeDetectionInterval.seconds == 45)
+            #expect(try await h.api.auth.policy().maxFailedLogins == 7)
+            // Logging: a level, then troubleshooting for a while, then its end.
+            #expect(try await h.ui(.post, "/ui/settings/logging", cookie: cookie, form: [("_csrf", csrf), ("level", "warning")]).status == 303)
+            #expect(try await LoggingSettings.load(h.postgres).level == "warning")
+            let tooLong = try await h.ui(
+                .post, "/ui/settings/logging", cookie: cookie,
+                form: [("_csrf", csrf), ("troubleshooting", "start"), ("troubleshootingLevel", "trace"), ("minutes", "5000")])
+            #expect(tooLong.status == 422 && tooLong.text.contains("minutes"))
+            let start = try await h.ui(
+                .post, "/ui/settings/logging", cookie: cookie,
+                form: [("_csrf", csrf), ("troubleshooting", "start"), ("troubleshootingLevel", "trace"), ("minutes", "30")])
+            #expect(start.status == 303)
+            #expect(try await LoggingSettings.load(h.postgres).effectiveLevel() == "trace")
+            let page = try await h.ui(.get, "/ui/settings", cookie: cookie)
+            #expect(page.text.contains("Troubleshooting: logging at") && page.text.contains("End troubleshooting now"))
+            _ = try await h.ui(.post, "/ui/settings/logging", cookie: cookie, form: [("_csrf", csrf), ("troubleshooting", "end")])
+            #expect(try await LoggingSettings.load(h.postgres).effectiveLevel() == "warning")
+            // Log out ends the session.
+            let out = try await h.ui(.post, "/ui/logout", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(out.status == 303 && out.headers[.setCookie]?.contains("Max-Age=0") == true)
+            #expect(try await h.ui(.get, "/ui", cookie: cookie).status == 303)
+        }
+    }
+
+    @Test func collectionValueMapsAndTheRepositoryConnectionTest() async throws {
+        let tester: ConnectionTester = { repository, _, _ in
+            repository.name == "left-repo"
+                ? .object(["reachable": .bool(true), "authenticated": .bool(true), "user": .object(["username": .string("sync-bot")])])
+                : .object([
+                    "reachable": .bool(false), "authenticated": .bool(false),
+                    "error": .object(["code": .string("unreachable"), "message": .string("connection refused <now>")]),
+                ])
+        }
+        try await withAPI(tester: tester) { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            var form: [(String, String)] = [
+                ("_csrf", csrf), ("repository", "left-repo"), ("artifactType", "bug"), ("projects", "demo"), ("model", "Defect"),
+                ("fields.0.field", "summary"), ("fields.0.modelField", "title"), ("fields.0.valueMap", ""),
+                ("fields.1.field", "state"), ("fields.1.modelField", "status"), ("fields.1.valueMap", "new, fresh = New; closed done"),
+            ]
+            let bad = try await h.ui(.post, "/ui/collections/left-bugs", cookie: cookie, form: form)
+            #expect(bad.status == 422 && bad.text.contains("fields[1].valueMap") && bad.text.contains("value=\"new, fresh = New; closed done\""))
+            form[form.count - 1] = ("fields.1.valueMap", "new, fresh = New; closed = Done")
+            let saved = try await h.ui(.post, "/ui/collections/left-bugs", cookie: cookie, form: form)
+            #expect(saved.status == 303, "\(saved.text.prefix(400))")
+            let collection = try #require(try await h.api.config.export().collections.first { $0.name == "left-bugs" })
+            let state = try #require(collection.fields.first { $0.field == "state" })
+            #expect(state.valueMap.map(\.repository) == [["new", "fresh"], ["closed"]] && state.valueMap.map(\.model) == ["New", "Done"])
+            let edit = try await h.ui(.get, "/ui/collections/left-bugs", cookie: cookie)
+            #expect(edit.text.contains("value=\"new, fresh = New; closed = Done\""))
+            // Test connection: success and failure, both shown on the repository's page.
+            let ok = try await h.ui(.post, "/ui/repositories/left-repo/test", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(ok.status == 303 && ok.flash?.hasPrefix("Connection works") == true)
+            let failed = try await h.ui(.post, "/ui/repositories/right-repo/test", cookie: cookie, form: [("_csrf", csrf)])
+            let location = try #require(failed.location)
+            let raw = try #require(failed.headers[.setCookie]?.split(separator: ";").first?.dropFirst("tandem_flash=".count))
+            let page = try await h.ui(.get, location, cookie: cookie, flash: String(raw))
+            #expect(
+                page.text.contains(
+                    "<div class=\"notice err\" role=\"alert\">&#39;right-repo&#39; could not be reached: connection refused &lt;now&gt;"))
+            // Shown once: the page forgets it.
+            #expect(page.headers[.setCookie]?.hasPrefix("tandem_flash=; Path=/ui; Max-Age=0") == true)
+            // A message in the address is not shown.
+            let spoofed = try await h.ui(.get, "/ui/repositories?notice=Call%20555&problem=Call%20555", cookie: cookie)
+            #expect(!spoofed.text.contains("Call 555"))
+        }
+    }
+
+    @Test func queuesPauseAndResumeARepository() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let queue = try #require(h.api.queue)
+            try await queue.setLimits(RepositoryLimits(maxConcurrency: 3, eventsPerMinute: 120), repository: "left-repo")
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let page = try await h.ui(.get, "/ui/queues", cookie: cookie)
+            #expect(page.status == 200 && page.text.contains("left-repo") && page.text.contains("0 / 3") && page.text.contains("120/min"))
+            let paused = try await h.ui(.post, "/ui/queues/left-repo/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "60")])
+            #expect(paused.status == 303)
+            let until = try await queue.queues().first { $0.repository == "left-repo" }?.pausedUntil
+            #expect(until.map { $0 > Date().addingTimeInterval(50 * 60) } == true)
+            #expect(try await h.ui(.get, "/ui/queues", cookie: cookie).text.contains("Resume"))
+            let bad = try await h.ui(.post, "/ui/queues/left-repo/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "0")])
+            #expect(bad.status == 422)
+            let unknown = try await h.ui(.post, "/ui/queues/made-up/pause", cookie: cookie, form: [("_csrf", csrf), ("minutes", "60")])
+            #expect(unknown.status == 404)
+            let resumed = try await h.ui(.post, "/ui/queues/left-repo/resume", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(resumed.status == 303)
+            let after = try await queue.queues().first { $0.repository == "left-repo" }?.pausedUntil
+            #expect(after.map { $0 <= Date() } ?? true)
+            // Process All Artifacts from the integration's page becomes a background job on the queues page.
+            _ = try await h.api.config.put(
+                .integrations, name: nil,
+                body: .object(["name": .string("bugs"), "left": .string("left-bugs"), "right": .string("right-bugs")]), create: true, actor: "test")
+            #expect(try await h.ui(.get, "/ui/queues", cookie: cookie).text.contains("No background jobs"))
+            let requested = try await h.ui(.post, "/ui/integrations/bugs/process-all", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(requested.status == 303 && requested.flash?.hasPrefix("Process All Artifacts requested") == true, "\(requested.text.prefix(300))")
+            let jobs = try await h.ui(.get, "/ui/queues", cookie: cookie)
+            #expect(jobs.text.contains("<td>process-all</td><td>bugs</td>"))
+        }
+    }
+
+    @Test func withoutTheMasterKeyTheConfigurationIsReadOnly() async throws {
+        try await withAPI(withMasterKey: false) { h in
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let list = try await h.ui(.get, "/ui/repositories", cookie: cookie)
+            #expect(list.status == 200 && list.text.contains("no master key") && !list.text.contains("id=\"new-repository\""))
+            let before = try await h.snapshot()
+            let refused = try await h.ui(
+                .post, "/ui/repositories/new", cookie: cookie,
+                form: [("_csrf", csrf), ("name", "x"), ("type", "memory"), ("url", "http://memory.invalid/x"), ("auth.kind", "none")])
+            #expect(refused.status == 503 && refused.text.contains("master key"))
+            #expect(try await h.snapshot() == before)
+        }
+    }
+
+    @Test func adminsManageUsersAndOthersCannot() async throws {
+        try await withAPI { h in
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let weak = try await h.ui(
+                .post, "/ui/users", cookie: cookie, form: [("_csrf", csrf), ("username", "carol"), ("password", "short"), ("role", "user")])
+            #expect(weak.status == 422 && weak.text.contains("password:") && weak.text.contains("value=\"carol\""))
+            let noRole = try await h.ui(
+                .post, "/ui/users", cookie: cookie, form: [("_csrf", csrf), ("username", "carol"), ("password", "a fine passphrase")])
+            #expect(noRole.status == 422 && noRole.text.contains("roles:"))
+            let added = try await h.ui(
+                .post, "/ui/users", cookie: cookie,
+                form: [("_csrf", csrf), ("username", "carol"), ("displayName", "Carol <C>"), ("password", "a fine passphrase"), ("role", "user")])
+            #expect(added.status == 303)
+            let list = try await h.ui(.get, "/ui/users", cookie: cookie)
+            #expect(list.text.contains("Carol &lt;C&gt;") && list.text.contains("/ui/users/carol"))
+            let roles = try await h.ui(
+                .post, "/ui/users/carol", cookie: cookie,
+                form: [("_csrf", csrf), ("change", "roles"), ("role", "troubleshooting"), ("role", "view-pairs")])
+            #expect(roles.status == 303)
+            #expect(try await h.api.auth.user(named: "carol")?.roles == [.troubleshooting, .viewPairs])
+            let carol = try await h.uiLogin("carol", "a fine passphrase")
+            #expect(try await h.ui(.get, "/ui/users", cookie: carol.cookie).status == 403)
+            #expect(!(try await h.ui(.get, "/ui", cookie: carol.cookie).text.contains("href=\"/ui/users\"")))
+            let forced = try await h.ui(
+                .post, "/ui/users/admin", cookie: carol.cookie, form: [("_csrf", carol.csrf), ("change", "roles"), ("role", "user")])
+            #expect(forced.status == 403)
+            let disabled = try await h.ui(.post, "/ui/users/carol", cookie: cookie, form: [("_csrf", csrf), ("change", "disable")])
+            #expect(disabled.status == 303)
+            #expect(try await h.api.auth.user(named: "carol")?.disabled == true)
+            let yourself = try await h.ui(.post, "/ui/users/admin", cookie: cookie, form: [("_csrf", csrf), ("change", "disable")])
+            #expect(yourself.status == 409)
+        }
+    }
+}
