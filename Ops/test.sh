@@ -57,6 +57,8 @@ if [ "${1:-}" != "--filter" ]; then
     Ops/drills/supervisord.sh || { echo "supervisord drill failed" >&2; status=1; }
     step "REST API fuzzing (schemathesis against /api/openapi.json): zero 5xx, zero schema violations"
     TANDEM_BIN="$(swift build --show-bin-path)/tandem" Ops/api-fuzz.sh || { echo "API fuzzing failed" >&2; status=1; }
+    step "web UI in a real browser (headless Chromium + Selenium): log in, create an integration, retry a failed item, metrics chart"
+    TANDEM_BIN="$(swift build --show-bin-path)/tandem" Ops/browser-test.sh || { echo "browser test failed" >&2; status=1; }
 fi
 
 if [ -x Ops/coverage-core.sh ] && [ "${1:-}" != "--filter" ]; then

@@ -22,7 +22,9 @@ public enum OpenAPIDocument {
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
             "paths": .object(
-                (Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map { JSONNode.Member($0.path, .object($0.operations)) }),
+                (Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map {
+                    JSONNode.Member($0.path, .object($0.operations))
+                }),
             "components": .object([
                 "securitySchemes": .object([
                     "tokenAuth": .object([
