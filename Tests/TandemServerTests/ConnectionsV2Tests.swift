@@ -163,9 +163,10 @@ struct ConnectionsV2Tests {
                 return (listed?["in_progress"], try await api.call(.get, Self.base + "\(id)/").json["in_progress"])
             }
             #expect(try await inProgress() == (.bool(false), .bool(false)))
-            // The harness's server reads the queue under this prefix.
+            // The harness's server reads this queue (its own prefix per test).
             let redis = try redisClient()
-            let queue = JobQueue(client: redis, configuration: .init(prefix: "tandem-api-test:"))
+            let prefix = try #require(api.api.queue?.configuration.prefix)
+            let queue = JobQueue(client: redis, configuration: .init(prefix: prefix))
             do {
                 _ = try await queue.enqueue(Job(kind: .sync, repository: alias, integration: "x", payload: #"{"side":"left","artifact":"1"}"#))
                 #expect(try await inProgress() == (.bool(false), .bool(false)))
