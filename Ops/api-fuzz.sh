@@ -27,20 +27,10 @@ if ! command -v st >/dev/null 2>&1; then
     pip install -q schemathesis >&2
 fi
 
-BIN=${TANDEM_BIN:-}
-if [ -z "$BIN" ]; then
-    swift build --product tandem 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || { log "build failed"; exit 1; }
-    BIN=$(swift build --show-bin-path)/tandem
-fi
+source "$ROOT/Ops/lib/common.sh"
+tandem_binary
 
-# A fresh database on the same server, with the same query string.
-SERVER_URL=$TANDEM_DATABASE_URL
-NAME=tandem_fuzz_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
-base=${SERVER_URL%%\?*}
-query=""
-[ "$base" != "$SERVER_URL" ] && query="?${SERVER_URL#*\?}"
-DB_URL="${base%/*}/$NAME$query"
-psql -q "$SERVER_URL" -c "CREATE DATABASE $NAME" >/dev/null
+fresh_database tandem_fuzz
 
 server_pid=""
 cleanup() {
