@@ -7,7 +7,18 @@ import HTTP
 /// Each read asks the repository for everything updated at or after `mark − overlap`, in (updated, id)
 /// order, skips entries whose (id, version) the cursor already delivered, and returns at most `pageSize`
 /// new ones. So entries sharing a second with the mark, late commits with earlier timestamps inside the
-/// window, and several updates of one artifact within a second (new version) are all seen, and none twice.
+/// window, and several updates of one artifact within a second (new version) are all seen.
+///
+/// A version can hide a change: Redmine's list shows neither journals nor attachments and its times have
+/// whole seconds, so a comment added in the same second as the update before it leaves `updated_on` and
+/// every listed field unchanged. An entry read while its timestamp's second may still be open on the
+/// repository's clock is therefore *unsettled*: it is delivered once more by the first read after that
+/// second has passed, so whatever happened within the second is read by a sync that starts after it. An
+/// entry read when its second has passed is delivered once per version.
+///
+/// The repository's clock is the `Date` of its answer, with a second of slack (the header and the row's time
+/// are taken at different moments, perhaps by a proxy). A repository that sends no `Date` (Redmine behind
+/// Puma) is read by the local clock, with `localClockSlack` more for the hosts' clocks to differ by.
 struct ChangeFeedWindow {
     private struct Position: Codable {
         /// High-water mark: epoch seconds of the greatest delivered `updated`.
@@ -19,13 +30,18 @@ struct ChangeFeedWindow {
     private struct Seen: Codable {
         var u: Double
         var v: String
+        /// Delivered while its second could still take changes the version does not show (nil: settled).
+        var o: Bool?
     }
 
     let overlap: TimeInterval
+    /// The repository's timestamp resolution (0: every change shows in the version; nothing is unsettled).
+    let resolution: TimeInterval
     private var position: Position
 
-    init(cursor: FeedCursor?, overlap: TimeInterval) throws(ConnectorError) {
+    init(cursor: FeedCursor?, overlap: TimeInterval, resolution: TimeInterval = 0) throws(ConnectorError) {
         self.overlap = overlap
+        self.resolution = resolution
         guard let cursor else {
             self.position = Position()
             return
@@ -43,14 +59,39 @@ struct ChangeFeedWindow {
     /// Where the repository query starts (nil: from the beginning).
     var queryFrom: Date? { self.position.m.map { Date(timeIntervalSince1970: $0 - self.overlap) } }
 
-    func isNew(_ entry: ChangedArtifact) -> Bool {
-        guard let seen = self.position.s[entry.id] else { return true }
-        return seen.v != entry.version || seen.u != entry.updated.timeIntervalSince1970
+    /// How far the local clock may run ahead of a repository's that sends no `Date` (NTP keeps hosts far closer).
+    static let localClockSlack: TimeInterval = 5
+
+    /// A reading of the repository's clock, and how far it may be from the clock that stamped the entries.
+    struct Clock {
+        var now: Double
+        var slack: TimeInterval
+
+        /// The answer's `Date`, else the local clock (nil: no reading needed, the versions show every change).
+        static func reading(_ repositoryTime: Date?, resolution: TimeInterval) -> Clock? {
+            guard resolution > 0 else { return nil }
+            if let repositoryTime { return Clock(now: repositoryTime.timeIntervalSince1970, slack: 1) }
+            return Clock(now: Date().timeIntervalSince1970, slack: 1 + ChangeFeedWindow.localClockSlack)
+        }
     }
 
-    private mutating func deliver(_ entry: ChangedArtifact) {
+    /// Whether a change stamped `updated` can no longer be followed by another one stamped alike: its
+    /// timestamp's period has ended, by `clock`, with its slack.
+    func isSettled(_ updated: Double, by clock: Clock) -> Bool {
+        clock.now >= (updated / self.resolution).rounded(.down) * self.resolution + self.resolution + clock.slack
+    }
+
+    func isNew(_ entry: ChangedArtifact, clock: Clock?) -> Bool {
+        guard let seen = self.position.s[entry.id] else { return true }
+        if seen.v != entry.version || seen.u != entry.updated.timeIntervalSince1970 { return true }
+        guard seen.o == true, let clock else { return false }
+        return self.isSettled(seen.u, by: clock)
+    }
+
+    private mutating func deliver(_ entry: ChangedArtifact, clock: Clock?) {
         let updated = entry.updated.timeIntervalSince1970
-        self.position.s[entry.id] = Seen(u: updated, v: entry.version)
+        let open = clock.map { !self.isSettled(updated, by: $0) } ?? false
+        self.position.s[entry.id] = Seen(u: updated, v: entry.version, o: open ? true : nil)
         self.position.m = max(self.position.m ?? updated, updated)
     }
 
@@ -75,14 +116,15 @@ struct ChangeFeedWindow {
     }
 
     /// Reads up to `pageSize` new entries, fetching repository pages of `remotePageSize` from `offset`s.
+    /// `resolution`: the repository's timestamp resolution when its versions can miss a change (see above).
     static func read(
-        cursor: FeedCursor?, pageSize: Int, overlap: TimeInterval, remotePageSize: Int, tool: String,
+        cursor: FeedCursor?, pageSize: Int, overlap: TimeInterval, resolution: TimeInterval = 0, remotePageSize: Int, tool: String,
         fetch: (_ from: Date?, _ offset: Int, _ limit: Int) async throws -> RemotePage
     ) async throws -> ChangePage {
         guard pageSize > 0 else { throw ConnectorError.invalidArgument("page size must be positive") }
-        var window = try ChangeFeedWindow(cursor: cursor, overlap: overlap)
+        var window = try ChangeFeedWindow(cursor: cursor, overlap: overlap, resolution: resolution)
         let from = window.queryFrom
-        var delivered: [ChangedArtifact] = []
+        var delivered: [(entry: ChangedArtifact, clock: Clock?)] = []
         var offset = 0
         var hasMore = false
         var repositoryTime: Date?
@@ -90,6 +132,7 @@ struct ChangeFeedWindow {
         reading: while true {
             let page = try await fetch(from, offset, remotePageSize)
             repositoryTime = page.repositoryTime ?? repositoryTime
+            let clock = Clock.reading(page.repositoryTime, resolution: resolution)
             for entry in page.entries {
                 if let previous, entry.updated < previous.updated {
                     throw ConnectorError(
@@ -99,19 +142,20 @@ struct ChangeFeedWindow {
                 previous = entry
                 // Before the window: delivered by an earlier read (Redmine's ">=T" really means "> T - 1 s").
                 if let from, entry.updated < from { continue }
-                guard window.isNew(entry), !delivered.contains(where: { $0.id == entry.id && $0.version == entry.version })
+                guard window.isNew(entry, clock: clock),
+                    !delivered.contains(where: { $0.entry.id == entry.id && $0.entry.version == entry.version })
                 else { continue }
                 if delivered.count == pageSize {
                     hasMore = true
                     break reading
                 }
-                delivered.append(entry)
+                delivered.append((entry, clock))
             }
             if page.isLast || page.entries.isEmpty { break }
             offset += page.entries.count
         }
-        for entry in delivered { window.deliver(entry) }
-        return ChangePage(changes: delivered, cursor: window.cursor, hasMore: hasMore, repositoryTime: repositoryTime)
+        for (entry, clock) in delivered { window.deliver(entry, clock: clock) }
+        return ChangePage(changes: delivered.map(\.entry), cursor: window.cursor, hasMore: hasMore, repositoryTime: repositoryTime)
     }
 }
 

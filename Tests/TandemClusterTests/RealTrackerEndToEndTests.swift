@@ -18,7 +18,7 @@ import Testing
 /// Roundup's tracker is shared with other tests, so its feed starts at the test's start and the integration only takes
 /// Roundup issues titled with this run's tag (a right-side filter); every Redmine issue of the run's project takes part.
 @Suite(
-    "Cluster end to end against real Redmine and Roundup", .serialized, .timeLimit(.minutes(25)),
+    "Cluster end to end against real Redmine and Roundup", .serialized, .timeLimit(.minutes(35)),
     .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"),
     .enabled(
         if: ["TANDEM_REDMINE_URL", "TANDEM_REDMINE_API_KEY", "TANDEM_ROUNDUP_URL", "TANDEM_ROUNDUP_PASSWORD"].allSatisfy {

@@ -1,8 +1,9 @@
 import Foundation
 import HTTP
-import TandemConnectors
 import TandemCore
 import Testing
+
+@testable import TandemConnectors
 
 /// One connector the contract suite runs against, with what the suite needs to know about its tool.
 struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
@@ -100,6 +101,27 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
                 return (entries, page.cursor, pages)
             }
         }
+    }
+
+    /// Waits until every change made so far is settled (its second has passed, plus the feed's slack), so the
+    /// next drain also holds the confirmations of entries first read while their second was open (Redmine and
+    /// Roundup; the memory repositories' versions show every change). Roundup's answers carry its clock; Redmine
+    /// behind Puma sends no `Date`, so its feed goes by the local clock with the slack for clocks to differ by.
+    func settle() async throws {
+        switch self.name {
+        case "roundup":
+            let target = (try await self.connector.repositoryTime().timeIntervalSince1970).rounded(.down) + 2
+            while try await self.connector.repositoryTime().timeIntervalSince1970 < target { try await Task.sleep(for: .milliseconds(250)) }
+        case "redmine":
+            try await Task.sleep(for: .seconds(2.2 + ChangeFeedWindow.localClockSlack))
+        default: return
+        }
+    }
+
+    /// Settles, then drains: the entries new since `cursor` and the confirmations of unsettled ones.
+    func drainSettled(from cursor: FeedCursor?, pageSize: Int = 50) async throws -> (entries: [ChangedArtifact], cursor: FeedCursor, pages: Int) {
+        try await self.settle()
+        return try await self.drain(from: cursor, pageSize: pageSize)
     }
 
     func startCursor() async throws -> FeedCursor {

@@ -206,7 +206,8 @@ public struct RedmineConnector: Connector {
 
     public func changes(project: String, since cursor: FeedCursor?, pageSize: Int) async throws -> ChangePage {
         try await ChangeFeedWindow.read(
-            cursor: cursor, pageSize: pageSize, overlap: self.configuration.overlap, remotePageSize: 100, tool: self.tool
+            cursor: cursor, pageSize: pageSize, overlap: self.configuration.overlap,
+            resolution: self.capabilities.timestampPrecision, remotePageSize: 100, tool: self.tool
         ) { from, offset, limit in
             var query = [
                 ("project_id", project), ("status_id", "*"), ("sort", "updated_on,id"), ("limit", "\(limit)"),

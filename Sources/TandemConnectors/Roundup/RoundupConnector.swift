@@ -154,7 +154,8 @@ public struct RoundupConnector: Connector {
     public func changes(project: String, since cursor: FeedCursor?, pageSize: Int) async throws -> ChangePage {
         try self.checkProject(project)
         return try await ChangeFeedWindow.read(
-            cursor: cursor, pageSize: pageSize, overlap: self.configuration.overlap, remotePageSize: 100, tool: self.tool
+            cursor: cursor, pageSize: pageSize, overlap: self.configuration.overlap,
+            resolution: self.capabilities.timestampPrecision, remotePageSize: 100, tool: self.tool
         ) { from, offset, limit in
             var query = [
                 ("@fields", Self.feedFields.joined(separator: ",")), ("@sort", "activity,id"), ("@page_size", "\(limit)"),
