@@ -21,6 +21,11 @@ public struct Coordinator: Service, CustomStringConvertible {
     public var onTick: (@Sendable (_ leading: Bool) -> Void)?
     /// Notices Redis losing its data and rewinds the cursors (RedisEpoch.swift).
     public var epoch = RedisEpochGuard()
+    /// How long an operator's retry may wait for its sync before the leader queues it again (its job was lost with
+    /// Redis's data) or, when its integration is not running, puts the item back in error saying so.
+    public var retryPatience: Duration = .seconds(600)
+    /// How often the leader looks for such retries.
+    public var retrySweepInterval: Duration = .seconds(60)
 
     public var description: String { "Coordinator(\(self.lease.holder))" }
 
@@ -52,6 +57,7 @@ public struct Coordinator: Service, CustomStringConvertible {
         let timetable = Timetable()
         var leading = false
         var lastReap = ContinuousClock.now - .seconds(60)
+        var lastSweep = ContinuousClock.now - self.retrySweepInterval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let token = try await self.lease.acquireOrRenew()
@@ -69,6 +75,10 @@ public struct Coordinator: Service, CustomStringConvertible {
                         let rescued = try await self.queue.reap()
                         if rescued > 0 { self.logger.info("Returned expired jobs to their queues", metadata: ["tandem.jobs": "\(rescued)"]) }
                         lastReap = .now
+                    }
+                    if lastSweep.duration(to: .now) >= self.retrySweepInterval {
+                        lastSweep = .now
+                        _ = try await self.sweepRetries()
                     }
                 }
             } catch {
@@ -135,6 +145,52 @@ public struct Coordinator: Service, CustomStringConvertible {
         }
         if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
         try await self.carryOutRequests(snapshot)
+    }
+
+    /// What one retry sweep did.
+    public struct RetrySweep: Sendable, Equatable {
+        /// Items whose sync was queued again.
+        public var requeued: [Int64] = []
+        /// Items put back in error: their integration is not running, or their sync cannot be queued.
+        public var reopened: [Int64] = []
+
+        public init(requeued: [Int64] = [], reopened: [Int64] = []) {
+            self.requeued = requeued
+            self.reopened = reopened
+        }
+    }
+
+    /// Finds operators' retries that have waited longer than `retryPatience` and queues their syncs again (a sync
+    /// still pending absorbs the copy under the artifact's key), or reopens them when their integration is not running.
+    public func sweepRetries() async throws -> RetrySweep {
+        let store = ActivityStore(client: self.runtime.client)
+        let stale = try await store.staleRetries(olderThan: self.retryPatience)
+        guard !stale.isEmpty else { return RetrySweep() }
+        let snapshot = try await self.runtime.snapshot()
+        var sweep = RetrySweep()
+        var jobs: [Job] = []
+        var stopped: [Int64] = []
+        var unknown: [Int64] = []
+        for target in stale {
+            guard let integration = snapshot.integration(target.integration), integration.running else {
+                stopped.append(target.activityID)
+                continue
+            }
+            guard let job = OperatorActions.syncJob(for: target) else {
+                unknown.append(target.activityID)
+                continue
+            }
+            jobs.append(job)
+            sweep.requeued.append(target.activityID)
+        }
+        if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+        try await store.requeueFailed(stopped, reason: "its integration is not running; retry it once it runs")
+        try await store.requeueFailed(unknown, reason: "its repository is unknown")
+        sweep.reopened = (stopped + unknown).sorted()
+        self.logger.notice(
+            "Swept retries that waited too long",
+            metadata: ["tandem.requeued": "\(sweep.requeued.count)", "tandem.reopened": "\(sweep.reopened.count)"])
+        return sweep
     }
 
     /// Queues the jobs of operators' requests ("Process All Artifacts", "Initiate Synchronization") for running

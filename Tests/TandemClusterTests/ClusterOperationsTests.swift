@@ -103,4 +103,53 @@ struct ClusterOperationsTests {
         }
         await h.finish()
     }
+
+    @Test("A retry whose sync job was lost is queued again by the leader; on a stopped integration it goes back in error")
+    func lostRetriesAreSwept() async throws {
+        let h = try await ClusterHarness.start { integrationYAML(left: $0, right: $1) }
+        do {
+            let client = h.database.client
+            let integration = try await client.query("SELECT id FROM integrations").first?.decode(Int64.self, at: 0)
+            let id = try await client.query(
+                """
+                INSERT INTO activity (kind, code, integration_id, artifact_id, side, message) VALUES ('error', 'x', \(integration), '7', 'left', 'boom')
+                RETURNING id
+                """
+            )[0].decode(Int64.self, at: 0)
+            func pendingSync() async throws -> Bool {
+                try await h.queue.jobs(state: .pending).contains { $0.job?.kind == .sync && $0.job?.payload.contains("\"7\"") == true }
+            }
+            #expect(try await OperatorActions(client: client, queue: h.queue).perform(.retry, ids: [id], actor: "alice").changed == [id])
+            #expect(try await pendingSync())
+            // Redis loses the job (a flush, a failover without persistence).
+            _ = try await h.queue.purge(repository: h.leftName)
+            #expect(try await pendingSync() == false)
+
+            var coordinator = Coordinator(
+                runtime: h.runtime, queue: h.queue, lease: LeaderLease(client: client, holder: "sweeper", ttlSeconds: 15),
+                logger: ClusterHarness.logger)
+            coordinator.retryPatience = .seconds(300)
+            // Not yet: the retry is younger than the patience.
+            #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep())
+            try await client.query("UPDATE activity SET acted_at = now() - interval '6 minutes' WHERE id = \(id)")
+            #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep(requeued: [id]))
+            #expect(try await pendingSync(), "queued again")
+            #expect(try await ActivityStore(client: client).item(id: id)?.status == "retrying")
+            // Re-stamped: the next sweep leaves it alone for another patience.
+            #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep())
+
+            // A stopped integration: the retry cannot run, so the item goes back in error and says why.
+            #expect(try await IntegrationControl(client: client).setRunning(h.integration, false, actor: "tester"))
+            _ = try await h.runtime.snapshot(force: true)
+            try await client.query("UPDATE activity SET acted_at = now() - interval '6 minutes' WHERE id = \(id)")
+            #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep(reopened: [id]))
+            let item = try #require(try await ActivityStore(client: client).item(id: id))
+            #expect(item.status == "open")
+            #expect(item.message.contains("its integration is not running"))
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
 }

@@ -59,6 +59,8 @@ func insertActivity(
             let first = try await store.list(ActivityFilter(kind: "error", status: "open", limit: 3))
             #expect(first.items.map(\.artifactID) == ["7", "6", "5"])
             #expect(first.items.allSatisfy { $0.integration == "books" && $0.side == "left" })
+            // The engine records the integration and side, not the repository: the side's repository is listed.
+            #expect(first.items.allSatisfy { $0.repository == "redmine" }, "\(first.items.map(\.repository))")
             let second = try await store.list(ActivityFilter(kind: "error", status: "open", after: first.next, limit: 3))
             #expect(second.items.map(\.artifactID) == ["4", "3", "2"])
             let last = try await store.list(ActivityFilter(kind: "error", status: "open", after: second.next, limit: 3))
@@ -66,6 +68,7 @@ func insertActivity(
             #expect(last.next == nil)
 
             #expect(try await store.list(ActivityFilter(text: "UNAUTHORIZED")).items.map(\.kind) == ["blocker"])
+            #expect(try await store.list(ActivityFilter(text: "UNAUTHORIZED")).items.first?.repository == nil, "no side, no repository")
             #expect(try await store.list(ActivityFilter(text: "#3")).items.map(\.artifactID) == ["3"])
             #expect(try await store.list(ActivityFilter(text: "5")).items.map(\.artifactID) == ["5"])  // exact artifact id
             #expect(try await store.list(ActivityFilter(text: "%")).items.isEmpty)  // wildcards are literal

@@ -175,7 +175,7 @@ public struct ActivityStore: Sendable {
     public init(client: PostgresClient) { self.client = client }
 
     static let columns = """
-        a.id, a.kind, a.status, a.code, i.name, r.name, a.side, a.artifact_id, p.id,
+        a.id, a.kind, a.status, a.code, i.name, COALESCE(r.name, rs.name), a.side, a.artifact_id, p.id,
         CASE WHEN a.side = 'right' THEN p.right_key ELSE p.left_key END,
         CASE WHEN a.side = 'right' THEN p.right_url ELSE p.left_url END,
         a.message, a.occurrences, a.retries, a.first_seen_at, a.last_seen_at, a.resolved_at, a.acted_by, a.acted_at
@@ -184,6 +184,9 @@ public struct ActivityStore: Sendable {
         FROM activity a
         LEFT JOIN integrations i ON i.id = a.integration_id
         LEFT JOIN repositories r ON r.id = a.repository_id
+        LEFT JOIN collections cs ON a.repository_id IS NULL AND a.side IS NOT NULL
+            AND cs.id = CASE WHEN a.side = 'right' THEN i.right_collection_id ELSE i.left_collection_id END
+        LEFT JOIN repositories rs ON rs.id = cs.repository_id
         LEFT JOIN artifact_pairs p ON p.id = a.pair_id
         """
 
@@ -474,6 +477,39 @@ public struct ActivityStore: Sendable {
         }
         try await connection.query(
             "DELETE FROM ignored_artifacts WHERE integration_id = \(integrationID) AND side = \(side) AND artifact_id = \(artifact)")
+    }
+
+    /// Items that have been `retrying` for longer than `age` — their sync job was lost (Redis lost its data) or
+    /// never ran (the integration was stopped) — with what it takes to queue them again. Each is re-stamped
+    /// (`acted_at`), so a sweep sees it again only after another `age`; concurrent sweepers skip each other's rows.
+    public func staleRetries(olderThan age: Duration, limit: Int = 500) async throws -> [RetryTarget] {
+        let seconds = Double(age.components.seconds)
+        return try await self.client.withTransaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE activity a SET acted_at = now()
+                FROM integrations i
+                WHERE a.id IN (
+                    SELECT id FROM activity WHERE status = 'retrying' AND acted_at < now() - make_interval(secs => \(seconds))
+                    ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                  AND i.id = a.integration_id
+                RETURNING a.id, i.id, i.name, a.side, a.artifact_id, a.pair_id
+                """)
+            var found: [(Int64, Int64, String, String?, String?, Int64?)] = []
+            for row in rows {
+                found.append(
+                    (
+                        try row.decode(Int64.self, at: 0), try row.decode(Int64.self, at: 1), try row.decode(String.self, at: 2),
+                        try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(Int64?.self, at: 5)
+                    ))
+            }
+            let repositories = try await Self.repositories(of: Set(found.map(\.1)), on: connection)
+            return found.sorted { $0.0 < $1.0 }.map { id, integrationID, integration, side, artifact, pairID in
+                RetryTarget(
+                    activityID: id, integration: integration, repository: side.flatMap { repositories[integrationID]?[$0] }, side: side,
+                    artifactID: artifact, pairID: pairID)
+            }
+        }
     }
 
     /// Puts `retrying` items back to `open` with `reason` when their sync could not be queued (so they are not left
