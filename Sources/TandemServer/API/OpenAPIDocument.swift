@@ -22,7 +22,7 @@ public enum OpenAPIDocument {
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
             "paths": .object(
-                (Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map {
+                Self.linked(Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map {
                     JSONNode.Member($0.path, .object($0.operations))
                 }),
             "components": .object([
@@ -419,6 +419,8 @@ public enum OpenAPIDocument {
     }
     /// A string, or a list of them (configuration accepts both).
     static let strings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string())])])
+    /// A string, or a list of at least one (where the configuration needs a value: a collection's projects, …).
+    static let someStrings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string(), minItems: 1)])])
     /// A closed object.
     static func object(_ properties: KeyValuePairs<String, JSONNode>, required: [String] = [], description: String? = nil) -> JSONNode {
         .object([
@@ -426,6 +428,12 @@ public enum OpenAPIDocument {
             "required": required.isEmpty ? nil : .array(required.map(JSONNode.string)), "additionalProperties": .bool(false),
             "properties": .object(properties.map { JSONNode.Member($0.key, $0.value) }),
         ])
+    }
+    /// `schema` with one more member (a keyword such as `anyOf`).
+    static func with(_ schema: JSONNode, _ key: String, _ value: JSONNode) -> JSONNode {
+        guard case .object(var members) = schema else { return schema }
+        members.append(.init(key, value))
+        return .object(members)
     }
     static func withoutRequired(_ schema: JSONNode, _ key: String) -> JSONNode {
         guard case .object(var members) = schema, let index = members.firstIndex(where: { $0.key == "required" }),
@@ -479,14 +487,15 @@ public enum OpenAPIDocument {
         let transforms = Self.enumeration(TransformKind.allCases.map(\.rawValue))
         let collection = Self.object(
             [
-                "name": Self.string(), "repository": Self.string(), "artifactType": Self.string(), "projects": Self.strings, "model": Self.string(),
+                "name": Self.string(), "repository": Self.string(), "artifactType": Self.string(), "projects": Self.someStrings,
+                "model": Self.string(),
                 "fields": Self.array(
                     Self.object(
                         [
                             "field": Self.string(), "modelField": Self.string(), "type": fieldTypes, "toModel": transforms,
                             "toRepository": transforms,
                             "valueMap": Self.array(
-                                Self.object(["repository": Self.strings, "model": Self.string()], required: ["repository", "model"])),
+                                Self.object(["repository": Self.someStrings, "model": Self.string()], required: ["repository", "model"])),
                             "default": Self.string(), "constant": Self.string(),
                         ], required: ["field", "modelField"])),
                 "statusField": Self.string(),
@@ -500,11 +509,40 @@ public enum OpenAPIDocument {
                 "leftToRight": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
                 "rightToLeft": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
             ]))
-        let condition = Self.object(
-            [
-                "side": side, "field": Self.string(), "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)), "value": Self.strings,
-                "values": Self.strings,
-            ], required: ["field", "operator"])
+        // Every operator but is-empty and is-not-empty needs a value (`value`, `values` or both).
+        let valueless = [ConditionOperator.isEmpty, .isNotEmpty].map(\.rawValue)
+        let condition = Self.with(
+            Self.object(
+                [
+                    "side": side, "field": Self.string(), "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)),
+                    "value": Self.strings, "values": Self.strings,
+                ], required: ["field", "operator"]),
+            "anyOf",
+            .array([
+                .object(["properties": .object(["operator": Self.enumeration(valueless)])]),
+                .object(["required": .array([.string("value")]), "properties": .object(["value": Self.someStrings])]),
+                .object(["required": .array([.string("values")]), "properties": .object(["values": Self.someStrings])]),
+            ]))
+        // A route is static (`targetProject`) or conditional (`field` with at least one of `targets`), never both.
+        let route = Self.with(
+            Self.object(
+                [
+                    "from": side, "sourceProjects": Self.strings, "targetProject": Self.string(), "field": Self.string(),
+                    "targets": Self.map(Self.strings),
+                ],
+                required: ["from", "sourceProjects"]),
+            "oneOf",
+            .array([
+                .object([
+                    "required": .array([.string("targetProject")]), "not": .object(["required": .array([.string("field")])]),
+                    "properties": .object(["targets": .object(["maxProperties": .int(0)])]),
+                ]),
+                .object([
+                    "required": .array([.string("field"), .string("targets")]),
+                    "not": .object(["required": .array([.string("targetProject")])]),
+                    "properties": .object(["targets": .object(["minProperties": .int(1)])]),
+                ]),
+            ]))
         let schedule: JSONNode = .object([
             "oneOf": .array([Self.object(["interval": duration], required: ["interval"]), Self.object(["cron": Self.string()], required: ["cron"])])
         ])
@@ -517,13 +555,7 @@ public enum OpenAPIDocument {
                 "creation": Self.enumeration(CreationFlowConfig.allCases.map(\.rawValue)), "fieldFlows": flows,
                 "conditionalFieldFlows": Self.array(
                     Self.object(["when": Self.array(condition), "fieldFlows": flows], required: ["when", "fieldFlows"])),
-                "routes": Self.array(
-                    Self.object(
-                        [
-                            "from": side, "sourceProjects": Self.strings, "targetProject": Self.string(), "field": Self.string(),
-                            "targets": Self.map(Self.strings),
-                        ],
-                        required: ["from", "sourceProjects"])),
+                "routes": Self.array(route),
                 "filters": Self.object(["scope": Self.enumeration(FilterScope.allCases.map(\.rawValue)), "conditions": Self.array(condition)]),
                 "comments": directions,
                 "attachments": Self.object(["direction": directions, "maxSizeBytes": Self.integer(1...Int.max), "excludeTypes": Self.strings]),
