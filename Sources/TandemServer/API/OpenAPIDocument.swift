@@ -448,7 +448,8 @@ public enum OpenAPIDocument {
             "description": .string("Write-only: the secret's value, or {\"set\": true} to keep the stored one. Answers always show {\"set\": true}."),
             "oneOf": .array([Self.string(), Self.object(["set": .object(["const": .bool(true)])], required: ["set"])]),
         ])
-        let duration = Self.string(max: 30, pattern: "^[0-9]+[smhd]?$")
+        // A positive number of seconds, minutes, hours or days (ConfigDuration).
+        let duration = Self.string(max: 30, pattern: "^\\+?0*[1-9][0-9]*[smhd]?$")
         let rateLimit = Self.object(
             ["eventsPerMinute": Self.integer(1...1_000_000), "scope": Self.enumeration(RateLimitScope.allCases.map(\.rawValue))],
             required: ["eventsPerMinute"])
@@ -458,9 +459,11 @@ public enum OpenAPIDocument {
                 Self.object(
                     ["kind": .object(["const": .string("basic")]), "username": Self.string(), "password": secret],
                     required: ["kind", "username", "password"]),
-                Self.object(
-                    ["kind": .object(["const": .string("api-key")]), "key": secret, "header": Self.string(), "parameter": Self.string()],
-                    required: ["kind", "key"]),
+                Self.with(
+                    Self.object(
+                        ["kind": .object(["const": .string("api-key")]), "key": secret, "header": Self.string(), "parameter": Self.string()],
+                        required: ["kind", "key"]),
+                    "not", .object(["required": .array([.string("header"), .string("parameter")])])),
                 Self.object(["kind": .object(["const": .string("token")]), "token": secret], required: ["kind", "token"]),
                 Self.object(["kind": .object(["const": .string("bearer")]), "token": secret], required: ["kind", "token"]),
             ])
@@ -476,14 +479,36 @@ public enum OpenAPIDocument {
                 "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": Self.map(Self.string()),
             ], required: ["name", "type", "url"], description: "A repository connection (docs/configuration.md).")
         let fieldTypes = Self.enumeration(FieldType.allCases.map(\.rawValue))
+        // A select field lists distinct values, or allows unmapped ones; other fields take neither.
+        let selectTypes = FieldType.allCases.filter(\.isSelect).map(\.rawValue)
+        let distinct: JSONNode = .object([
+            "anyOf": .array([Self.string(), .object(["type": .string("array"), "items": Self.string(), "uniqueItems": .bool(true)])])
+        ])
+        let modelField = Self.with(
+            Self.object(
+                ["name": Self.string(), "type": fieldTypes, "required": Self.boolean, "values": Self.strings, "allowUnmapped": Self.boolean],
+                required: ["name", "type"]),
+            "oneOf",
+            .array([
+                .object([
+                    "properties": .object(["type": Self.enumeration(selectTypes), "values": distinct]),
+                    "anyOf": .array([
+                        .object(["required": .array([.string("values")]), "properties": .object(["values": Self.someStrings])]),
+                        .object([
+                            "required": .array([.string("allowUnmapped")]), "properties": .object(["allowUnmapped": .object(["const": .bool(true)])]),
+                        ]),
+                    ]),
+                ]),
+                .object([
+                    "properties": .object([
+                        "type": Self.enumeration(FieldType.allCases.filter { !$0.isSelect }.map(\.rawValue)),
+                        "values": .object(["type": .string("array"), "maxItems": .int(0)]), "allowUnmapped": .object(["const": .bool(false)]),
+                    ])
+                ]),
+            ]))
         let model = Self.object(
-            [
-                "name": Self.string(),
-                "fields": Self.array(
-                    Self.object(
-                        ["name": Self.string(), "type": fieldTypes, "required": Self.boolean, "values": Self.strings, "allowUnmapped": Self.boolean],
-                        required: ["name", "type"])),
-            ], required: ["name", "fields"], description: "A model: the common fields integrations map through.")
+            ["name": Self.string(), "fields": Self.array(modelField)], required: ["name", "fields"],
+            description: "A model: the common fields integrations map through.")
         let transforms = Self.enumeration(TransformKind.allCases.map(\.rawValue))
         let collection = Self.object(
             [
@@ -626,7 +651,10 @@ public enum OpenAPIDocument {
             members.append(.init("minProperties", .int(1)))
             loggingChanges = .object(members)
         }
-        let password = Self.string(min: PasswordHasher.minimumPasswordLength, max: 1024)
+        // At least 3 different characters (PasswordHasher.weakness): one, later another, later a third.
+        let password = Self.string(
+            min: PasswordHasher.minimumPasswordLength, max: 1024,
+            pattern: "([\\s\\S])[\\s\\S]*?(?!\\1)([\\s\\S])[\\s\\S]*?(?!\\1)(?!\\2)[\\s\\S]")
         return [
             .init(
                 "Error",
