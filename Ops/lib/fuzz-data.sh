@@ -99,6 +99,8 @@ models = { values = ["fuzz-model", "fuzz-spare-model"] }
 replaced-models = { values = ["fuzz-spare-model"] }
 spare-models = { values = ["fuzz-doomed-model"] }
 collections = { values = ["fuzz-left", "fuzz-right", "fuzz-spare"] }
+left-collections = { values = ["fuzz-left"] }
+right-collections = { values = ["fuzz-right", "fuzz-spare"] }
 spare-collections = { values = ["fuzz-spare"] }
 integrations = { values = ["fuzz-integration", "fuzz-spare-integration"] }
 replaced-integrations = { values = ["fuzz-spare-integration"] }
@@ -171,13 +173,13 @@ parameters = { "path.name" = { dictionary = "spare-collections", probability = 0
 include-operation-id = "deleteCollection"
 parameters = { "path.name" = { dictionary = "collections", probability = 0.8 } }
 
-# An integration joins two collections of one model.
+# An integration joins two different collections of one model; its conditions test the model's fields.
 [[operations]]
 include-operation-id = "createIntegration"
-parameters = { "body.left" = { dictionary = "collections", probability = 0.9 }, "body.right" = { dictionary = "collections", probability = 0.9 } }
+parameters = { "body.left" = { dictionary = "left-collections", probability = 0.9 }, "body.right" = { dictionary = "right-collections", probability = 0.9 }, "body.filters.conditions[*].field" = { dictionary = "model-fields", probability = 0.9 }, "body.conditionalFieldFlows[*].when[*].field" = { dictionary = "model-fields", probability = 0.9 } }
 [[operations]]
 include-operation-id = "replaceIntegration"
-parameters = { "path.name" = { dictionary = "replaced-integrations", probability = 0.8 }, "body.name" = { dictionary = "replaced-integrations", probability = 0.8 }, "body.left" = { dictionary = "collections", probability = 0.9 }, "body.right" = { dictionary = "collections", probability = 0.9 } }
+parameters = { "path.name" = { dictionary = "replaced-integrations", probability = 0.8 }, "body.name" = { dictionary = "replaced-integrations", probability = 0.8 }, "body.left" = { dictionary = "left-collections", probability = 0.9 }, "body.right" = { dictionary = "right-collections", probability = 0.9 }, "body.filters.conditions[*].field" = { dictionary = "model-fields", probability = 0.9 }, "body.conditionalFieldFlows[*].when[*].field" = { dictionary = "model-fields", probability = 0.9 } }
 [[operations]]
 include-operation-id = ["getIntegration", "runIntegration", "stopIntegration", "processAll", "initiateSynchronization"]
 parameters = { "path.name" = { dictionary = "integrations", probability = 0.8 }, "body.projects[*]" = { dictionary = "projects", probability = 0.7 } }
