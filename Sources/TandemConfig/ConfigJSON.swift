@@ -119,7 +119,8 @@ public enum ConfigJSON {
         case .null: .scalar(Node.Scalar("null", .implicit, .plain))
         case .bool(let value): .scalar(Node.Scalar(value ? "true" : "false", .implicit, .plain))
         case .int(let value): .scalar(Node.Scalar(String(value), .implicit, .plain))
-        case .number(let value): .scalar(Node.Scalar("\(value)", .implicit, .plain))
+        // 2.0 is an integer to JSON Schema, and to the reader (which reads "2.0" as a float).
+        case .number(let value): .scalar(Node.Scalar(Int(exactly: value).map(String.init) ?? "\(value)", .implicit, .plain))
         case .string(let value): .scalar(Node.Scalar(value, .implicit, .doubleQuoted))
         case .array(let items): .sequence(Node.Sequence(items.map(Self.yaml)))
         case .object(let members):

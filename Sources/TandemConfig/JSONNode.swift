@@ -34,6 +34,16 @@ public indirect enum JSONNode: Sendable, Hashable {
         return nil
     }
 
+    /// The value as an integer: an integer, or a number without a fractional part (`2.0`, `1e3`), which JSON Schema
+    /// also counts as an integer. Nil for anything else, or beyond `Int`.
+    public var integerValue: Int? {
+        switch self {
+        case .int(let value): value
+        case .number(let value): Int(exactly: value)
+        default: nil
+        }
+    }
+
     /// What the value is, for error messages: `a string`, `an integer`, `null`.
     public var typeDescription: String {
         switch self {

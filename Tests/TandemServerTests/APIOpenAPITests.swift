@@ -30,3 +30,48 @@ struct APIOpenAPITests {
         }
     }
 }
+
+@Suite("The OpenAPI document's links", .serialized, .timeLimit(.minutes(2)))
+struct APIOpenAPILinksTests {
+    /// Every link names an operation of the document and one of its path parameters; the list and create answers of
+    /// the entities the fuzzing needs link to the operations that take their names and ids.
+    @Test func linksLeadToOperationsAndTheirParameters() async throws {
+        let accept: IntegrationRequester = { _, _, _, _, _ in 1 }
+        try await withAPI(requester: accept) { api in
+            let document = try await api.call(.get, "/api/openapi.json", as: .none).json
+            var parameters: [String: Set<String>] = [:]
+            var operations: [String: JSONNode] = [:]
+            for path in document["paths"]?.members ?? [] {
+                for operation in path.value.members ?? [] {
+                    guard let id = operation.value["operationId"]?.stringValue else { continue }
+                    operations[id] = operation.value
+                    parameters[id] = Set(
+                        (operation.value["parameters"]?.arrayValue ?? []).filter { $0["in"]?.stringValue == "path" }.compactMap {
+                            $0["name"]?.stringValue
+                        })
+                }
+            }
+            var linked: Set<String> = []
+            for (id, operation) in operations {
+                for answer in operation["responses"]?.members ?? [] {
+                    for link in answer.value["links"]?.members ?? [] {
+                        let target = try #require(link.value["operationId"]?.stringValue)
+                        #expect(operations[target] != nil, "\(id) links to \(target), which is not in the document")
+                        for parameter in link.value["parameters"]?.members ?? [] {
+                            #expect(parameters[target]?.contains(parameter.key) == true, "\(id) → \(target): no path parameter \(parameter.key)")
+                            #expect(parameter.value.stringValue?.hasPrefix("$response.body#/") == true)
+                        }
+                        linked.insert(target)
+                    }
+                }
+            }
+            for target in [
+                "getCollection", "replaceCollection", "deleteCollection", "getIntegration", "runIntegration", "processAll", "getPair",
+                "deletePair", "getBackgroundJob", "getActivity", "retryActivity", "clearActivity", "clearAndIgnoreActivity", "pauseQueue",
+                "resumeQueue", "getIssueTrackerConnection",
+            ] {
+                #expect(linked.contains(target), "no link leads to \(target)")
+            }
+        }
+    }
+}

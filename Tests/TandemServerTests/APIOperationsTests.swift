@@ -278,3 +278,56 @@ struct APIOperationsTests {
         }
     }
 }
+
+/// What the REST API fuzzing (Ops/api-fuzz.sh) found once it reached the API's core: inputs the OpenAPI document
+/// accepts that the server refused, and the reverse.
+@Suite("Fuzzing findings", .serialized, .timeLimit(.minutes(3)))
+struct APIFuzzFindingsTests {
+    /// JSON Schema counts 5.0 as an integer; so does the server, everywhere the document says `integer`.
+    @Test func integralNumbersAreIntegers() async throws {
+        try await withAPI { api in
+            _ = try await operationsFixture(api.postgres)
+            let paused = try await api.call(.post, "/api/v1/queues/redmine/pause", body: #"{"minutes": 5.0}"#)
+            #expect(paused.status == 200, "\(paused.json)")
+            #expect(try await api.call(.post, "/api/v1/queues/redmine/pause", body: #"{"minutes": 5.5}"#).field == "minutes")
+            #expect(try await api.call(.post, "/api/v1/queues/redmine/pause", body: #"{"minutes": 1e300}"#).field == "minutes")
+            // Configuration entities (read through the YAML reader) …
+            let repository = try await api.call(
+                .post, "/api/v1/repositories", body: #"{"name": "mem", "type": "memory", "url": "http://memory.invalid", "concurrencyLimit": 4.0}"#)
+            #expect(repository.status == 201, "\(repository.json)")
+            #expect(repository.json["concurrencyLimit"]?.intValue == 4)
+            let fraction = try await api.call(
+                .post, "/api/v1/repositories", body: #"{"name": "mem2", "type": "memory", "url": "http://memory.invalid", "concurrencyLimit": 4.5}"#)
+            #expect(fraction.status == 422 && fraction.field == "concurrencyLimit")
+            // … and the v2 connections.
+            let connection = try await api.call(
+                .post, "/api/v2/connections/issue-tracker/",
+                body: #"{"alias": "mem3", "connector": 7.0, "project": 3.0, "params": {"issue_tracker_server": "memory.invalid"}}"#)
+            #expect(connection.status == 201, "\(connection.json)")
+            #expect(connection.json["project"]?.intValue == 3 && connection.json["connector"]?.intValue == 7)
+        }
+    }
+
+    /// The document's `\S` patterns: text of nothing but white space (form feed, U+001C, U+FEFF …) is refused.
+    @Test func blankTextIsRefused() async throws {
+        try await withAPI { api in
+            _ = try await operationsFixture(api.postgres)
+            for blank in [#"\f"#, #"\u001c"#, #"\ufeff \u2003"#] {
+                let request = try await api.call(
+                    .post, "/api/v1/integrations/books/initiate-synchronization", body: #"{"projects": ["\#(blank)"]}"#)
+                #expect(request.status == 422 && request.field == "projects[0]", "\(blank): \(request.json)")
+                #expect(try await api.call(.post, "/api/v1/tokens", body: #"{"name": "\#(blank)"}"#).field == "name", "\(blank)")
+            }
+        }
+    }
+
+    /// "\r\n" is a single Character in Swift: the queue paths' check for line breaks looks at scalars.
+    @Test func aLineBreakInAQueuePathIsRefused() async throws {
+        try await withAPI { api in
+            _ = try await operationsFixture(api.postgres)
+            for name in ["red%0D%0Amine", "red%0Amine", "red%09mine"] {
+                #expect(try await api.call(.post, "/api/v1/queues/\(name)/pause", body: "{}").field == "repository", "\(name)")
+            }
+        }
+    }
+}

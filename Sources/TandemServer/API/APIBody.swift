@@ -107,7 +107,9 @@ public struct BodyObject: Sendable {
 
     public func int(_ key: String, range: ClosedRange<Int>) throws -> Int? {
         guard let value = self.members[key] else { return nil }
-        guard case .int(let number) = value else { throw APIError.invalid(self.child(key), "expected an integer, found \(value.typeDescription)") }
+        guard let number = value.integerValue else {
+            throw APIError.invalid(self.child(key), "expected an integer, found \(value.typeDescription)")
+        }
         guard range.contains(number) else {
             throw APIError.invalid(self.child(key), "\(number) is out of range: must be between \(range.lowerBound) and \(range.upperBound)")
         }

@@ -124,7 +124,7 @@ extension AdminAPI {
         guard !items.isEmpty else { throw APIError.invalid("ids", "must not be empty") }
         guard items.count <= ActivityStore.maximumBulk else { throw APIError.invalid("ids", "at most \(ActivityStore.maximumBulk) ids") }
         return try items.enumerated().map { index, item in
-            guard case .int(let id) = item, id >= 1 else {
+            guard let id = item.integerValue, id >= 1 else {
                 throw APIError.invalid("ids[\(index)]", "expected an activity id (a positive integer), found \(item == .null ? "null" : item.text)")
             }
             return Int64(id)
@@ -300,7 +300,8 @@ extension AdminAPI {
 
     static func repositoryParameter(_ context: APIContext) throws -> String {
         let name = try context.pathParameter("repository")
-        guard name.unicodeScalars.count <= 200, !name.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) else {
+        // Scalars, not characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard name.unicodeScalars.count <= 200, !name.unicodeScalars.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) else {
             throw APIError.invalid("repository", "is not a repository name (at most 200 characters, no tabs or line breaks)")
         }
         return name

@@ -355,7 +355,7 @@ public struct AdminAPI: Sendable {
                             throw APIError.invalid("projects", "expected an array of at most 1000 project names, found \(node.typeDescription)")
                         }
                         for (index, item) in items.enumerated() {
-                            guard case .string(let project) = item, !project.trimmingCharacters(in: .whitespaces).isEmpty, project.count <= 200 else {
+                            guard case .string(let project) = item, !project.isBlank, project.count <= 200 else {
                                 throw APIError.invalid("projects[\(index)]", "expected a project name (1 to 200 characters)")
                             }
                             projects.append(project)

@@ -98,8 +98,29 @@ extension OpenAPIDocument {
                     "type": .array([.string("string"), .string("number"), .string("boolean"), .string("null")]), "maxLength": .int(1000),
                 ])
                 : .object(["type": .string("string")])
+            // Names of further parameters: not reserved, and not looking like a secret (`ConnectionParams.checkOptionName`).
+            let known = properties.map { JSONNode.string($0.key) }
+            let secretLike = ["pass", "secret", "token", "apikey", "api_key", "credential", "private"].map { word in
+                word.map { $0.isLetter ? "[\($0)\($0.uppercased())]" : String($0) }.joined()
+            }
+            let names: JSONNode = .object([
+                "pattern": .string(optionName),
+                "anyOf": .array([
+                    .object(["enum": .array(known)]),
+                    .object([
+                        "not": .object([
+                            "anyOf": .array([
+                                .object(["enum": .array(ConnectionParams.reservedOptions.map(JSONNode.string))]),
+                                .object(["pattern": .string(secretLike.joined(separator: "|"))]),
+                            ])
+                        ])
+                    ]),
+                ]),
+            ])
             return .object([
-                "type": .string("object"), "propertyNames": input ? .object(["pattern": .string(optionName)]) : nil,
+                "type": .string("object"), "propertyNames": input ? names : nil,
+                // One secret at most: issue_tracker_pass or issue_tracker_token.
+                "not": input ? .object(["required": .array(ConnectionParams.secretKeys.map(JSONNode.string))]) : nil,
                 "maxProperties": input ? .int(ConnectionParams.maximumParams) : nil,
                 "properties": .object(properties), "additionalProperties": other,
                 "required": input
@@ -122,12 +143,32 @@ extension OpenAPIDocument {
                 JSONNode.Member($0.key, $0.key == "params" && complete ? params(input: true, server: true) : $0.value)
             }
             properties += extra.map { JSONNode.Member($0.0, $0.1) }
+            // With both `connector` and `system`, they name the same system.
+            let same: JSONNode = .object([
+                "anyOf": .array(
+                    [.object(["not": .object(["required": .array([.string("connector"), .string("system")])])])]
+                        + TrackerSystem.all.map { system in
+                            .object([
+                                "properties": .object([
+                                    "connector": .object(["const": .int(system.connector)]),
+                                    "system": .object(["properties": .object(["id": .object(["const": .string(system.id)])])]),
+                                ])
+                            ])
+                        })
+            ])
+            var all: [JSONNode] = [same]
+            if complete {
+                all.append(
+                    .object([
+                        "anyOf": .array([
+                            .object(["required": .array([.string("connector")])]), .object(["required": .array([.string("system")])]),
+                        ])
+                    ]))
+            }
             return .object([
                 "type": .string("object"), "description": .string(description),
                 "required": required.isEmpty ? nil : .array(required.map(JSONNode.string)), "additionalProperties": .bool(false),
-                "properties": .object(properties),
-                "anyOf": complete
-                    ? .array([.object(["required": .array([.string("connector")])]), .object(["required": .array([.string("system")])])]) : nil,
+                "properties": .object(properties), "allOf": .array(all),
             ])
         }
         let nullableInteger: JSONNode = .object(["type": .array([.string("integer"), .string("null")])])

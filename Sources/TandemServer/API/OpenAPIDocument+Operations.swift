@@ -22,7 +22,11 @@ extension OpenAPIDocument {
     }
 
     static let idParameter = Self.pathParameter("id", integer: true)
-    static let repositoryParameter = Self.pathParameter("repository")
+    /// A repository name in a queue path: at most 200 characters, no tabs or line breaks (`repositoryParameter` there).
+    static let repositoryParameter: JSONNode = .object([
+        "name": .string("repository"), "in": .string("path"), "required": .bool(true),
+        "schema": Self.string(max: 200, pattern: "^[^\\t\\n\\r]+$"),
+    ])
     static let limitParameter = Self.queryParameter("limit", Self.integer(1...500), "Page size (default 50).")
     static let afterParameter = Self.queryParameter(
         "after", Self.integer(1...Int(Int64.max)), "The previous page's `next`: only items with a smaller id.")
@@ -225,9 +229,10 @@ extension OpenAPIDocument {
         return items
     }
 
+    /// A day of the years 1970 to 9999, as `MetricsStore.parseDay` reads it.
     static let day: JSONNode = .object([
         "type": .string("string"), "format": .string("date"), "minLength": .int(10), "maxLength": .int(10),
-        "pattern": .string("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        "pattern": .string("^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"),
     ])
     static let text = Self.string(min: 0)
     static let count = Self.integer(0...Int(Int64.max))

@@ -22,7 +22,7 @@ public enum OpenAPIDocument {
             "servers": .array([.object(["url": .string("/")])]),
             "security": .array([.object(["tokenAuth": .array([])]), .object(["cookieAuth": .array([])])]),
             "paths": .object(
-                (Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map {
+                Self.linked(Self.paths + (requests ? Self.requestPaths : []) + Self.operationsPaths + Self.connectionsV2Paths).map {
                     JSONNode.Member($0.path, .object($0.operations))
                 }),
             "components": .object([
@@ -419,6 +419,8 @@ public enum OpenAPIDocument {
     }
     /// A string, or a list of them (configuration accepts both).
     static let strings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string())])])
+    /// A string, or a list of at least one (where the configuration needs a value: a collection's projects, …).
+    static let someStrings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string(), minItems: 1)])])
     /// A closed object.
     static func object(_ properties: KeyValuePairs<String, JSONNode>, required: [String] = [], description: String? = nil) -> JSONNode {
         .object([
@@ -426,6 +428,12 @@ public enum OpenAPIDocument {
             "required": required.isEmpty ? nil : .array(required.map(JSONNode.string)), "additionalProperties": .bool(false),
             "properties": .object(properties.map { JSONNode.Member($0.key, $0.value) }),
         ])
+    }
+    /// `schema` with one more member (a keyword such as `anyOf`).
+    static func with(_ schema: JSONNode, _ key: String, _ value: JSONNode) -> JSONNode {
+        guard case .object(var members) = schema else { return schema }
+        members.append(.init(key, value))
+        return .object(members)
     }
     static func withoutRequired(_ schema: JSONNode, _ key: String) -> JSONNode {
         guard case .object(var members) = schema, let index = members.firstIndex(where: { $0.key == "required" }),
@@ -440,7 +448,8 @@ public enum OpenAPIDocument {
             "description": .string("Write-only: the secret's value, or {\"set\": true} to keep the stored one. Answers always show {\"set\": true}."),
             "oneOf": .array([Self.string(), Self.object(["set": .object(["const": .bool(true)])], required: ["set"])]),
         ])
-        let duration = Self.string(max: 30, pattern: "^[0-9]+[smhd]?$")
+        // A positive number of seconds, minutes, hours or days (ConfigDuration).
+        let duration = Self.string(max: 30, pattern: "^\\+?0*[1-9][0-9]*[smhd]?$")
         let rateLimit = Self.object(
             ["eventsPerMinute": Self.integer(1...1_000_000), "scope": Self.enumeration(RateLimitScope.allCases.map(\.rawValue))],
             required: ["eventsPerMinute"])
@@ -450,9 +459,11 @@ public enum OpenAPIDocument {
                 Self.object(
                     ["kind": .object(["const": .string("basic")]), "username": Self.string(), "password": secret],
                     required: ["kind", "username", "password"]),
-                Self.object(
-                    ["kind": .object(["const": .string("api-key")]), "key": secret, "header": Self.string(), "parameter": Self.string()],
-                    required: ["kind", "key"]),
+                Self.with(
+                    Self.object(
+                        ["kind": .object(["const": .string("api-key")]), "key": secret, "header": Self.string(), "parameter": Self.string()],
+                        required: ["kind", "key"]),
+                    "not", .object(["required": .array([.string("header"), .string("parameter")])])),
                 Self.object(["kind": .object(["const": .string("token")]), "token": secret], required: ["kind", "token"]),
                 Self.object(["kind": .object(["const": .string("bearer")]), "token": secret], required: ["kind", "token"]),
             ])
@@ -468,25 +479,48 @@ public enum OpenAPIDocument {
                 "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": Self.map(Self.string()),
             ], required: ["name", "type", "url"], description: "A repository connection (docs/configuration.md).")
         let fieldTypes = Self.enumeration(FieldType.allCases.map(\.rawValue))
+        // A select field lists distinct values, or allows unmapped ones; other fields take neither.
+        let selectTypes = FieldType.allCases.filter(\.isSelect).map(\.rawValue)
+        let distinct: JSONNode = .object([
+            "anyOf": .array([Self.string(), .object(["type": .string("array"), "items": Self.string(), "uniqueItems": .bool(true)])])
+        ])
+        let modelField = Self.with(
+            Self.object(
+                ["name": Self.string(), "type": fieldTypes, "required": Self.boolean, "values": Self.strings, "allowUnmapped": Self.boolean],
+                required: ["name", "type"]),
+            "oneOf",
+            .array([
+                .object([
+                    "properties": .object(["type": Self.enumeration(selectTypes), "values": distinct]),
+                    "anyOf": .array([
+                        .object(["required": .array([.string("values")]), "properties": .object(["values": Self.someStrings])]),
+                        .object([
+                            "required": .array([.string("allowUnmapped")]), "properties": .object(["allowUnmapped": .object(["const": .bool(true)])]),
+                        ]),
+                    ]),
+                ]),
+                .object([
+                    "properties": .object([
+                        "type": Self.enumeration(FieldType.allCases.filter { !$0.isSelect }.map(\.rawValue)),
+                        "values": .object(["type": .string("array"), "maxItems": .int(0)]), "allowUnmapped": .object(["const": .bool(false)]),
+                    ])
+                ]),
+            ]))
         let model = Self.object(
-            [
-                "name": Self.string(),
-                "fields": Self.array(
-                    Self.object(
-                        ["name": Self.string(), "type": fieldTypes, "required": Self.boolean, "values": Self.strings, "allowUnmapped": Self.boolean],
-                        required: ["name", "type"])),
-            ], required: ["name", "fields"], description: "A model: the common fields integrations map through.")
+            ["name": Self.string(), "fields": Self.array(modelField)], required: ["name", "fields"],
+            description: "A model: the common fields integrations map through.")
         let transforms = Self.enumeration(TransformKind.allCases.map(\.rawValue))
         let collection = Self.object(
             [
-                "name": Self.string(), "repository": Self.string(), "artifactType": Self.string(), "projects": Self.strings, "model": Self.string(),
+                "name": Self.string(), "repository": Self.string(), "artifactType": Self.string(), "projects": Self.someStrings,
+                "model": Self.string(),
                 "fields": Self.array(
                     Self.object(
                         [
                             "field": Self.string(), "modelField": Self.string(), "type": fieldTypes, "toModel": transforms,
                             "toRepository": transforms,
                             "valueMap": Self.array(
-                                Self.object(["repository": Self.strings, "model": Self.string()], required: ["repository", "model"])),
+                                Self.object(["repository": Self.someStrings, "model": Self.string()], required: ["repository", "model"])),
                             "default": Self.string(), "constant": Self.string(),
                         ], required: ["field", "modelField"])),
                 "statusField": Self.string(),
@@ -500,11 +534,40 @@ public enum OpenAPIDocument {
                 "leftToRight": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
                 "rightToLeft": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
             ]))
-        let condition = Self.object(
-            [
-                "side": side, "field": Self.string(), "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)), "value": Self.strings,
-                "values": Self.strings,
-            ], required: ["field", "operator"])
+        // Every operator but is-empty and is-not-empty needs a value (`value`, `values` or both).
+        let valueless = [ConditionOperator.isEmpty, .isNotEmpty].map(\.rawValue)
+        let condition = Self.with(
+            Self.object(
+                [
+                    "side": side, "field": Self.string(), "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)),
+                    "value": Self.strings, "values": Self.strings,
+                ], required: ["field", "operator"]),
+            "anyOf",
+            .array([
+                .object(["properties": .object(["operator": Self.enumeration(valueless)])]),
+                .object(["required": .array([.string("value")]), "properties": .object(["value": Self.someStrings])]),
+                .object(["required": .array([.string("values")]), "properties": .object(["values": Self.someStrings])]),
+            ]))
+        // A route is static (`targetProject`) or conditional (`field` with at least one of `targets`), never both.
+        let route = Self.with(
+            Self.object(
+                [
+                    "from": side, "sourceProjects": Self.strings, "targetProject": Self.string(), "field": Self.string(),
+                    "targets": Self.map(Self.strings),
+                ],
+                required: ["from", "sourceProjects"]),
+            "oneOf",
+            .array([
+                .object([
+                    "required": .array([.string("targetProject")]), "not": .object(["required": .array([.string("field")])]),
+                    "properties": .object(["targets": .object(["maxProperties": .int(0)])]),
+                ]),
+                .object([
+                    "required": .array([.string("field"), .string("targets")]),
+                    "not": .object(["required": .array([.string("targetProject")])]),
+                    "properties": .object(["targets": .object(["minProperties": .int(1)])]),
+                ]),
+            ]))
         let schedule: JSONNode = .object([
             "oneOf": .array([Self.object(["interval": duration], required: ["interval"]), Self.object(["cron": Self.string()], required: ["cron"])])
         ])
@@ -517,13 +580,7 @@ public enum OpenAPIDocument {
                 "creation": Self.enumeration(CreationFlowConfig.allCases.map(\.rawValue)), "fieldFlows": flows,
                 "conditionalFieldFlows": Self.array(
                     Self.object(["when": Self.array(condition), "fieldFlows": flows], required: ["when", "fieldFlows"])),
-                "routes": Self.array(
-                    Self.object(
-                        [
-                            "from": side, "sourceProjects": Self.strings, "targetProject": Self.string(), "field": Self.string(),
-                            "targets": Self.map(Self.strings),
-                        ],
-                        required: ["from", "sourceProjects"])),
+                "routes": Self.array(route),
                 "filters": Self.object(["scope": Self.enumeration(FilterScope.allCases.map(\.rawValue)), "conditions": Self.array(condition)]),
                 "comments": directions,
                 "attachments": Self.object(["direction": directions, "maxSizeBytes": Self.integer(1...Int.max), "excludeTypes": Self.strings]),
@@ -594,7 +651,10 @@ public enum OpenAPIDocument {
             members.append(.init("minProperties", .int(1)))
             loggingChanges = .object(members)
         }
-        let password = Self.string(min: PasswordHasher.minimumPasswordLength, max: 1024)
+        // At least 3 different characters (PasswordHasher.weakness): one, later another, later a third.
+        let password = Self.string(
+            min: PasswordHasher.minimumPasswordLength, max: 1024,
+            pattern: "([\\s\\S])[\\s\\S]*?(?!\\1)([\\s\\S])[\\s\\S]*?(?!\\1)(?!\\2)[\\s\\S]")
         return [
             .init(
                 "Error",

@@ -393,7 +393,7 @@ public struct AuthStore: Sendable {
             throw AdminError(.invalid, field: "expiresInDays", "must be between 1 and 3650")
         }
         let label = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        if label.isEmpty { throw AdminError(.invalid, field: "name", "must not be empty") }
+        if name.isBlank { throw AdminError(.invalid, field: "name", "must not be empty") }
         if label.count > 100 { throw AdminError(.invalid, field: "name", "must be at most 100 characters long") }
         let token = "tdm_" + Self.randomToken()
         let prefix = String(token.prefix(10))
