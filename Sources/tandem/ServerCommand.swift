@@ -83,3 +83,15 @@ struct ServerCommand: AsyncParsableCommand {
         try await process.run()
     }
 }
+
+/// `tandem openapi`: the REST API's OpenAPI 3.1 document, as `GET /api/openapi.json` serves it — for client generators
+/// and reviews without a running server. `docs/openapi.json` is its output (a test keeps the two equal).
+struct OpenAPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi",
+        abstract: "Prints the REST API's OpenAPI 3.1 document (what GET /api/openapi.json serves), indented with sorted keys.")
+
+    func run() throws {
+        print(try OpenAPIDocument.indented(OpenAPIDocument.jsonWithRequests))
+    }
+}

@@ -5,7 +5,7 @@ extension Tandem {
     static var extraSubcommands: [any ParsableCommand.Type] {
         [
             CoordinatorCommand.self, WorkerCommand.self, ServerCommand.self, TraceCommand.self, QueuesCommand.self, JobsCommand.self,
-            WorkersCommand.self, Integrations.self, SimulateCommand.self, UsersCommand.self, TokensCommand.self,
+            WorkersCommand.self, Integrations.self, SimulateCommand.self, UsersCommand.self, TokensCommand.self, OpenAPICommand.self,
         ]
     }
 }

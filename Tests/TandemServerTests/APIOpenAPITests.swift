@@ -31,6 +31,29 @@ struct APIOpenAPITests {
     }
 }
 
+/// The document is kept in the repository as `docs/openapi.json` (the output of `tandem openapi`): it must be what the
+/// server serves. After changing the API: `swift run tandem openapi > docs/openapi.json`.
+@Suite("The committed OpenAPI document")
+struct APIOpenAPICommittedTests {
+    @Test func docsOpenAPIJSONIsTheServedDocument() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/openapi.json").standardized
+        let committed = try String(contentsOf: url, encoding: .utf8)
+        let served = try OpenAPIDocument.indented(OpenAPIDocument.jsonWithRequests)
+        let a = committed.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false)
+        let b = served.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false)
+        if let line = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset
+            ?? (a.count == b.count ? nil : min(a.count, b.count))
+        {
+            Issue.record(
+                """
+                docs/openapi.json differs from the served document at line \(line + 1): \
+                committed \(a.indices.contains(line) ? String(a[line]) : "(end)"), served \(b.indices.contains(line) ? String(b[line]) : "(end)") \
+                — run `swift run tandem openapi > docs/openapi.json`
+                """)
+        }
+    }
+}
+
 @Suite("The OpenAPI document's links", .serialized, .timeLimit(.minutes(2)))
 struct APIOpenAPILinksTests {
     /// Every link names an operation of the document and one of its path parameters; the list and create answers of

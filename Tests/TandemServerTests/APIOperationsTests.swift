@@ -212,10 +212,16 @@ struct APIOperationsTests {
             #expect(metrics.json["days"]?.arrayValue?.count == 2)
             #expect(metrics.json["weekdayHour"]?.arrayValue?[14]["failed"]?.intValue == 1)
             #expect(try await api.call(.get, "/api/v1/metrics").json["days"]?.arrayValue?.count == 30)
+            #expect(metrics.json["timeZone"]?.stringValue == "UTC")
+            // 14h UTC is 23h in Tokyo (Monday).
+            let tokyo = try await api.call(.get, "/api/v1/metrics?from=2026-11-02&to=2026-11-03&integration=books&tz=Asia/Tokyo")
+            #expect(tokyo.status == 200 && tokyo.json["timeZone"]?.stringValue == "Asia/Tokyo")
+            #expect(tokyo.json["weekdayHour"]?.arrayValue?[23]["failed"]?.intValue == 1)
+            #expect(tokyo.json["days"]?.arrayValue?[0]["created"]?.intValue == 4)
             for (query, field, status) in [
                 ("from=2026-13-01", "from", 422), ("from=yesterday", "from", 422), ("to=2026-02-30", "to", 422),
                 ("from=2026-11-03&to=2026-11-02", "from", 422), ("from=2020-01-01&to=2026-11-02", "to", 422),
-                ("integration=nope", "integration", 404),
+                ("integration=nope", "integration", 404), ("tz=Mars/Olympus", "tz", 422), ("tz=", "tz", 422),
             ] {
                 let answer = try await api.call(.get, "/api/v1/metrics?\(query)")
                 #expect(answer.status == status && answer.field == field, "\(query): \(answer.text)")

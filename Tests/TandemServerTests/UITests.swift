@@ -393,6 +393,11 @@ struct UITests {
             #expect(created.text.contains("data-value=\"3\"") && created.text.contains("previous period 2"))
             let badDate = try await h.ui(.get, "/ui/metrics?from=2026-13-45", cookie: cookie)
             #expect(badDate.status == 200 && badDate.text.contains("is not a date"))
+            // A chosen time zone: selected in the form and named on the charts; an unknown one is said and UTC shown.
+            let zoned = try await h.ui(.get, "/ui/metrics?days=7&tz=Asia/Tokyo", cookie: cookie)
+            #expect(zoned.text.contains("<option value=\"Asia/Tokyo\" selected>") && zoned.text.contains("by weekday and hour (Asia/Tokyo)"))
+            let badZone = try await h.ui(.get, "/ui/metrics?tz=Mars%2FOlympus", cookie: cookie)
+            #expect(badZone.status == 200 && badZone.text.contains("is not a time zone name") && badZone.text.contains("(UTC)"))
         }
     }
 

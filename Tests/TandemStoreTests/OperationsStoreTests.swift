@@ -234,6 +234,32 @@ func insertActivity(
             await #expect(throws: AdminError.self) { try await metrics.report(from: try day("2024-01-01", 0), to: try day("2026-11-01", 0)) }
             #expect(
                 MetricsStore.parseDay("2026-02-30") == nil && MetricsStore.parseDay("26-1-1") == nil && MetricsStore.parseDay("2026-02-28") != nil)
+
+            // In Berlin (UTC+1 in November) the Sunday 23h UTC sync is Monday 00h, the next week's first day; the
+            // Monday 9h UTC ones are 10h; the previous period starts an hour earlier in UTC.
+            let berlin = try await metrics.report(from: try day("2026-11-02", 0), to: try day("2026-11-08", 0), timeZone: "Europe/Berlin")
+            #expect(berlin.timeZone == "Europe/Berlin" && berlin.from == "2026-11-02" && berlin.to == "2026-11-08")
+            #expect(berlin.totals == MetricCounts(created: 2, updated: 4, failed: 1), "the 23h UTC Sunday sync is Monday 9 November in Berlin")
+            #expect(berlin.weekdayHour[10] == WeekdayHourMetrics(weekday: 1, hour: 10, created: 2, updated: 4, failed: 1))
+            #expect(berlin.weekdayHour[6 * 24 + 23].created == 0)
+            let next = try await metrics.report(from: try day("2026-11-09", 0), to: try day("2026-11-09", 0), timeZone: "Europe/Berlin")
+            #expect(next.days == [DailyMetrics(day: "2026-11-09", created: 1)] && next.weekdayHour[0].created == 1)
+            // West of UTC: the 0h UTC sync of 30 October is the evening of the 29th in New York.
+            let york = try await metrics.report(from: try day("2026-10-29", 0), to: try day("2026-10-30", 0), timeZone: "America/New_York")
+            #expect(york.days.map(\.updated) == [7, 0])
+            for bad in ["Mars/Olympus", "", "UTC'; DROP TABLE activity; --", "europe/berlin"] {
+                do {
+                    _ = try await metrics.report(from: Date(), to: Date(), timeZone: bad)
+                    Issue.record("time zone '\(bad)' accepted")
+                } catch let error as AdminError {
+                    #expect(error.field == "tz" && error.kind == .invalid)
+                }
+            }
+            var tokyo = Calendar(identifier: .gregorian)
+            tokyo.timeZone = try #require(TimeZone(identifier: "Asia/Tokyo"))
+            let late = try #require(MetricsStore.parseDay("2026-11-02")).addingTimeInterval(20 * 3600)  // 05h on the 3rd in Tokyo
+            #expect(MetricsStore.day(MetricsStore.today(in: "Asia/Tokyo", now: late)) == "2026-11-03")
+            #expect(MetricsStore.day(MetricsStore.today(in: "UTC", now: late)) == "2026-11-02")
         }
     }
 }

@@ -13,11 +13,12 @@ extension AdminAPI {
     var operationsEndpoints: [Endpoint] {
         self.activityEndpoints + self.pairEndpoints + self.queueEndpoints + [
             Endpoint(.get, "/api/v1/metrics", .readActivity) { request, _ in
-                let today = Date()
-                let to = try Self.dayParameter(request, "to") ?? today
+                let timeZone = try QueryValue.string(request, "tz") ?? "UTC"
+                let to = try Self.dayParameter(request, "to") ?? MetricsStore.today(in: timeZone)
                 let from = try Self.dayParameter(request, "from") ?? to.addingTimeInterval(-29 * 86400)
                 let integration = try QueryValue.string(request, "integration")
-                return Self.encoded(try await MetricsStore(client: self.postgres).report(from: from, to: to, integration: integration))
+                return Self.encoded(
+                    try await MetricsStore(client: self.postgres).report(from: from, to: to, integration: integration, timeZone: timeZone))
             }
         ]
     }

@@ -217,11 +217,15 @@ extension OpenAPIDocument {
                 operations: [
                     Self.get(
                         "getMetrics",
-                        "Created, updated and failed synchronisations per UTC day of the period (default: the 30 days up to today) and of the previous period of the same length, their totals, and the period's weekday × hour matrix (168 cells, Monday 00h first).",
+                        "Created, updated and failed synchronisations per day of the period (default: the 30 days up to today) and of the previous period of the same length, their totals, and the period's weekday × hour matrix (168 cells, Monday 00h first) — days and hours of the time zone `tz` (default UTC).",
                         tag: "metrics",
                         parameters: [
-                            Self.queryParameter("from", Self.day, "First day (YYYY-MM-DD, UTC)."),
-                            Self.queryParameter("to", Self.day, "Last day, inclusive (default today); at most 366 days after `from`."),
+                            Self.queryParameter("from", Self.day, "First day (YYYY-MM-DD)."),
+                            Self.queryParameter("to", Self.day, "Last day, inclusive (default today in `tz`); at most 366 days after `from`."),
+                            Self.queryParameter(
+                                "tz", Self.enumeration(MetricsStore.timeZones),
+                                "The time zone whose days and hours are counted (an IANA name; default UTC). Counts are kept per hour, so a zone with a half-hour offset files each hour where it starts."
+                            ),
                             Self.integrationParameter,
                         ], schema: "Metrics", capability: .readActivity)
                 ]),
@@ -367,12 +371,14 @@ extension OpenAPIDocument {
                 "Metrics",
                 Self.object(
                     [
-                        "integration": Self.text, "from": Self.day, "to": Self.day, "previousFrom": Self.day, "previousTo": Self.day,
-                        "days": Self.array(daily), "previousDays": Self.array(daily),
+                        "integration": Self.text, "timeZone": Self.enumeration(MetricsStore.timeZones), "from": Self.day, "to": Self.day,
+                        "previousFrom": Self.day, "previousTo": Self.day, "days": Self.array(daily), "previousDays": Self.array(daily),
                         "totals": Self.object(counts, required: ["created", "updated", "failed"]),
                         "previousTotals": Self.object(counts, required: ["created", "updated", "failed"]), "weekdayHour": Self.array(cell),
                     ],
-                    required: ["from", "to", "previousFrom", "previousTo", "days", "previousDays", "totals", "previousTotals", "weekdayHour"])),
+                    required: [
+                        "timeZone", "from", "to", "previousFrom", "previousTo", "days", "previousDays", "totals", "previousTotals", "weekdayHour",
+                    ])),
             .init(
                 "QueueOverview",
                 Self.object(

@@ -1,3 +1,4 @@
+import Foundation
 import TandemConfig
 import TandemCore
 import TandemStore
@@ -9,6 +10,13 @@ public enum OpenAPIDocument {
     public static let json: String = Self.document(requests: false).text
     /// With the operator requests (`process-all`, `initiate-synchronization`), served when the server has them.
     public static let jsonWithRequests: String = Self.document(requests: true).text
+
+    /// A JSON text indented, with sorted keys (how `docs/openapi.json` is kept).
+    public static func indented(_ text: String) throws -> String {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
 
     static func document(requests: Bool) -> JSONNode {
         .object([

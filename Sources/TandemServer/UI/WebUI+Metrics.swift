@@ -24,7 +24,12 @@ extension WebUI {
         let c = try await self.config.export()
         var problem: String?
         let length = request.query("days").flatMap(Int.init).flatMap { Self.periodLengths.contains($0) ? $0 : nil } ?? 14
-        let today = MetricsStore.parseDay(MetricsStore.day(Date())) ?? Date()
+        var timeZone = request.query("tz") ?? "UTC"
+        if !MetricsStore.timeZones.contains(timeZone) {
+            problem = "tz: '\(timeZone.prefix(80))' is not a time zone name (IANA, e.g. Europe/Berlin)"
+            timeZone = "UTC"
+        }
+        let today = MetricsStore.today(in: timeZone)
         var from = Calendar.utc.date(byAdding: .day, value: -(length - 1), to: today) ?? today
         if let text = request.query("from") {
             if let date = MetricsStore.parseDay(text) { from = date } else { problem = "from: '\(text)' is not a date (YYYY-MM-DD)" }
@@ -36,7 +41,7 @@ extension WebUI {
             problem = "integration: there is no integration named '\(name)'"
             integration = nil
         }
-        let report = try await MetricsStore(client: self.postgres).report(from: from, to: to, integration: integration)
+        let report = try await MetricsStore(client: self.postgres).report(from: from, to: to, integration: integration, timeZone: timeZone)
         func pick(_ d: DailyMetrics) -> Int {
             switch metric {
             case "created": d.created
@@ -85,14 +90,17 @@ extension WebUI {
             ([""] + c.integrations.map(\.name)).map {
                 "<option value=\"\($0)\"\($0 == (integration ?? "") ? HTML(" selected") : "")>\($0.isEmpty ? "All integrations" : $0)</option>"
             })
+        let zones = HTML.join(
+            MetricsStore.timeZones.map { "<option value=\"\($0)\"\($0 == timeZone ? HTML(" selected") : "")>\($0)</option>" })
         let form: HTML = """
             <aside class="card filters"><h2>Period</h2><div class="body"><form method="get" action="/ui/metrics" class="form">
             <label class="field">Start<input type="date" name="from" value="\(report.from)"></label>
             <label class="field">Length<select name="days">\(lengths)</select></label>
             <label class="field">Show<select name="metric">\(metrics)</select></label>
             <label class="field">Integration<select name="integration">\(integrations)</select></label>
+            <label class="field">Time zone<select name="tz">\(zones)</select></label>
             <button class="btn primary" type="submit">Show</button></form>
-            <p class="muted">\(report.from) – \(report.to)<br>compared with \(report.previousFrom) – \(report.previousTo) (UTC)</p></div></aside>
+            <p class="muted">\(report.from) – \(report.to)<br>compared with \(report.previousFrom) – \(report.previousTo) (\(report.timeZone))</p></div></aside>
             """
         let legend: HTML = """
             <div class="legend"><span><i class="swatch-now"></i>\(report.from) – \(report.to)</span>\
@@ -104,7 +112,7 @@ extension WebUI {
             """
             <div class="layout-filter">\(form)<div>\(stats)
             <div class="card"><div class="head"><span>\(metricName) per day</span>\(legend)</div><div class="body">\(chart)</div></div>
-            <div class="card"><div class="head"><span>\(metricName) by weekday and hour (UTC)</span></div><div class="body">\(bubbles)</div></div>
+            <div class="card"><div class="head"><span>\(metricName) by weekday and hour (\(report.timeZone))</span></div><div class="body">\(bubbles)</div></div>
             </div></div>
             """)
     }

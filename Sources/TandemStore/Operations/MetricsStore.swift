@@ -14,7 +14,7 @@ public struct MetricCounts: Sendable, Hashable, Codable {
     }
 }
 
-/// One day's counts (`day` is `YYYY-MM-DD`, UTC).
+/// One day's counts (`day` is `YYYY-MM-DD` in the report's time zone).
 public struct DailyMetrics: Sendable, Hashable, Codable {
     public var day: String
     public var created: Int
@@ -29,7 +29,8 @@ public struct DailyMetrics: Sendable, Hashable, Codable {
     }
 }
 
-/// The counts of one hour of one weekday over the period (`weekday` 1 = Monday … 7 = Sunday, `hour` 0…23, UTC).
+/// The counts of one hour of one weekday over the period (`weekday` 1 = Monday … 7 = Sunday, `hour` 0…23, in the
+/// report's time zone).
 public struct WeekdayHourMetrics: Sendable, Hashable, Codable {
     public var weekday: Int
     public var hour: Int
@@ -50,7 +51,9 @@ public struct WeekdayHourMetrics: Sendable, Hashable, Codable {
 /// period's weekday × hour matrix (all 168 cells, Monday 00h first).
 public struct MetricsReport: Sendable, Hashable, Codable {
     public var integration: String?
-    /// First and last day of the period (inclusive, `YYYY-MM-DD`, UTC), and of the previous one.
+    /// The time zone whose days and hours the report counts (an IANA name; `UTC` by default).
+    public var timeZone: String
+    /// First and last day of the period (inclusive, `YYYY-MM-DD`), and of the previous one.
     public var from: String
     public var to: String
     public var previousFrom: String
@@ -63,10 +66,12 @@ public struct MetricsReport: Sendable, Hashable, Codable {
     public var weekdayHour: [WeekdayHourMetrics]
 
     public init(
-        integration: String?, from: String, to: String, previousFrom: String, previousTo: String, days: [DailyMetrics],
-        previousDays: [DailyMetrics], totals: MetricCounts, previousTotals: MetricCounts, weekdayHour: [WeekdayHourMetrics]
+        integration: String?, timeZone: String = "UTC", from: String, to: String, previousFrom: String, previousTo: String,
+        days: [DailyMetrics], previousDays: [DailyMetrics], totals: MetricCounts, previousTotals: MetricCounts,
+        weekdayHour: [WeekdayHourMetrics]
     ) {
         self.integration = integration
+        self.timeZone = timeZone
         self.from = from
         self.to = to
         self.previousFrom = previousFrom
@@ -135,14 +140,39 @@ public struct MetricsStore: Sendable {
         return date
     }
 
-    /// The report for the days `from`...`to` (UTC days, inclusive; any time within a day names that day), of one
-    /// integration or all. Throws `AdminError.invalid` for an inverted or too long period, `.notFound` for an unknown
+    /// Today's date in `timeZone` (UTC when unknown), named as `parseDay` names days.
+    public static func today(in timeZone: String, now: Date = Date()) -> Date {
+        var local = Calendar(identifier: .gregorian)
+        local.timeZone = TimeZone(identifier: timeZone) ?? .gmt
+        return Self.calendar.date(from: local.dateComponents([.year, .month, .day], from: now)) ?? now
+    }
+
+    /// The time zones a report can count in: the IANA names this system knows (PostgreSQL reads the same tz database).
+    public static let timeZones: [String] = (["UTC"] + TimeZone.knownTimeZoneIdentifiers.filter { $0 != "UTC" }.sorted())
+
+    /// The report for the days `from`...`to` (inclusive; each names its `YYYY-MM-DD` as `parseDay` reads it), of one
+    /// integration or all, counted in `timeZone`'s days and hours (an IANA name such as `Europe/Berlin`). The rollups are
+    /// hourly, so a zone whose offset is not whole hours (Asia/Kolkata) files each hour under the day and hour it starts
+    /// in. Throws `AdminError.invalid` for an inverted or too long period or an unknown zone, `.notFound` for an unknown
     /// integration.
-    public func report(from: Date, to: Date, integration: String? = nil) async throws -> MetricsReport {
-        let start = Self.calendar.startOfDay(for: from)
-        let end = Self.calendar.startOfDay(for: to)
+    public func report(from: Date, to: Date, integration: String? = nil, timeZone: String = "UTC") async throws -> MetricsReport {
+        guard Self.timeZones.contains(timeZone), let zone = TimeZone(identifier: timeZone) else {
+            throw AdminError(.invalid, field: "tz", "'\(timeZone.prefix(80))' is not a time zone name (IANA, e.g. Europe/Berlin)")
+        }
+        var local = Calendar(identifier: .gregorian)
+        local.timeZone = zone
+        // The days are named by their UTC dates (`parseDay`); the same names, as local days.
+        func localDay(_ date: Date) -> Date {
+            local.date(from: Self.calendar.dateComponents([.year, .month, .day], from: date)) ?? date
+        }
+        func name(_ date: Date) -> String {
+            let c = local.dateComponents([.year, .month, .day], from: date)
+            return String(format: "%04d-%02d-%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0)
+        }
+        let start = localDay(from)
+        let end = localDay(to)
         guard start <= end else { throw AdminError(.invalid, field: "from", "the period starts after it ends") }
-        let dayCount = (Self.calendar.dateComponents([.day], from: start, to: end).day ?? 0) + 1
+        let dayCount = (local.dateComponents([.day], from: start, to: end).day ?? 0) + 1
         guard dayCount <= Self.maximumDays else {
             throw AdminError(.invalid, field: "to", "the period is \(dayCount) days long; at most \(Self.maximumDays)")
         }
@@ -153,11 +183,11 @@ public struct MetricsStore: Sendable {
             }
             integrationID = try row.decode(Int64.self, at: 0)
         }
-        let previousStart = Self.calendar.date(byAdding: .day, value: -dayCount, to: start) ?? start
-        let endExclusive = Self.calendar.date(byAdding: .day, value: 1, to: end) ?? end
+        let previousStart = local.date(byAdding: .day, value: -dayCount, to: start) ?? start
+        let endExclusive = local.date(byAdding: .day, value: 1, to: end) ?? end
         let rows = try await self.client.query(
             """
-            SELECT to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD'), metric, sum(value)::bigint FROM metrics_rollups
+            SELECT to_char(bucket AT TIME ZONE \(timeZone), 'YYYY-MM-DD'), metric, sum(value)::bigint FROM metrics_rollups
             WHERE bucket >= \(previousStart) AND bucket < \(endExclusive)
               AND (\(integrationID)::bigint IS NULL OR integration_id = \(integrationID))
             GROUP BY 1, 2
@@ -175,7 +205,7 @@ public struct MetricsStore: Sendable {
         }
         func series(from first: Date) -> [DailyMetrics] {
             (0..<dayCount).map { offset in
-                let day = Self.day(Self.calendar.date(byAdding: .day, value: offset, to: first) ?? first)
+                let day = name(local.date(byAdding: .day, value: offset, to: first) ?? first)
                 let counts = perDay[day] ?? MetricCounts()
                 return DailyMetrics(day: day, created: counts.created, updated: counts.updated, failed: counts.failed)
             }
@@ -191,7 +221,7 @@ public struct MetricsStore: Sendable {
         let previousDays = series(from: previousStart)
         let cells = try await self.client.query(
             """
-            SELECT extract(isodow FROM bucket AT TIME ZONE 'UTC')::int, extract(hour FROM bucket AT TIME ZONE 'UTC')::int, metric,
+            SELECT extract(isodow FROM bucket AT TIME ZONE \(timeZone))::int, extract(hour FROM bucket AT TIME ZONE \(timeZone))::int, metric,
                 sum(value)::bigint
             FROM metrics_rollups
             WHERE bucket >= \(start) AND bucket < \(endExclusive) AND (\(integrationID)::bigint IS NULL OR integration_id = \(integrationID))
@@ -212,8 +242,8 @@ public struct MetricsStore: Sendable {
             }
         }
         return MetricsReport(
-            integration: integration, from: Self.day(start), to: Self.day(end), previousFrom: Self.day(previousStart),
-            previousTo: Self.day(Self.calendar.date(byAdding: .day, value: -1, to: start) ?? start), days: days, previousDays: previousDays,
+            integration: integration, timeZone: timeZone, from: name(start), to: name(end), previousFrom: name(previousStart),
+            previousTo: name(local.date(byAdding: .day, value: -1, to: start) ?? start), days: days, previousDays: previousDays,
             totals: total(days), previousTotals: total(previousDays), weekdayHour: matrix)
     }
 }
