@@ -223,7 +223,7 @@ extension OpenAPIDocument {
                             Self.queryParameter("from", Self.day, "First day (YYYY-MM-DD)."),
                             Self.queryParameter("to", Self.day, "Last day, inclusive (default today in `tz`); at most 366 days after `from`."),
                             Self.queryParameter(
-                                "tz", Self.enumeration(MetricsStore.timeZones),
+                                "tz", Self.timeZone,
                                 "The time zone whose days and hours are counted (an IANA name; default UTC). Counts are kept per hour, so a zone with a half-hour offset files each hour where it starts."
                             ),
                             Self.integrationParameter,
@@ -237,6 +237,12 @@ extension OpenAPIDocument {
     static let day: JSONNode = .object([
         "type": .string("string"), "format": .string("date"), "minLength": .int(10), "maxLength": .int(10),
         "pattern": .string("^(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}$"),
+    ])
+    /// An IANA time zone name (the server checks it against the names it knows; the document does not list them, so it
+    /// does not change with the system's tz database).
+    static let timeZone: JSONNode = .object([
+        "type": .string("string"), "minLength": .int(1), "maxLength": .int(64),
+        "pattern": .string("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"), "examples": .array([.string("UTC"), .string("Europe/Berlin")]),
     ])
     static let text = Self.string(min: 0)
     static let count = Self.integer(0...Int(Int64.max))
@@ -371,7 +377,7 @@ extension OpenAPIDocument {
                 "Metrics",
                 Self.object(
                     [
-                        "integration": Self.text, "timeZone": Self.enumeration(MetricsStore.timeZones), "from": Self.day, "to": Self.day,
+                        "integration": Self.text, "timeZone": Self.timeZone, "from": Self.day, "to": Self.day,
                         "previousFrom": Self.day, "previousTo": Self.day, "days": Self.array(daily), "previousDays": Self.array(daily),
                         "totals": Self.object(counts, required: ["created", "updated", "failed"]),
                         "previousTotals": Self.object(counts, required: ["created", "updated", "failed"]), "weekdayHour": Self.array(cell),
