@@ -60,14 +60,10 @@ head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$OUT/password"
 psql -q "$DB_URL" -c "SELECT setval('api_tokens_id_seq', 1000000)" >/dev/null
 TOKEN=$("$BIN" tokens create --user fuzz-admin --name schemathesis)
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 "$BIN" server --host 127.0.0.1 --port "$PORT" --prefix "tandem-fuzz-$NAME:" >"$OUT/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/health/live" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { log "the server exited:"; cat "$OUT/server.log" >&2; exit 1; }
-    sleep 0.2
-done
+wait_for_server "$PORT" "$server_pid" "$OUT/server.log"
 log "server on port $PORT, database $NAME"
 
 # Repositories, models, collections, integrations, background jobs, pairs and failed items to reach, and

@@ -63,18 +63,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-
 # --- the simulator ---
-"$BIN" simulate --port 0 >"$WORK/simulator.log" 2>&1 &
-pids+=($!)
-SIM=""
-for _ in $(seq 1 100); do
-    SIM=$(sed -n 's/^simulator listening on \(http:[^ ]*\).*/\1/p' "$WORK/simulator.log")
-    [ -n "$SIM" ] && break
-    sleep 0.1
-done
-[ -n "$SIM" ] || { cat "$WORK/simulator.log" >&2; log "the simulator did not start"; exit 1; }
+start_simulator "$BIN" "$WORK/simulator.log"
+pids+=("$SIM_PID")
 
 # --- database, key, configuration (no integration: the browser creates it), first admin ---
 export TANDEM_DATABASE_URL=$DB_URL
@@ -139,11 +130,7 @@ PORT=$(free_port)
 "$BIN" server --host 127.0.0.1 --port "$PORT" --prefix "$PREFIX" >"$WORK/server.log" 2>&1 &
 server_pid=$!
 pids+=($server_pid)
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/health/live" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { log "the server exited:"; cat "$WORK/server.log" >&2; exit 1; }
-    sleep 0.2
-done
+wait_for_server "$PORT" "$server_pid" "$WORK/server.log"
 log "server on port $PORT, simulator $SIM, database $NAME (setup $((SECONDS - started)) s)"
 
 status=0

@@ -19,6 +19,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$ROOT/Ops/lib/common.sh"
 PAIRS=${API_BENCH_PAIRS:-100000}
 ACTIVITY=${API_BENCH_ACTIVITY:-20000}
 REQUESTS=${API_BENCH_REQUESTS:-500}
@@ -116,14 +117,10 @@ head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$WORK/password"
 "$TANDEM" users add bench-admin --role admin --password-file "$WORK/password" >>"$WORK/setup.log" 2>&1
 TOKEN=$("$TANDEM" tokens create --user bench-admin --name bench 2>>"$WORK/setup.log")
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 LOG_LEVEL=warning "$TANDEM" server --host 127.0.0.1 --port "$PORT" --prefix "$PREFIX" >"$WORK/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/health/live" >/dev/null 2>&1 && break
-    kill -0 "$server" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "the server exited" >&2; exit 1; }
-    sleep 0.2
-done
+wait_for_server "$PORT" "$server" "$WORK/server.log"
 
 # --- pgbench: select-only latency on a table of the same size, one client ---
 psql "$ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $PGB WITH (FORCE)" -c "CREATE DATABASE $PGB OWNER tandem" >/dev/null

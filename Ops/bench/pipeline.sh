@@ -24,6 +24,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$ROOT/Ops/lib/common.sh"
 SECTIONS=${PIPELINE_BENCH_SECTIONS:-throughput lag scaling}
 RUNS=${PIPELINE_BENCH_RUNS:-3}
 COUNT=${PIPELINE_BENCH_COUNT:-300}
@@ -75,15 +76,8 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else print 
 field() { tr ' ' '\n' | sed -n "s/^$1=//p"; }  # the value of key=value (exact key)
 
 # --- the simulator, the database, the integration, the coordinator ---
-"$TANDEM" simulate --port 0 --latency-ms 0 >"$WORK/simulator.log" 2>&1 &
-pids+=($!)
-SIM=""
-for _ in $(seq 1 100); do
-    SIM=$(sed -n 's/^simulator listening on \(http:[^ ]*\).*/\1/p' "$WORK/simulator.log")
-    [ -n "$SIM" ] && break
-    sleep 0.1
-done
-[ -n "$SIM" ] || { cat "$WORK/simulator.log" >&2; echo "the simulator did not start" >&2; exit 1; }
+start_simulator "$TANDEM" "$WORK/simulator.log" --latency-ms 0
+pids+=("$SIM_PID")
 
 psql "$TANDEM_PG_ADMIN_URL" -qAt -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER tandem" >/dev/null
 "$TANDEM" keys generate >"$WORK/master.key" 2>>"$WORK/setup.log"

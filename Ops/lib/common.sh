@@ -19,3 +19,39 @@ fresh_database() {
     DB_URL="${base%/*}/$NAME$query"
     psql -q "$SERVER_URL" -c "CREATE DATABASE $NAME" >/dev/null
 }
+
+# free_port: prints a free TCP port on loopback.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_simulator TANDEM LOGFILE [ARGS...]: starts `TANDEM simulate --port 0 ARGS` in the background, logging to LOGFILE;
+# sets SIM (its URL) and SIM_PID. Exits the script when it does not start within 10 s.
+start_simulator() {
+    local bin=$1 logfile=$2
+    shift 2
+    "$bin" simulate --port 0 "$@" >"$logfile" 2>&1 &
+    SIM_PID=$!
+    SIM=""
+    for _ in $(seq 1 100); do
+        SIM=$(sed -n 's/^simulator listening on \(http:[^ ]*\).*/\1/p' "$logfile")
+        [ -n "$SIM" ] && return 0
+        sleep 0.1
+    done
+    cat "$logfile" >&2
+    echo "the simulator did not start" >&2
+    exit 1
+}
+
+# wait_for_server PORT PID LOGFILE: waits (up to 20 s) until the server on PORT answers /health/live; exits the script,
+# showing LOGFILE, when process PID ends first.
+wait_for_server() {
+    local port=$1 pid=$2 logfile=$3
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/health/live" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || {
+            echo "the server exited:" >&2
+            cat "$logfile" >&2
+            exit 1
+        }
+        sleep 0.2
+    done
+}
