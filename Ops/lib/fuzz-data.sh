@@ -126,13 +126,15 @@ own-tokens = { values = [$own_tokens] }
 # model; a connection's authentication mode decides which parameters it takes), relations between parameters (the
 # metrics period ends after it starts), durations and numbers beyond what the server can hold, and text with NUL
 # characters (which PostgreSQL cannot store: refused everywhere with 422), a new repository's secret given as
-# {"set": true}. All other checks run everywhere (the default of every check; api-fuzz.sh gives no --checks, which
+# {"set": true}, and the caller's own password change (only the stored current password is accepted, and the fuzzer's
+# negative mode can yield a schema-valid body with another one). All other checks run everywhere (the default of every check; api-fuzz.sh gives no --checks, which
 # would override this file).
 
 [[operations]]
 include-operation-id = ["createCollection", "replaceCollection", "createIntegration", "replaceIntegration", "createModel",
     "replaceModel", "createRepository", "replaceRepository", "getMetrics", "updateSettings", "listAudit", "createToken",
-    "createUserToken", "createIssueTrackerConnection", "updateIssueTrackerConnection", "testIssueTrackerConnection"]
+    "createUserToken", "createIssueTrackerConnection", "updateIssueTrackerConnection", "testIssueTrackerConnection",
+    "changeOwnPassword"]
 checks = { positive_data_acceptance = { enabled = false } }
 
 # Filters of the list operations.
