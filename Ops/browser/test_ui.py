@@ -9,10 +9,11 @@ import json
 import os
 import sys
 import time
+import traceback
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -70,12 +71,31 @@ def wait_for(driver, what, predicate, timeout=DEADLINE, reload=True, interval=1.
             driver.refresh()
 
 
-def submit(driver, element):
-    """Clicks a submit button and waits for the next page (the old one gone, the new one loaded)."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+def submit(driver, target, attempts=4):
+    """Clicks a submit button or link and waits for the next page (the old one gone, the new one loaded). target is an
+    element or a locator (By…, value); a locator is found afresh when Chromium reports the node as gone from a document
+    that was still settling (see set_field)."""
+    for attempt in range(attempts):
+        try:
+            old = driver.find_element(By.TAG_NAME, "html")
+            element = driver.find_element(*target) if isinstance(target, tuple) else target
+            element.click()
+            break
+        except (StaleElementReferenceException, WebDriverException) as error:
+            if not isinstance(target, tuple) or not transient_error(error) or attempt == attempts - 1:
+                raise
+            print(f"  (retrying the click on {target[1]}: {first_line(error)})")
+            time.sleep(0.5)
     WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def first_line(error):
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def transient_error(error):
+    return isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
 
 
 def text(driver):
@@ -87,13 +107,26 @@ def no_error_page(driver, where):
     check("Something went wrong" not in body, f"{where}: the server answered with an error page")
 
 
-def set_field(driver, name, value):
-    element = driver.find_element(By.NAME, name)
-    if element.tag_name == "select":
-        Select(element).select_by_value(value)
-    else:
-        element.clear()
-        element.send_keys(value)
+def set_field(driver, name, value, attempts=4):
+    """Fills a form field, finding it afresh on each attempt: Chromium can answer "Node with given id does not belong to
+    the document" (or a stale element) when the page is still settling after a navigation (CI saw it once on the login
+    page); the field is looked up again after a short pause rather than failing the test on the browser's race."""
+    for attempt in range(attempts):
+        try:
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            element = driver.find_element(By.NAME, name)
+            if element.tag_name == "select":
+                Select(element).select_by_value(value)
+            else:
+                element.clear()
+                element.send_keys(value)
+                check(element.get_attribute("value") == value, f"field {name} did not take the value typed")
+            return
+        except (StaleElementReferenceException, WebDriverException) as error:
+            if not transient_error(error) or attempt == attempts - 1:
+                raise
+            print(f"  (retrying field {name}: {first_line(error)})")
+            time.sleep(0.5)
 
 
 def main():
@@ -106,28 +139,28 @@ def main():
         shot(driver, "login")
         set_field(driver, "username", USER)
         set_field(driver, "password", "wrong-password")
-        submit(driver, driver.find_element(By.ID, "login"))
+        submit(driver, (By.ID, "login"))
         check("Wrong user name or password" in text(driver), "a wrong password was not refused")
         set_field(driver, "password", PASSWORD)
-        submit(driver, driver.find_element(By.ID, "login"))
+        submit(driver, (By.ID, "login"))
         check(driver.current_url.rstrip("/").endswith("/ui"), f"login did not reach the dashboard: {driver.current_url}")
         check("Hello" in text(driver), "no greeting on the dashboard")
         shot(driver, "dashboard")
 
         print("2. create an integration through the form")
         driver.get(BASE + "/ui/integrations")
-        submit(driver, driver.find_element(By.ID, "new-integration"))
+        submit(driver, (By.ID, "new-integration"))
         set_field(driver, "name", "items")
         set_field(driver, "left", "left-items")
         set_field(driver, "right", "right-items")
         set_field(driver, "creation", "left-to-right")
         shot(driver, "integration-form")
-        submit(driver, driver.find_element(By.ID, "save"))
+        submit(driver, (By.ID, "save"))
         no_error_page(driver, "creating the integration")
         check("Created integration 'items'" in text(driver), f"no confirmation: {text(driver)[:300]}")
         check(driver.find_elements(By.CSS_SELECTOR, "table.flow-table"), "no field-flow table on the integration's page")
         shot(driver, "integration-created")
-        submit(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Run']"))
+        submit(driver, (By.XPATH, "//button[normalize-space()='Run']"))
         check("is running" in text(driver), "the integration did not start")
         shot(driver, "integration-running")
 
@@ -153,7 +186,7 @@ def main():
         check(state, "the collection form does not show the mapping of 'state'")
         state[0].clear()
         state[0].send_keys("status")
-        submit(driver, driver.find_element(By.ID, "save"))
+        submit(driver, (By.ID, "save"))
         no_error_page(driver, "saving the collection")
         check("Saved collection 'right-items'" in text(driver), f"the collection was not saved: {text(driver)[:300]}")
         shot(driver, "collection-fixed")
@@ -165,7 +198,7 @@ def main():
         driver.find_element(By.ID, "gear").click()
         check(driver.find_element(By.ID, "action-clear").is_enabled(), "Clear Errors is not offered for an item in error")
         shot(driver, "gear-menu")
-        submit(driver, driver.find_element(By.ID, "action-retry"))
+        submit(driver, (By.ID, "action-retry"))
         check("Queued a retry of 1 item" in text(driver), f"no retry confirmation: {text(driver)[:300]}")
         shot(driver, "retried")
         driver.get(BASE + f"/ui/activity/{row_id}")
@@ -217,6 +250,7 @@ def main():
         return 0
     except Exception as error:  # noqa: BLE001 — any failure fails the test, with a screenshot of where it happened
         print(f"FAILED: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", file=sys.stderr)
+        traceback.print_exc(limit=-3, file=sys.stderr)  # where in this script it failed
         try:
             shot(driver, "failure")
         except WebDriverException:
