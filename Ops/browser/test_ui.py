@@ -229,6 +229,7 @@ def main():
         print("8. a tour of the other pages")
         for path, name in [("/ui", "dashboard-after"), ("/ui/repositories", "repositories"), ("/ui/repositories/left", "repository-form"),
                            ("/ui/models/Item", "model-form"), ("/ui/collections", "collections"), ("/ui/integrations", "integrations"),
+                           ("/ui/integrations/items/json", "integration-json"),
                            ("/ui/settings", "settings"), ("/ui/users", "users"), ("/ui/pairs", "pairs")]:
             driver.get(BASE + path)
             no_error_page(driver, path)

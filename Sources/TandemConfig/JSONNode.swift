@@ -331,6 +331,68 @@ extension JSONNode {
         return out
     }
 
+    /// JSON text for people to read and edit: objects one member per line, indented by two spaces, members in their
+    /// order; arrays of scalars that fit stay on one line.
+    public var indentedText: String {
+        var out = ""
+        self.writeIndented(to: &out, depth: 0)
+        return out
+    }
+
+    var isScalar: Bool {
+        switch self {
+        case .object, .array: false
+        default: true
+        }
+    }
+
+    func writeIndented(to out: inout String, depth: Int) {
+        let inner = String(repeating: "  ", count: depth + 1)
+        switch self {
+        case .object(let members) where !members.isEmpty:
+            // A small object of scalars stays on one line: {"set": true}, {"interval": "5m"}.
+            if members.count <= 3, members.allSatisfy({ $0.value.isScalar }) {
+                let line =
+                    "{"
+                    + members.map { member in
+                        var key = ""
+                        Self.writeString(member.key, to: &key)
+                        return key + ": " + member.value.text
+                    }.joined(separator: ", ") + "}"
+                if line.count + inner.count <= 60 {
+                    out += line
+                    return
+                }
+            }
+            out += "{\n"
+            for (index, member) in members.enumerated() {
+                out += inner
+                Self.writeString(member.key, to: &out)
+                out += ": "
+                member.value.writeIndented(to: &out, depth: depth + 1)
+                out += index < members.count - 1 ? ",\n" : "\n"
+            }
+            out += String(repeating: "  ", count: depth) + "}"
+        case .array(let items) where !items.isEmpty:
+            if items.allSatisfy(\.isScalar) {
+                let line = "[" + items.map(\.text).joined(separator: ", ") + "]"
+                if line.count + inner.count <= 100 {
+                    out += line
+                    return
+                }
+            }
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += inner
+                item.writeIndented(to: &out, depth: depth + 1)
+                out += index < items.count - 1 ? ",\n" : "\n"
+            }
+            out += String(repeating: "  ", count: depth) + "]"
+        default:
+            self.write(to: &out)
+        }
+    }
+
     func write(to out: inout String) {
         switch self {
         case .null: out += "null"

@@ -606,4 +606,115 @@ struct UITests {
             #expect(yourself.status == 409)
         }
     }
+
+    @Test func theJSONTabEditsWhatTheFormCannotAndRefusalsKeepTheText() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            // Created from JSON: a conditional route, a filter and a schedule, none of which the form edits.
+            let created = """
+                {"name": "routed", "left": "left-bugs", "right": "right-bugs", "creation": "left-to-right",
+                 "routes": [{"from": "left", "sourceProjects": ["demo"], "field": "status", "targets": {"demo": ["New", "Done"]}}],
+                 "filters": {"scope": "creation-only", "conditions": [{"field": "status", "operator": "equals", "value": "New"}]},
+                 "schedule": {"changeDetection": {"interval": "5m"}}}
+                """
+            let create = try await h.ui(.post, "/ui/integrations/new/json", cookie: cookie, form: [("_csrf", csrf), ("json", created)])
+            #expect(create.status == 303 && create.location == "/ui/integrations/routed/json", "\(create.status) \(create.text.prefix(500))")
+            #expect(create.flash == "Created integration 'routed'.")
+            let stored = try #require(try await h.api.config.get(.integrations, name: "routed"))
+            #expect(EntityJSON.first(stored["routes"])?["field"] == .string("status") && stored["filters"]?["scope"] == .string("creation-only"))
+            let configured = try #require(try await h.api.config.export().integrations.first { $0.name == "routed" })
+            #expect(configured.schedule.changeDetection == .interval(ConfigDuration(seconds: 300)))
+            // Shown indented, without `running`, beside the members the API documents; the form links to it.
+            let page = try await h.ui(.get, "/ui/integrations/routed/json", cookie: cookie)
+            #expect(page.status == 200 && page.text.contains("&quot;field&quot;: &quot;status&quot;") && page.text.contains("id=\"save-json\""))
+            #expect(!page.text.contains("&quot;running&quot;") && page.text.contains("<code>conditionalFieldFlows</code>"))
+            let form = try await h.ui(.get, "/ui/integrations/routed", cookie: cookie)
+            #expect(form.text.contains("href=\"/ui/integrations/routed/json\"") && form.text.contains("routes (conditional or several) are kept"))
+            // Refusals: 422, the reason with its line or member, the typed text shown again, nothing stored changes.
+            let before = try await h.snapshot()
+            let broken = "{\n  \"name\": \"routed\",\n  \"left\": <left>\n}"
+            let syntax = try await h.ui(.post, "/ui/integrations/routed/json", cookie: cookie, form: [("_csrf", csrf), ("json", broken)])
+            #expect(syntax.status == 422 && syntax.text.contains("line 3, column 11"), "\(syntax.text.prefix(2000))")
+            #expect(syntax.text.contains("&quot;left&quot;: &lt;left&gt;"))
+            let badSide = created.replacingOccurrences(of: "\"from\": \"left\"", with: "\"from\": \"up\"")
+            let member = try await h.ui(.post, "/ui/integrations/routed/json", cookie: cookie, form: [("_csrf", csrf), ("json", badSide)])
+            #expect(member.status == 422 && member.text.contains("routes[0].from"), "\(member.text.prefix(2000))")
+            let renamed = created.replacingOccurrences(of: "\"routed\"", with: "\"other\"")
+            let rename = try await h.ui(.post, "/ui/integrations/routed/json", cookie: cookie, form: [("_csrf", csrf), ("json", renamed)])
+            #expect(rename.status == 422 && rename.text.contains("renaming is not supported"))
+            let notObject = try await h.ui(.post, "/ui/models/Defect/json", cookie: cookie, form: [("_csrf", csrf), ("json", "[1, 2]")])
+            #expect(notObject.status == 422 && notObject.text.contains("expected a JSON object"))
+            let forged = try await h.ui(.post, "/ui/integrations/routed/json", cookie: cookie, form: [("_csrf", "forged"), ("json", "{}")])
+            #expect(forged.status == 403)
+            #expect(try await h.ui(.get, "/ui/integrations/nothing/json", cookie: cookie).status == 404)
+            #expect(try await h.snapshot() == before)
+            // A collection mapping's transform and a value map's default, from the page's own text: a transform the field's
+            // type cannot take is refused with the rule's code; the default is saved.
+            let collection = try await h.ui(.get, "/ui/collections/left-bugs/json", cookie: cookie)
+            let text = try #require(Self.textarea(in: collection.text))
+            func mapping(_ modelField: String, _ extra: String) -> String {
+                text.replacingOccurrences(of: "\"modelField\": \"\(modelField)\"", with: "\"modelField\": \"\(modelField)\",\n      \(extra)")
+            }
+            #expect(mapping("title", "") != text && mapping("status", "") != text, "\(text)")
+            let wrongTransform = try await h.ui(
+                .post, "/ui/collections/left-bugs/json", cookie: cookie,
+                form: [("_csrf", csrf), ("json", mapping("title", "\"toRepository\": \"rich-text-to-plain\""))])
+            #expect(wrongTransform.status == 422 && Self.alert(in: wrongTransform.text).contains("17002E"), "\(Self.alert(in: wrongTransform.text))")
+            let saved = try await h.ui(
+                .post, "/ui/collections/left-bugs/json", cookie: cookie, form: [("_csrf", csrf), ("json", mapping("status", "\"default\": \"New\""))])
+            #expect(saved.status == 303, "\(Self.alert(in: saved.text))")
+            #expect(try await h.api.config.export().collections.first { $0.name == "left-bugs" }?.fields.last?.defaultValue == "New")
+            // A repository's secret shows as {"set": true}; saving the text back keeps it.
+            _ = try await h.api.config.put(
+                .repositories, name: nil,
+                body: .object([
+                    "name": .string("keyed"), "type": .string("redmine"), "url": .string("http://127.0.0.1:9/r"),
+                    "auth": .object(["kind": .string("api-key"), "key": .string("the-secret-key")]),
+                ]), create: true, actor: "test")
+            let repository = try await h.ui(.get, "/ui/repositories/keyed/json", cookie: cookie)
+            let repositoryText = try #require(Self.textarea(in: repository.text))
+            #expect(repositoryText.contains("\"key\": {\"set\": true}") && !repository.text.contains("the-secret-key"), "\(repositoryText)")
+            let resaved = try await h.ui(
+                .post, "/ui/repositories/keyed/json", cookie: cookie,
+                form: [("_csrf", csrf), ("json", repositoryText.replacingOccurrences(of: "127.0.0.1:9/r", with: "127.0.0.1:9/s"))])
+            #expect(resaved.status == 303, "\(Self.alert(in: resaved.text))")
+            let (runtime, secrets) = try await h.api.config.loadForRuntime()
+            #expect(runtime.repositories.first { $0.name == "keyed" }?.url == "http://127.0.0.1:9/s")
+            #expect(secrets["keyed"]?.values.contains("the-secret-key") == true)
+            // Read-only roles see the text, cannot save it.
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "trouble", password: "password-of-trouble", roles: [.troubleshooting], actor: "test")
+            let trouble = try await h.uiLogin("trouble", "password-of-trouble")
+            let readOnly = try await h.ui(.get, "/ui/integrations/routed/json", cookie: trouble.cookie)
+            #expect(readOnly.status == 200 && readOnly.text.contains(" disabled>") && !readOnly.text.contains("save-json"))
+            #expect(try await h.ui(.get, "/ui/integrations/new/json", cookie: trouble.cookie).status == 403)
+            let refused = try await h.ui(
+                .post, "/ui/integrations/routed/json", cookie: trouble.cookie, form: [("_csrf", trouble.csrf), ("json", created)])
+            #expect(refused.status == 403)
+        }
+    }
+
+    enum EntityJSON {
+        static func first(_ node: JSONNode?) -> JSONNode? {
+            if case .array(let items)? = node { return items.first }
+            return nil
+        }
+    }
+
+    /// A page's error notice.
+    static func alert(in page: String) -> String {
+        guard let start = page.range(of: "role=\"alert\">") else { return "(no alert)" }
+        return String(page[start.upperBound...].prefix { $0 != "<" })
+    }
+
+    /// The text of a page's textarea, unescaped.
+    static func textarea(in page: String) -> String? {
+        guard let open = page.range(of: "<textarea"), let start = page[open.upperBound...].firstIndex(of: ">"),
+            let close = page.range(of: "</textarea>", range: start..<page.endIndex)
+        else { return nil }
+        return String(page[page.index(after: start)..<close.lowerBound]).replacingOccurrences(of: "&quot;", with: "\"")
+            .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
 }

@@ -2,7 +2,7 @@
 /// headers under a versioned name.
 enum UIAssets {
     /// Bumped when either file changes, so browsers holding the old one fetch the new.
-    static let version = "2"
+    static let version = "3"
     static var stylesheetPath: String { "/ui/app.css?v=\(Self.version)" }
     static var scriptPath: String { "/ui/app.js?v=\(Self.version)" }
 
@@ -102,6 +102,11 @@ enum UIAssets {
         input[type=text], input[type=password], input[type=number], input[type=search], input[type=date], select, textarea {
           font: inherit; color: var(--text); background: var(--panel); border: 1px solid var(--border); border-radius: 7px; padding: 7px 10px; width: 100%; }
         textarea { min-height: 90px; font-family: var(--mono); font-size: 12.5px; }
+        textarea.json { line-height: 1.45; tab-size: 2; white-space: pre; overflow-wrap: normal; overflow-x: auto; resize: vertical; }
+        .grid.json-editor { grid-template-columns: minmax(0, 2fr) minmax(260px, 1fr); align-items: start; }
+        @media (max-width: 1000px) { .grid.json-editor { grid-template-columns: 1fr; } }
+        dl.facts.members { grid-template-columns: max-content 1fr; font-size: 13px; }
+        .card .tabs + .body { padding-top: 16px; }
         input:focus, select:focus, textarea:focus { outline: 2px solid color-mix(in srgb, var(--accent) 45%, transparent); border-color: var(--accent); }
         .invalid input, .invalid select, .invalid textarea, input.invalid, select.invalid { border-color: var(--err); background: var(--err-bg); }
         .field-error { color: var(--err); font-weight: 500; font-size: 12.5px; }

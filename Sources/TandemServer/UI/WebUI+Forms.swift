@@ -14,6 +14,7 @@ extension WebUI {
     ) -> HTML {
         let base = "/ui/\(section.rawValue)"
         let name = draft.value("name")
+        let action = isNew ? "\(base)/new" : "\(base)/\(HTML.urlComponent(name))"
         let canWrite = session.user.has(.writeConfiguration) && self.api.hasMasterKey
         let f = FormFields(draft: draft, problem: problem, readOnly: !canWrite)
         var fields: HTML = ""
@@ -74,8 +75,8 @@ extension WebUI {
                     """)
             }
             fields += """
-                <div><strong>Field mappings</strong> <span class="muted">— transforms, defaults and constants set through the API or the \
-                configuration file are kept</span><div class="table-wrap"><table class="edit"><thead><tr><th>Repository field</th><th></th>\
+                <div><strong>Field mappings</strong> <span class="muted">— transforms, defaults and constants are kept; set them on the \
+                <a href="\(action)/json">JSON</a> tab</span><div class="table-wrap"><table class="edit"><thead><tr><th>Repository field</th><th></th>\
                 <th>Model field</th><th>Value map <span class="muted">(repository values = model value; …)</span></th></tr></thead>\
                 <tbody>\(rows)</tbody></table></div></div>
                 """
@@ -91,7 +92,7 @@ extension WebUI {
             if draft.value("route.advanced") == "on" {
                 fields += "<input type=\"hidden\" name=\"route.advanced\" value=\"on\">"
                 fields +=
-                    "<div class=\"notice warn\">This integration's routes (conditional or several) are kept as configured; change them through the API or the configuration file.</div>"
+                    "<div class=\"notice warn\">This integration's routes (conditional or several) are kept as configured; change them on the <a href=\"\(action)/json\">JSON</a> tab.</div>"
             } else {
                 fields +=
                     "<div><strong>Artifact routing</strong> <span class=\"muted\">— where new artifacts are created; blank: a collection's projects go to the other collection's first project</span></div>"
@@ -104,7 +105,6 @@ extension WebUI {
         }
         let title = isNew ? "New \(section.entity)" : name
         let listTitle = section.rawValue.prefix(1).uppercased() + section.rawValue.dropFirst()
-        let action = isNew ? "\(base)/new" : "\(base)/\(HTML.urlComponent(name))"
         let submit: HTML =
             canWrite
             ? "<div><button class=\"btn primary\" type=\"submit\" id=\"save\">\(isNew ? "Create" : "Save")</button> <a class=\"btn\" href=\"\(base)\">Cancel</a></div>"
@@ -134,7 +134,7 @@ extension WebUI {
             section == .integrations && !isNew ? (draft.value("running") == "on" ? Self.badge("running", "ok") : Self.badge("stopped")) : nil
         let problemText: String? = problem.map { p in p.field.map { "\(Self.fieldLabel($0)): \(p.message)" } ?? p.message }
         let content: HTML = """
-            <div class="card"><div class="body">\(state.map { "<p>\($0)</p>" as HTML })
+            <div class="card">\(Self.editorTabs(form: action, json: "\(action)/json", jsonActive: false))<div class="body">\(state.map { "<p>\($0)</p>" as HTML })
             <form class="form" method="post" action="\(action)" novalidate>\(self.csrf(session))\(fields)\(submit)</form></div></div>
             """
         return self.layout(

@@ -49,6 +49,7 @@ public struct WebUI: Sendable {
         }
         self.registerDashboard(on: router)
         self.registerConfiguration(on: router)
+        self.registerJSONEditor(on: router)
         self.registerOperations(on: router)
     }
 
