@@ -7,6 +7,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// Skip certificate and host-name validation (the connection's "allow insecure connections" switch).
     /// Off by default: TLS is validated.
     public var allowInsecure: Bool
+    /// Log this connection's exchanges at notice level instead of debug (the repository's debug logging).
+    public var verboseLogging: Bool
     /// Extra CA certificates (PEM file) to trust, besides the system's.
     public var caBundlePath: String?
     /// A proxy for this connection only; nil means direct (environment proxies are ignored).
@@ -24,6 +26,7 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public init(
         repository: String,
         allowInsecure: Bool = false,
+        verboseLogging: Bool = false,
         caBundlePath: String? = nil,
         proxy: Proxy? = nil,
         clientCertificate: ClientCertificate? = nil,
@@ -35,6 +38,7 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     ) {
         self.repository = repository
         self.allowInsecure = allowInsecure
+        self.verboseLogging = verboseLogging
         self.caBundlePath = caBundlePath
         self.proxy = proxy
         self.clientCertificate = clientCertificate

@@ -10,8 +10,8 @@ public import Logging
 ///   backoff and jitter, per `ConnectionSettings.retry`); non-idempotent ones never are. A rate limit is
 ///   never slept on: the error carries `pauseUntil` for the queue.
 ///
-/// Logs (when given a logger) at debug level only, with the request's method and redacted URL, status, duration and attempt;
-/// never header values or bodies.
+/// Logs (when given a logger) at debug level — at notice level for a connection with `verboseLogging` — with the request's
+/// method and redacted URL, status, duration and attempt; never header values or bodies.
 public final class HTTPClient: Sendable {
     private let transport: CurlTransport
     public let classifier: ResponseClassifier
@@ -82,6 +82,6 @@ public final class HTTPClient: Sendable {
         ]
         if let status { metadata["tandem.http.status"] = "\(status)" }
         if let error { metadata["tandem.http.error"] = "\(error.code)" }
-        logger.debug("HTTP exchange", metadata: metadata)
+        logger.log(level: settings.verboseLogging ? .notice : .debug, "HTTP exchange", metadata: metadata)
     }
 }

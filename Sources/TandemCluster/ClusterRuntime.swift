@@ -103,7 +103,8 @@ public enum ConnectorFactory {
         let credentials = Self.credentials(repository.auth, secret: secrets["auth"])
         var proxy: ConnectionSettings.Proxy?
         if let p = repository.proxy { proxy = .init(url: p.url, username: p.username, password: secrets["proxy"].map { Secret($0) }) }
-        let settings = ConnectionSettings(repository: repository.name, allowInsecure: repository.allowInsecure, proxy: proxy)
+        let settings = ConnectionSettings(
+            repository: repository.name, allowInsecure: repository.allowInsecure, verboseLogging: repository.debugLogging, proxy: proxy)
         guard let url = URL(string: repository.url) else {
             throw ConnectorError(.misconfigured, kind: .needsAttention, message: "repository \(repository.name): invalid URL")
         }

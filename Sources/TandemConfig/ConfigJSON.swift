@@ -162,7 +162,7 @@ public enum ConfigJSON {
         return m.node
     }
 
-    static let booleanKeys: Set<String> = ["enabled", "allowInsecure", "fullScanEnabled", "running", "required", "allowUnmapped"]
+    static let booleanKeys: Set<String> = ["enabled", "allowInsecure", "debugLogging", "fullScanEnabled", "running", "required", "allowUnmapped"]
     static let integerKeys: Set<String> = [
         "concurrencyLimit", "eventsPerMinute", "maxConcurrency", "maxConcurrencyPerIntegration", "version", "maxSizeBytes",
     ]

@@ -94,7 +94,10 @@ public enum ConfigParser {
         guard
             let o = r.object(
                 node, path,
-                allowed: ["name", "type", "url", "auth", "enabled", "allowInsecure", "proxy", "eventRateLimit", "concurrencyLimit", "options"],
+                allowed: [
+                    "name", "type", "url", "auth", "enabled", "allowInsecure", "debugLogging", "proxy", "eventRateLimit", "concurrencyLimit",
+                    "options",
+                ],
                 required: ["name", "type", "url"])
         else { return nil }
         let name = r.string(o["name"], o.child("name"))
@@ -105,6 +108,7 @@ public enum ConfigParser {
         if let auth = o["auth"], let v = Self.auth(auth, o.child("auth"), r) { repo.auth = v }
         if let v = r.bool(o["enabled"], o.child("enabled")) { repo.enabled = v }
         if let v = r.bool(o["allowInsecure"], o.child("allowInsecure")) { repo.allowInsecure = v }
+        if let v = r.bool(o["debugLogging"], o.child("debugLogging")) { repo.debugLogging = v }
         if let p = r.object(o["proxy"], o.child("proxy"), allowed: ["url", "username", "password"], required: ["url"]),
             let proxyURL = r.url(p["url"], p.child("url"))
         {

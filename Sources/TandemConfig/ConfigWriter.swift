@@ -74,6 +74,7 @@ public enum ConfigWriter {
         if r.auth != .none { m["auth"] = a.node }
         m.flag("enabled", r.enabled, default: true)
         m.flag("allowInsecure", r.allowInsecure, default: false)
+        m.flag("debugLogging", r.debugLogging, default: false)
         if let proxy = r.proxy {
             var p = Map()
             p["url"] = .s(proxy.url)

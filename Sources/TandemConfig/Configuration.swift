@@ -143,6 +143,9 @@ public struct RepositoryConfig: Sendable, Hashable {
     public var auth: AuthConfig = .none
     public var enabled = true
     public var allowInsecure = false
+    /// Logs every API call to this repository at notice level (method, redacted URL, status, duration; never headers or
+    /// bodies), without lowering the process's log level: seed 003's `debug_mode`, for troubleshooting one connection.
+    public var debugLogging = false
     public var proxy: ProxyConfig?
     public var eventRateLimit: EventRateLimit?
     public var concurrencyLimit: Int?

@@ -328,17 +328,17 @@ public struct ConfigStore: Sendable {
         try await connection.query(
             """
             INSERT INTO repositories (name, kind, url, auth_kind, auth_settings, credentials, enabled, allow_insecure,
-                proxy_url, proxy_username, proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit, options)
+                proxy_url, proxy_username, proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit, options, debug_logging)
             VALUES (\(repo.name), \(repo.kind.rawValue), \(repo.url), \(repo.auth.kind), \(try PostgresJSON(settings)), \(credentials),
                 \(repo.enabled), \(repo.allowInsecure), \(repo.proxy?.url), \(repo.proxy?.username), \(proxyCredentials),
                 \(repo.eventRateLimit?.eventsPerMinute), \(repo.eventRateLimit?.scope.rawValue), \(repo.concurrencyLimit),
-                \(try PostgresJSON(repo.options)))
+                \(try PostgresJSON(repo.options)), \(repo.debugLogging))
             ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, url = EXCLUDED.url, auth_kind = EXCLUDED.auth_kind,
                 auth_settings = EXCLUDED.auth_settings, credentials = EXCLUDED.credentials, enabled = EXCLUDED.enabled,
                 allow_insecure = EXCLUDED.allow_insecure, proxy_url = EXCLUDED.proxy_url, proxy_username = EXCLUDED.proxy_username,
                 proxy_credentials = EXCLUDED.proxy_credentials, event_rate_limit = EXCLUDED.event_rate_limit,
                 rate_limit_scope = EXCLUDED.rate_limit_scope, concurrency_limit = EXCLUDED.concurrency_limit,
-                options = EXCLUDED.options, updated_at = now()
+                options = EXCLUDED.options, debug_logging = EXCLUDED.debug_logging, updated_at = now()
             """)
         if credentials != nil || proxyCredentials != nil {
             try await connection.query(
@@ -476,7 +476,7 @@ public struct ConfigStore: Sendable {
         for row in try await connection.query(
             """
             SELECT name, kind, url, auth_kind, auth_settings::text, credentials, enabled, allow_insecure, proxy_url, proxy_username,
-                   proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit, options::text
+                   proxy_credentials, event_rate_limit, rate_limit_scope, concurrency_limit, options::text, debug_logging
             FROM repositories ORDER BY id
             """)
         {
@@ -494,6 +494,7 @@ public struct ConfigStore: Sendable {
             }
             repo.enabled = try row.decode(Bool.self, at: 6)
             repo.allowInsecure = try row.decode(Bool.self, at: 7)
+            repo.debugLogging = try row.decode(Bool.self, at: 15)
             if let proxyURL = try row.decode(String?.self, at: 8) {
                 repo.proxy = ProxyConfig(
                     url: proxyURL, username: try row.decode(String?.self, at: 9),

@@ -288,6 +288,25 @@ struct FaultSuiteTests {
         #expect(server.headers(of: "/401").contains("SECRETKEY2"))  // but it was sent
         await client.shutdown()
     }
+
+    @Test func aConnectionWithVerboseLoggingLogsItsExchangesAtNoticeLevel() async throws {
+        let server = try FaultServer()
+        defer { server.stop() }
+        let handler = CapturingLogHandler()
+        var logger = Logger(label: "test", factory: { _ in handler })
+        logger.logLevel = .trace
+        let client = HTTPClient(logger: logger)
+        let url = URL(string: "http://127.0.0.1:\(server.port)/ok?key=SECRETKEY")!
+        let request = HTTPRequest(.get, url, sensitiveQueryItems: ["key"])
+        _ = try await client.send(request, settings: ConnectionSettings(repository: "quiet"))
+        _ = try await client.send(request, settings: ConnectionSettings(repository: "loud", verboseLogging: true))
+        let lines = handler.text.split(separator: "\n")
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first { $0.contains("quiet") }?.hasPrefix("debug HTTP exchange") == true, "\(lines)")
+        #expect(lines.first { $0.contains("loud") }?.hasPrefix("notice HTTP exchange") == true, "\(lines)")
+        #expect(!handler.text.contains("SECRETKEY") && handler.text.contains("tandem.http.status"))
+        await client.shutdown()
+    }
 }
 
 final class CapturingLogHandler: LogHandler, Sendable {

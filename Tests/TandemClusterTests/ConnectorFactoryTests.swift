@@ -23,4 +23,17 @@ import Testing
         #expect(ConnectorFactory.memory.withLock { $0.removeValue(forKey: name) } != nil)
         await http.shutdown()
     }
+
+    @Test func aRepositorysDebugLoggingMakesItsConnectionVerbose() async throws {
+        let http = HTTPClient()
+        for debug in [false, true] {
+            var repository = RepositoryConfig(name: "rm", kind: .redmine, url: "http://127.0.0.1:9")
+            repository.debugLogging = debug
+            repository.allowInsecure = debug
+            let connector = try #require(try ConnectorFactory.make(repository, secrets: [:], http: http) as? RedmineConnector)
+            #expect(connector.configuration.settings.verboseLogging == debug)
+            #expect(connector.configuration.settings.allowInsecure == debug && connector.configuration.settings.repository == "rm")
+        }
+        await http.shutdown()
+    }
 }

@@ -36,6 +36,26 @@ func exampleYAML() throws -> String {
         #expect(first.contains("${TANDEM_REDMINE_API_KEY}"))
     }
 
+    @Test func aRepositorysDebugLoggingIsReadAndWrittenOnlyWhenOn() throws {
+        let yaml = """
+            version: 1
+            repositories:
+              - name: r
+                type: redmine
+                url: http://127.0.0.1:9
+                debugLogging: true
+              - name: s
+                type: redmine
+                url: http://127.0.0.1:9
+            """
+        let config = try ConfigParser.parse(yaml)
+        #expect(config.repositories.map(\.debugLogging) == [true, false])
+        let written = ConfigWriter.yaml(config)
+        #expect(written.components(separatedBy: "debugLogging").count == 2, "\(written)")
+        #expect(try ConfigParser.parse(written) == config)
+        #expect(throws: ConfigError.self) { try ConfigParser.parse(yaml.replacingOccurrences(of: "debugLogging: true", with: "debugLogging: loud")) }
+    }
+
     @Test func durations() {
         #expect(ConfigDuration(parsing: "90")?.seconds == 90)
         #expect(ConfigDuration(parsing: "5m")?.seconds == 300)

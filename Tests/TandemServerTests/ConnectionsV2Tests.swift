@@ -81,6 +81,16 @@ struct ConnectionsV2Tests {
             #expect(patched.json["params"]?["issue_tracker_user"]?.stringValue == "sync")
             let store = api.api.config
             #expect(try await store.loadForRuntime().1["Redmine Integration"]?["auth"] == Self.password)
+            // debug_mode is the repository's debug logging: set, shown, kept by a patch without it, cleared.
+            let debugOn = try await api.call(.patch, Self.base + "\(id)/", body: #"{"debug_mode": true}"#)
+            #expect(debugOn.status == 200 && debugOn.json["debug_mode"] == .bool(true), "\(debugOn.text)")
+            #expect(try await store.export().repositories.first { $0.name == "Redmine Integration" }?.debugLogging == true)
+            #expect(try await api.call(.get, "/api/v1/repositories/Redmine%20Integration").json["debugLogging"] == .bool(true))
+            let kept = try await api.call(.patch, Self.base + "\(id)/", body: #"{"frequency": "weekly"}"#)
+            #expect(kept.json["debug_mode"] == .bool(true))
+            let debugOff = try await api.call(.patch, Self.base + "\(id)/", body: #"{"debug_mode": false}"#)
+            #expect(debugOff.json["debug_mode"] == .bool(false))
+            #expect(try await store.export().repositories.first { $0.name == "Redmine Integration" }?.debugLogging == false)
             // A new password replaces the stored one; the server and method can change separately.
             let rekeyed = try await api.call(
                 .patch, Self.base + "\(id)/",
@@ -103,9 +113,9 @@ struct ConnectionsV2Tests {
             #expect(
                 try await store.export().repositories.first?.auth
                     == .apiKey(key: SecretReference(variable: "TANDEM_API_REDMINE_INTEGRATION_AUTH"), header: "X-Redmine-API-Key", parameter: nil))
-            // Every change is audited like v1's.
+            // Every change is audited like v1's (the patch that changed nothing is not).
             let audit = try await api.call(.get, "/api/v1/audit?entity=repository").json["items"]?.arrayValue ?? []
-            #expect(audit.map { $0["action"]?.stringValue } == ["update", "update", "update", "create"])
+            #expect(audit.map { $0["action"]?.stringValue } == ["update", "update", "update", "update", "update", "create"])
             #expect(audit.allSatisfy { $0["actor"]?.stringValue == "admin" && $0["name"]?.stringValue == "Redmine Integration" })
             // Delete.
             #expect(try await api.call(.delete, Self.base + "\(id)/").status == 204)

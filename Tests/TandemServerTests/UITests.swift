@@ -180,11 +180,12 @@ struct UITests {
                 form: [
                     ("_csrf", csrf), ("name", "tracker"), ("type", "redmine"), ("url", "http://127.0.0.1:9/x"), ("auth.kind", "api-key"),
                     ("auth.secret", "very-secret-key"), ("auth.header", "X-Key"), ("concurrencyLimit", "3"), ("enabled", "on"),
-                    ("options", "markerField = 1"),
+                    ("debugLogging", "on"), ("options", "markerField = 1"),
                 ])
             #expect(good.status == 303 && good.location?.hasPrefix("/ui/repositories/tracker") == true, "\(good.text.prefix(400))")
             let stored = try #require(try await h.api.config.get(.repositories, name: "tracker"))
             #expect(stored["concurrencyLimit"] == .int(3) && stored["options"]?["markerField"] == .string("1"))
+            #expect(stored["debugLogging"] == .bool(true))
             let edit = try await h.ui(.get, "/ui/repositories/tracker", cookie: cookie)
             #expect(!edit.text.contains("very-secret-key") && edit.text.contains("value=\"X-Key\""))
             // Editing without retyping the secret keeps it; the URL changes.
@@ -197,6 +198,7 @@ struct UITests {
             #expect(saved.status == 303, "\(saved.text.prefix(400))")
             let (runtime, secrets) = try await h.api.config.loadForRuntime()
             #expect(runtime.repositories.first { $0.name == "tracker" }?.url == "http://127.0.0.1:9/y")
+            #expect(runtime.repositories.first { $0.name == "tracker" }?.debugLogging == false)  // the box was left unticked
             #expect(secrets["tracker"]?.values.contains("very-secret-key") == true)
             // The field-flow table is saved: non-default flows only.
             _ = try await h.ui(

@@ -430,7 +430,7 @@ struct ConnectionsV2: Sendable {
         var members: [JSONNode.Member] = [
             .init("id", .int(Int(id))), .init("alias", .string(r.name)), .init("system", system.json),
             .init("frequency", .string((r.syncFrequency ?? SyncFrequency.nearest(to: settings)).rawValue)),
-            .init("command", .string(system.command)), .init("debug_mode", .bool(false)), .init("params", .object(params)),
+            .init("command", .string(system.command)), .init("debug_mode", .bool(r.debugLogging)), .init("params", .object(params)),
             .init("inaccessible", .bool(activity.blocked)),
         ]
         if lastJob { members.append(.init("last_job", Self.lastJob(activity))) }
@@ -556,6 +556,7 @@ struct ConnectionsV2: Sendable {
             set("auth", .object(auth))
         }
         if let validate = params.validateCert { set("allowInsecure", .bool(!validate)) }
+        if let debug = body.debugMode { set("debugLogging", .bool(debug)) }
         // Options: the connector's, plus frequency, project and the tracker project.
         var options: [String: String] = existing?.options ?? [:]
         for (key, value) in params.options { options[key] = value }
@@ -591,6 +592,7 @@ struct ConnectionsV2: Sendable {
         case "type": return "connector"
         case "url": return "params.issue_tracker_server"
         case "allowInsecure": return "params.issue_tracker_validate_cert"
+        case "debugLogging": return "debug_mode"
         case "auth", "auth.kind": return "params.issue_tracker_auth_mode"
         case "auth.username": return "params.issue_tracker_user"
         case "auth.password": return "params.issue_tracker_pass"

@@ -480,7 +480,7 @@ public enum OpenAPIDocument {
             [
                 "name": Self.string(), "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
                 "url": Self.string(pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^/ ]+"),
-                "auth": auth, "enabled": Self.boolean, "allowInsecure": Self.boolean,
+                "auth": auth, "enabled": Self.boolean, "allowInsecure": Self.boolean, "debugLogging": Self.boolean,
                 "proxy": Self.object(
                     ["url": Self.string(pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^/ ]+"), "username": Self.string(), "password": secret], required: ["url"]
                 ),

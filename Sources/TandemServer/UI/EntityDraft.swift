@@ -39,6 +39,7 @@ struct EntityDraft: Sendable {
             guard let r = c.repositories.first(where: { $0.name == name }) else { return nil }
             self.values = [
                 "name": r.name, "type": r.kind.rawValue, "url": r.url, "auth.kind": r.auth.kind, "enabled": r.enabled ? "on" : "",
+                "debugLogging": r.debugLogging ? "on" : "",
                 "concurrencyLimit": r.concurrencyLimit.map(String.init) ?? "",
                 "eventRateLimit.eventsPerMinute": r.eventRateLimit.map { String($0.eventsPerMinute) } ?? "",
                 "eventRateLimit.scope": r.eventRateLimit?.scope.rawValue ?? "all",
@@ -165,6 +166,7 @@ struct EntityDraft: Sendable {
             }
             set("auth", .object(auth))
             set("enabled", .bool(self.value("enabled") == "on"))
+            set("debugLogging", self.value("debugLogging") == "on" ? .bool(true) : nil)
             set("concurrencyLimit", try int("concurrencyLimit", "concurrencyLimit"))
             if let perMinute = try int("eventRateLimit.eventsPerMinute", "eventRateLimit.eventsPerMinute") {
                 set("eventRateLimit", .object(["eventsPerMinute": perMinute, "scope": string("eventRateLimit.scope")]))

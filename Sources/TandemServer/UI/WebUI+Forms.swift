@@ -35,6 +35,8 @@ extension WebUI {
             fields += "\(f.text("eventRateLimit.eventsPerMinute", "Events per minute", type: "number", hint: "Blank: the global setting"))</div>"
             fields += "<div class=\"row\">\(f.select("eventRateLimit.scope", "Rate limit applies to", RateLimitScope.allCases.map(\.rawValue)))"
             fields += "\(f.checkbox("enabled", "Enabled"))</div>"
+            fields +=
+                "<div>\(f.checkbox("debugLogging", "Debug logging"))<span class=\"hint\"> — log every API call to this tracker (method, address, status, time; never credentials or content) at notice level</span></div>"
             fields += f.textarea("options", "Connector options", hint: "One 'name = value' per line")
         case .models:
             fields += f.text("name", "Name", locked: !isNew)
