@@ -230,6 +230,7 @@ def main():
         for path, name in [("/ui", "dashboard-after"), ("/ui/repositories", "repositories"), ("/ui/repositories/left", "repository-form"),
                            ("/ui/models/Item", "model-form"), ("/ui/collections", "collections"), ("/ui/integrations", "integrations"),
                            ("/ui/integrations/items/json", "integration-json"),
+                           ("/ui/collections/right-items/history", "collection-history"), ("/ui/audit", "audit-log"),
                            ("/ui/settings", "settings"), ("/ui/users", "users"), ("/ui/pairs", "pairs")]:
             driver.get(BASE + path)
             no_error_page(driver, path)

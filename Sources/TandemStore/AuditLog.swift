@@ -43,6 +43,20 @@ public enum AuditLog {
         }
     }
 
+    /// One entry by id, or nil.
+    public static func entry(_ client: PostgresClient, id: Int64) async throws -> AuditEntry? {
+        try await client.query("SELECT id, actor, action, entity, entity_name, changes::text, at FROM audit_log WHERE id = \(id)").first.map(
+            Self.entry)
+    }
+
+    static func entry(_ row: PostgresRow) throws -> AuditEntry {
+        let text = try row.decode(String.self, at: 5)
+        return AuditEntry(
+            id: try row.decode(Int64.self, at: 0), actor: try row.decode(String.self, at: 1), action: try row.decode(String.self, at: 2),
+            entity: try row.decode(String.self, at: 3), entityName: try row.decode(String?.self, at: 4),
+            changes: (try? JSONNode.parse(text)) ?? .object([]), at: try row.decode(Date.self, at: 6))
+    }
+
     /// Entries newest first; `limit` is clamped to 1...500.
     public static func list(_ client: PostgresClient, _ filter: Filter) async throws -> [AuditEntry] {
         let limit = min(max(filter.limit, 1), 500)
@@ -55,12 +69,6 @@ public enum AuditLog {
               AND (\(filter.before)::bigint IS NULL OR id < \(filter.before))
             ORDER BY id DESC LIMIT \(limit)
             """
-        ).map { row in
-            let text = try row.decode(String.self, at: 5)
-            return AuditEntry(
-                id: try row.decode(Int64.self, at: 0), actor: try row.decode(String.self, at: 1), action: try row.decode(String.self, at: 2),
-                entity: try row.decode(String.self, at: 3), entityName: try row.decode(String?.self, at: 4),
-                changes: (try? JSONNode.parse(text)) ?? .object([]), at: try row.decode(Date.self, at: 6))
-        }
+        ).map(Self.entry)
     }
 }

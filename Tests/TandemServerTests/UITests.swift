@@ -137,7 +137,8 @@ struct UITests {
             for path in [
                 "/ui", "/ui/repositories", "/ui/repositories/new", "/ui/repositories/left-repo", "/ui/models", "/ui/models/new", "/ui/models/Defect",
                 "/ui/collections", "/ui/collections/new", "/ui/collections/left-bugs", "/ui/integrations", "/ui/integrations/new",
-                "/ui/integrations/bugs", "/ui/queues", "/ui/settings", "/ui/activity", "/ui/metrics", "/ui/pairs", "/ui/users",
+                "/ui/integrations/bugs", "/ui/queues", "/ui/settings", "/ui/activity", "/ui/metrics", "/ui/pairs", "/ui/users", "/ui/audit",
+                "/ui/integrations/bugs/json", "/ui/integrations/bugs/history", "/ui/repositories/left-repo/json", "/ui/models/new/json",
             ] {
                 let page = try await h.ui(.get, path, cookie: cookie)
                 #expect(page.status == 200, "\(path): \(page.status) \(page.text.prefix(400))")
@@ -694,6 +695,101 @@ struct UITests {
             let refused = try await h.ui(
                 .post, "/ui/integrations/routed/json", cookie: trouble.cookie, form: [("_csrf", trouble.csrf), ("json", created)])
             #expect(refused.status == 403)
+        }
+    }
+
+    @Test func theAuditLogIsTheConfigurationHistoryWithRevertAndRestore() async throws {
+        try await withAPI { h in
+            try await h.seedConfiguration()
+            let (cookie, csrf) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let config = h.api.config
+            _ = try await config.put(
+                .integrations, name: nil,
+                body: .object(["name": .string("bugs"), "left": .string("left-bugs"), "right": .string("right-bugs"), "creation": .string("two-way")]
+                ),
+                create: true, actor: "alice")
+            _ = try await config.put(
+                .integrations, name: "bugs",
+                body: .object([
+                    "left": .string("left-bugs"), "right": .string("right-bugs"), "creation": .string("left-to-right"), "comments": .string("none"),
+                ]), create: false, actor: "bob")
+            // The entity's History tab: who, when, the members before and after, a Revert button.
+            let history = try await h.ui(.get, "/ui/integrations/bugs/history", cookie: cookie)
+            #expect(history.status == 200 && history.text.contains("id=\"tab-history\" class=\"active\""), "\(history.status)")
+            #expect(history.text.contains("<strong>bob</strong>") && history.text.contains("<strong>alice</strong>"))
+            #expect(history.text.contains("<code>&quot;none&quot;</code>") && history.text.contains("<code>&quot;left-to-right&quot;</code>"))
+            #expect(history.text.contains("<span class=\"muted\">default</span>"))  // two-way, the default, is not stored
+            #expect(history.text.contains(">Revert</button>"))
+            #expect(try await h.ui(.get, "/ui/integrations/bugs", cookie: cookie).text.contains("href=\"/ui/integrations/bugs/history\""))
+            // Revert bob's change: both members go back, as a new audited update by the admin.
+            let entries = try await AuditLog.list(h.postgres, .init(entity: "integration", entityName: "bugs"))
+            let bobs = try #require(entries.first { $0.actor == "bob" })
+            let reverted = try await h.ui(
+                .post, "/ui/audit/\(bobs.id)/revert", cookie: cookie, form: [("_csrf", csrf), ("back", "/ui/integrations/bugs/history")])
+            #expect(reverted.status == 303 && reverted.location == "/ui/integrations/bugs/history", "\(reverted.status) \(reverted.text.prefix(300))")
+            #expect(reverted.flash?.hasPrefix("Reverted comments, creation of the integration 'bugs'") == true, "\(reverted.flash ?? "")")
+            let restoredIntegration = try #require(try await config.export().integrations.first { $0.name == "bugs" })
+            #expect(restoredIntegration.creation == .twoWay && restoredIntegration.comments == .both)
+            #expect(try await AuditLog.list(h.postgres, .init(entity: "integration", entityName: "bugs", limit: 1)).first?.actor == "admin")
+            let again = try await h.ui(.post, "/ui/audit/\(bobs.id)/revert", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(again.status == 303 && again.location == "/ui/audit" && again.flash?.contains("already has the values") == true)
+            // A run is not undone here; a change that recorded only a secret has nothing to go back to.
+            try await config.setRunning("bugs", running: true, actor: "admin")
+            let run = try #require(try await AuditLog.list(h.postgres, .init(entity: "integration", entityName: "bugs", limit: 1)).first)
+            #expect(run.action == "run")
+            let notRun = try await h.ui(.post, "/ui/audit/\(run.id)/revert", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(notRun.flash?.contains("Only updates and deletions") == true, "\(notRun.flash ?? "")")
+            try await config.setRunning("bugs", running: false, actor: "admin")
+            _ = try await config.put(
+                .repositories, name: nil,
+                body: .object([
+                    "name": .string("keyed"), "type": .string("redmine"), "url": .string("http://127.0.0.1:9/r"),
+                    "auth": .object(["kind": .string("api-key"), "key": .string("first-key")]),
+                ]), create: true, actor: "admin")
+            _ = try await config.put(
+                .repositories, name: "keyed",
+                body: .object([
+                    "type": .string("redmine"), "url": .string("http://127.0.0.1:9/r"),
+                    "auth": .object(["kind": .string("api-key"), "key": .string("second-key")]),
+                ]), create: false, actor: "admin")
+            let rekey = try #require(try await AuditLog.list(h.postgres, .init(entity: "repository", entityName: "keyed", limit: 1)).first)
+            let noValues = try await h.ui(.post, "/ui/audit/\(rekey.id)/revert", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(noValues.flash?.contains("recorded no values") == true, "\(noValues.flash ?? "")")
+            #expect(try await h.ui(.get, "/ui/repositories/keyed/history", cookie: cookie).text.contains("credentials"))
+            // A deleted integration: its history stays, and Restore creates it again (stopped).
+            let deleted = try await h.ui(.post, "/ui/integrations/bugs/delete", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(deleted.status == 303)
+            let log = try await h.ui(.get, "/ui/audit?entity=integration", cookie: cookie)
+            #expect(log.status == 200 && log.text.contains(">Restore</button>") && !log.text.contains("<td>repository"), "\(log.status)")
+            let gone = try await h.ui(.get, "/ui/integrations/bugs/history", cookie: cookie)
+            #expect(gone.status == 200 && gone.text.contains("its history is kept"))
+            let deletion = try #require(try await AuditLog.list(h.postgres, .init(entity: "integration", entityName: "bugs", limit: 1)).first)
+            #expect(deletion.action == "delete")
+            let restore = try await h.ui(.post, "/ui/audit/\(deletion.id)/revert", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(restore.status == 303 && restore.flash?.hasPrefix("Restored the integration 'bugs'") == true, "\(restore.flash ?? "")")
+            let back = try #require(try await config.export().integrations.first { $0.name == "bugs" })
+            #expect(back.creation == .twoWay && back.running == false)
+            let twice = try await h.ui(.post, "/ui/audit/\(deletion.id)/revert", cookie: cookie, form: [("_csrf", csrf)])
+            #expect(twice.flash?.contains("exists again") == true)
+            // Filters: by actor.
+            let bobsOnly = try await h.ui(.get, "/ui/audit?actor=bob", cookie: cookie)
+            #expect(bobsOnly.text.contains("<strong>bob</strong>") && !bobsOnly.text.contains("<strong>alice</strong>"))
+            #expect(try await h.ui(.post, "/ui/audit/999999/revert", cookie: cookie, form: [("_csrf", csrf)]).status == 404)
+            // Read-only roles read the history, cannot revert; a forged token changes nothing.
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "trouble", password: "password-of-trouble", roles: [.troubleshooting], actor: "test")
+            let trouble = try await h.uiLogin("trouble", "password-of-trouble")
+            let readOnly = try await h.ui(.get, "/ui/audit", cookie: trouble.cookie)
+            #expect(readOnly.status == 200 && readOnly.text.contains("<strong>bob</strong>") && !readOnly.text.contains(">Revert</button>"))
+            #expect(readOnly.text.contains("href=\"/ui/audit\""))
+            let before = try await h.snapshot()
+            #expect(try await h.ui(.post, "/ui/audit/\(bobs.id)/revert", cookie: trouble.cookie, form: [("_csrf", trouble.csrf)]).status == 403)
+            #expect(try await h.ui(.post, "/ui/audit/\(bobs.id)/revert", cookie: cookie, form: [("_csrf", "forged")]).status == 403)
+            #expect(try await h.snapshot() == before)
+            let viewer = try await store.createUser(username: "viewer", password: "password-of-viewer", roles: [.viewPairs], actor: "test")
+            #expect(viewer.username == "viewer")
+            let pairsOnly = try await h.uiLogin("viewer", "password-of-viewer")
+            #expect(try await h.ui(.get, "/ui/audit", cookie: pairsOnly.cookie).status == 403)
         }
     }
 

@@ -107,6 +107,10 @@ enum UIAssets {
         @media (max-width: 1000px) { .grid.json-editor { grid-template-columns: 1fr; } }
         dl.facts.members { grid-template-columns: max-content 1fr; font-size: 13px; }
         .card .tabs + .body { padding-top: 16px; }
+        details.changes summary { cursor: pointer; color: var(--accent); }
+        table.diff { margin-top: 8px; border: 1px solid var(--border); border-radius: 7px; font-size: 12.5px; }
+        table.diff th, table.diff td { padding: 5px 8px; vertical-align: top; text-transform: none; letter-spacing: 0; }
+        table.diff td code { white-space: pre-wrap; word-break: break-word; }
         input:focus, select:focus, textarea:focus { outline: 2px solid color-mix(in srgb, var(--accent) 45%, transparent); border-color: var(--accent); }
         .invalid input, .invalid select, .invalid textarea, input.invalid, select.invalid { border-color: var(--err); background: var(--err-bg); }
         .field-error { color: var(--err); font-weight: 500; font-size: 12.5px; }

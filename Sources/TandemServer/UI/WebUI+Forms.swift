@@ -136,7 +136,7 @@ extension WebUI {
             section == .integrations && !isNew ? (draft.value("running") == "on" ? Self.badge("running", "ok") : Self.badge("stopped")) : nil
         let problemText: String? = problem.map { p in p.field.map { "\(Self.fieldLabel($0)): \(p.message)" } ?? p.message }
         let content: HTML = """
-            <div class="card">\(Self.editorTabs(form: action, json: "\(action)/json", jsonActive: false))<div class="body">\(state.map { "<p>\($0)</p>" as HTML })
+            <div class="card">\(Self.editorTabs(form: action, json: "\(action)/json", history: !isNew && session.user.has(.readAudit) ? "\(action)/history" : nil, active: .form))<div class="body">\(state.map { "<p>\($0)</p>" as HTML })
             <form class="form" method="post" action="\(action)" novalidate>\(self.csrf(session))\(fields)\(submit)</form></div></div>
             """
         return self.layout(

@@ -115,7 +115,7 @@ extension WebUI {
             ? " Secrets show as <code>{\"set\": true}</code>, which keeps the stored value; type a new value in its place to change it."
             : ""
         let content: HTML = """
-            <div class="grid two json-editor"><div class="card">\(Self.editorTabs(form: formPath, json: "\(formPath)/json", jsonActive: true))<div class="body">
+            <div class="grid two json-editor"><div class="card">\(Self.editorTabs(form: formPath, json: "\(formPath)/json", history: name != nil && session.user.has(.readAudit) ? "\(formPath)/history" : nil, active: .json))<div class="body">
             <form class="form" method="post" action="\(formPath)/json" novalidate>\(self.csrf(session))\
             <label class="field\(problem == nil ? "" : " invalid")">The \(section.entity) as JSON<textarea name="\(Self.jsonField)" class="json" rows="\(lines)" spellcheck="false"\(canWrite ? "" : HTML(" disabled"))>\(text)</textarea>\
             <span class="hint">The body the API takes (<code>PUT /api/v1/\(section.rawValue)/{name}</code>), validated the same way.\(secretsHint)</span></label>\
@@ -127,12 +127,16 @@ extension WebUI {
             header: Self.header(title, crumbs: [(String(listTitle), base)] + (name.map { [($0, formPath)] } ?? [])), content)
     }
 
-    /// The Form and JSON tabs over an entity's editor.
-    static func editorTabs(form: String, json: String, jsonActive: Bool) -> HTML {
-        """
-        <div class="tabs"><a href="\(form)"\(jsonActive ? "" : HTML(" class=\"active\""))>Form</a>\
-        <a href="\(json)" id="tab-json"\(jsonActive ? HTML(" class=\"active\"") : "")>JSON</a></div>
-        """
+    enum EditorTab { case form, json, history }
+
+    /// The Form, JSON and History tabs over an entity's editor (History only when given: an existing entity and a user
+    /// who may read the audit log).
+    static func editorTabs(form: String, json: String, history: String?, active: EditorTab) -> HTML {
+        func tab(_ label: String, _ path: String, _ id: String, _ which: EditorTab) -> HTML {
+            "<a href=\"\(path)\" id=\"\(id)\"\(active == which ? HTML(" class=\"active\" aria-current=\"page\"") : "")>\(label)</a>"
+        }
+        return
+            "<div class=\"tabs\">\(tab("Form", form, "tab-form", .form))\(tab("JSON", json, "tab-json", .json))\(history.map { tab("History", $0, "tab-history", .history) })</div>"
     }
 
     /// The entity's members as the OpenAPI document describes them (one source for the API and this page).

@@ -25,6 +25,7 @@ extension WebUI {
         NavItem(path: "/ui/repositories", label: "Repositories", icon: Icons.database, capability: .readConfiguration, group: "Configure"),
         NavItem(path: "/ui/settings", label: "Settings", icon: Icons.gear, capability: .readSettings, group: "Configure"),
         NavItem(path: "/ui/users", label: "Users", icon: Icons.users, capability: .manageUsers, group: "Configure"),
+        NavItem(path: "/ui/audit", label: "Audit log", icon: Icons.history, capability: .readAudit, group: "Configure"),
     ]
 
     /// A whole page for a logged-in user. `active` is the navigation path to highlight.
@@ -152,5 +153,6 @@ enum Icons {
     )
     static let users = icon(
         "<circle cx=\"9\" cy=\"8\" r=\"3.5\"/><path d=\"M2.5 20a6.5 6.5 0 0 1 13 0M16 4.5a3.5 3.5 0 0 1 0 7M18 14.5a6.5 6.5 0 0 1 3.5 5.5\"/>")
+    static let history = icon("<path d=\"M3 12a9 9 0 1 0 2.6-6.4L3 8\"/><path d=\"M3 3v5h5M12 7v5l3 2\"/>")
     static let info = icon("<circle cx=\"12\" cy=\"12\" r=\"9\"/><path d=\"M12 11v6M12 7.5v.5\"/>")
 }

@@ -50,6 +50,7 @@ public struct WebUI: Sendable {
         self.registerDashboard(on: router)
         self.registerConfiguration(on: router)
         self.registerJSONEditor(on: router)
+        self.registerAudit(on: router)
         self.registerOperations(on: router)
     }
 
