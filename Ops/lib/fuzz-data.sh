@@ -76,6 +76,8 @@ SQL
     spare_pairs=$($q "SELECT string_agg(id::text, ', ' ORDER BY id) FROM (SELECT id FROM artifact_pairs ORDER BY id DESC LIMIT 28) p")
     activity=$($q "SELECT string_agg(id::text, ', ' ORDER BY id) FROM activity")
     jobs=$($q "SELECT string_agg(id::text, ', ' ORDER BY id) FROM integration_requests")
+    local audits
+    audits=$($q "SELECT string_agg(id::text, ', ' ORDER BY id) FROM audit_log")
     local user_tokens own_tokens
     user_tokens=$($q "SELECT string_agg(t.id::text, ', ') FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = 'fuzz-user'")
     own_tokens=$($q "SELECT string_agg(id::text, ', ') FROM api_tokens WHERE name = 'fuzz-spare-token'")
@@ -111,6 +113,7 @@ pairs = { values = [$pairs] }
 spare-pairs = { values = [$spare_pairs] }
 activity = { values = [$activity] }
 jobs = { values = [$jobs] }
+audits = { values = [$audits] }
 connections = { values = [$connections] }
 spare-connections = { values = [$spare_connections] }
 from-days = { values = [${from%, }] }
@@ -195,6 +198,9 @@ parameters = { "path.id" = { dictionary = "activity", probability = 0.8 } }
 [[operations]]
 include-operation-id = "actOnActivity"
 parameters = { "body.ids[*]" = { dictionary = "activity", probability = 0.8 } }
+[[operations]]
+include-operation-id = "revertAuditEntry"
+parameters = { "path.id" = { dictionary = "audits", probability = 0.8 } }
 [[operations]]
 include-operation-id = "getBackgroundJob"
 parameters = { "path.id" = { dictionary = "jobs", probability = 0.8 } }

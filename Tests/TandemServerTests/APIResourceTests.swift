@@ -400,6 +400,44 @@ struct APIResourceTests {
         }
     }
 
+    @Test func anAuditedUpdateIsRevertedAndADeletionRestoredThroughTheAPI() async throws {
+        try await withAPI { api in
+            let model = #"{"name": "Task", "fields": [{"name": "title", "type": "string", "required": true}]}"#
+            #expect(try await api.call(.post, "/api/v1/models", body: model).status == 201)
+            let changed = #"{"fields": [{"name": "title", "type": "string", "required": true}, {"name": "notes", "type": "string"}]}"#
+            #expect(try await api.call(.put, "/api/v1/models/Task", body: changed).status == 200)
+            let update = try #require(try await api.call(.get, "/api/v1/audit?entity=model&name=Task&limit=1").json["items"]?.arrayValue?.first)
+            let updateID = try #require(update["id"]?.intValue)
+            #expect(update["action"]?.stringValue == "update")
+            let reverted = try await api.call(.post, "/api/v1/audit/\(updateID)/revert")
+            #expect(reverted.status == 200, "\(reverted.text)")
+            #expect(reverted.json["entity"]?.stringValue == "model" && reverted.json["name"]?.stringValue == "Task")
+            #expect(reverted.json["stored"]?["fields"]?.arrayValue?.count == 1)
+            #expect(try await api.call(.get, "/api/v1/models/Task").json["fields"]?.arrayValue?.count == 1)
+            let again = try await api.call(.post, "/api/v1/audit/\(updateID)/revert", body: "{}")
+            #expect(again.status == 409 && again.text.contains("already has the values"), "\(again.text)")
+            // A deletion is restored; a second restore is refused.
+            #expect(try await api.call(.delete, "/api/v1/models/Task").status == 204)
+            let deletion = try #require(try await api.call(.get, "/api/v1/audit?entity=model&name=Task&limit=1").json["items"]?.arrayValue?.first)
+            let deletionID = try #require(deletion["id"]?.intValue)
+            let restored = try await api.call(.post, "/api/v1/audit/\(deletionID)/revert")
+            #expect(
+                restored.status == 200 && restored.json["message"]?.stringValue?.hasPrefix("Restored the model 'Task'") == true, "\(restored.text)")
+            #expect(try await api.call(.get, "/api/v1/models/Task").status == 200)
+            #expect(try await api.call(.post, "/api/v1/audit/\(deletionID)/revert").status == 409)
+            // Not a configuration entity's change; no such entry; a body with members; a read-only role.
+            _ = try await api.call(.post, "/api/v1/tokens", body: #"{"name":"t"}"#)
+            let token = try #require(try await api.call(.get, "/api/v1/audit?entity=api-token&limit=1").json["items"]?.arrayValue?.first)
+            let other = try await api.call(.post, "/api/v1/audit/\(token["id"]?.intValue ?? 0)/revert")
+            #expect(other.status == 409 && other.text.contains("only changes of repositories"), "\(other.text)")
+            #expect(try await api.call(.post, "/api/v1/audit/999999/revert").status == 404)
+            let bodied = try await api.call(.post, "/api/v1/audit/\(updateID)/revert", body: #"{"force": true}"#)
+            #expect(bodied.status == 422 && bodied.field == "force", "\(bodied.text)")
+            let notANumber = try await api.call(.post, "/api/v1/audit/abc/revert")
+            #expect((400..<500).contains(notANumber.status), "\(notANumber.text)")
+        }
+    }
+
     @Test func malformedOversizeAndMistypedRequestsAre4xxAndChangeNothing() async throws {
         try await withAPI { api in
             let before = try await api.snapshot()

@@ -738,7 +738,7 @@ struct UITests {
             let run = try #require(try await AuditLog.list(h.postgres, .init(entity: "integration", entityName: "bugs", limit: 1)).first)
             #expect(run.action == "run")
             let notRun = try await h.ui(.post, "/ui/audit/\(run.id)/revert", cookie: cookie, form: [("_csrf", csrf)])
-            #expect(notRun.flash?.contains("Only updates and deletions") == true, "\(notRun.flash ?? "")")
+            #expect(notRun.flash?.contains("only updates and deletions") == true, "\(notRun.flash ?? "")")
             try await config.setRunning("bugs", running: false, actor: "admin")
             _ = try await config.put(
                 .repositories, name: nil,

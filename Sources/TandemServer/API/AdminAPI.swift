@@ -477,7 +477,24 @@ public struct AdminAPI: Sendable {
                 let entries = try await AuditLog.list(self.postgres, filter)
                 let next: JSONNode? = entries.count == limit ? entries.last.map { .int(Int($0.id)) } : nil
                 return APIResponse.json(.object(["items": .array(entries.map(Self.json)), "next": next]))
-            }
+            },
+            Endpoint(.post, "/api/v1/audit/{id}/revert", .writeConfiguration) { request, context in
+                let principal = try context.requirePrincipal()
+                let id = try Self.idParameter(context)
+                _ = try BodyObject(try await APIBody.json(request, context: context, emptyIsObject: true), allowed: [])
+                guard let entry = try await AuditLog.entry(self.postgres, id: id) else { throw APIError.notFound("no audit entry with id \(id)") }
+                try self.requireMasterKey()
+                do {
+                    let done = try await self.config.revert(entry, actor: principal.actor)
+                    return APIResponse.json(
+                        .object([
+                            "entity": .string(done.section.entity), "name": .string(done.name), "message": .string(done.message),
+                            "stored": done.entity,
+                        ]))
+                } catch let error as AdminError {
+                    throw APIBody.apiError(error)
+                }
+            },
         ]
     }
 

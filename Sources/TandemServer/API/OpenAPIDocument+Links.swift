@@ -40,6 +40,7 @@ extension OpenAPIDocument {
         for action in activity.dropFirst() { link(action, to: activity.filter { $0 != action }, "id", "$response.body#/id") }
         link("listBackgroundJobs", to: ["getBackgroundJob"], "id", "$response.body#/items/0/id")
         link("listPairs", to: ["getPair", "deletePair"], "id", "$response.body#/items/0/id")
+        link("listAudit", to: ["revertAuditEntry"], "id", "$response.body#/items/0/id")
         let connections = ["getIssueTrackerConnection", "updateIssueTrackerConnection", "deleteIssueTrackerConnection"]
         link("createIssueTrackerConnection", to: connections, "connection_id", "$response.body#/id")
         link("listIssueTrackerConnections", to: connections.dropLast(), "connection_id", "$response.body#/results/0/id")

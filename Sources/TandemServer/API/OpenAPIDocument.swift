@@ -368,6 +368,15 @@ public enum OpenAPIDocument {
                                     "Page size (default 50)."),
                             ], success: ("200", Self.ref("AuditPage")), capability: .readAudit))
                 ]),
+            PathItem(
+                path: "/api/v1/audit/{id}/revert",
+                operations: [
+                    Self.post(
+                        "revertAuditEntry",
+                        "Undo one change of a repository, model, collection or integration: an update's changed members go back to their values before it (other members, `running` and secrets are kept); a deletion is undone by creating the entity again as it was (an integration stopped). Validated and audited like any change; 409 when there is nothing to undo (another kind of change, no recorded values, already back, the entity gone or back again).",
+                        tag: "audit", body: .object(["type": .string("object"), "maxProperties": .int(0)]), parameters: [Self.idParameter],
+                        schema: "AuditRevert", capability: .writeConfiguration)
+                ]),
         ]
         return items
     }
@@ -774,6 +783,14 @@ public enum OpenAPIDocument {
             .init(
                 "AuditPage",
                 Self.object(["items": Self.array(Self.ref("AuditEntry")), "next": Self.integer(1...Int.max)], required: ["items"])),
+            .init(
+                "AuditRevert",
+                Self.object(
+                    [
+                        "entity": Self.enumeration(ConfigJSON.Section.allCases.map(\.entity)), "name": Self.string(), "message": Self.string(),
+                        "stored": .object(["type": .string("object")]),
+                    ], required: ["entity", "name", "message", "stored"],
+                    description: "What was undone, and the entity as now stored (secrets as `{\"set\": true}`).")),
         ]
     }
 }

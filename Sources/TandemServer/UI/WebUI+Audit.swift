@@ -42,74 +42,15 @@ extension WebUI {
                 try self.requireMasterKey()
                 let back = Self.safeNext(form.first("back")) ?? "/ui/audit"
                 do {
-                    return Self.redirect(back, notice: try await self.revert(entry, actor: session.user.username))
-                } catch let refusal as Refusal where refusal.status == .conflict {
-                    return Self.redirect(back, notice: refusal.message, isProblem: true)
+                    return Self.redirect(back, notice: try await self.config.revert(entry, actor: session.user.username).message)
                 } catch let error as AdminError {
                     let field = (error.field ?? "").isEmpty ? "" : "\(error.field ?? ""): "
-                    return Self.redirect(back, notice: "Not reverted: \(field)\(error.message)", isProblem: true)
+                    return Self.redirect(back, notice: "Not done: \(field)\(error.message)", isProblem: true)
                 } catch let error as ConfigError {
                     let reason = error.issues.first.map { $0.path.isEmpty ? $0.reason : "\($0.path): \($0.reason)" } ?? "not valid"
-                    return Self.redirect(back, notice: "Not reverted: \(reason)", isProblem: true)
+                    return Self.redirect(back, notice: "Not done: \(reason)", isProblem: true)
                 }
             }
-        }
-    }
-
-    /// Undoes one audited change of a configuration entity; returns what was done. Refusals (409) say why not.
-    func revert(_ entry: AuditEntry, actor: String) async throws -> String {
-        guard let section = ConfigJSON.Section.allCases.first(where: { $0.entity == entry.entity }), let name = entry.entityName else {
-            throw Refusal(
-                status: .conflict, title: "Not reverted",
-                message: "Only changes of repositories, models, collections and integrations can be reverted.")
-        }
-        let what = "\(section.entity) '\(name)'"
-        switch entry.action {
-        case "update":
-            guard let current = try await self.config.get(section, name: name), var members = current.members else {
-                throw Refusal(status: .conflict, title: "Not reverted", message: "The \(what) no longer exists: restore its deletion instead.")
-            }
-            let before = entry.changes["before"]?.members ?? []
-            let after = entry.changes["after"]?.members ?? []
-            // `running` changes with Run and Stop only; the name is the entity's identity.
-            var keys: [String] = []
-            for key in (before + after).map(\.key) where !keys.contains(key) && key != "running" && key != "name" { keys.append(key) }
-            guard !keys.isEmpty else {
-                throw Refusal(
-                    status: .conflict, title: "Not reverted",
-                    message: "That change of the \(what) recorded no values to go back to (secrets are never recorded).")
-            }
-            // The log records a member that was absent (its default) as null.
-            for key in keys {
-                if let value = before.first(where: { $0.key == key })?.value, value != .null {
-                    if let index = members.firstIndex(where: { $0.key == key }) {
-                        members[index].value = value
-                    } else {
-                        members.append(.init(key, value))
-                    }
-                } else {
-                    members.removeAll { $0.key == key }
-                }
-            }
-            if JSONNode.object(members) == current {
-                throw Refusal(status: .conflict, title: "Not reverted", message: "The \(what) already has the values it had before that change.")
-            }
-            _ = try await self.config.put(section, name: name, body: .object(members), create: false, actor: actor)
-            return "Reverted \(keys.joined(separator: ", ")) of the \(what) to the values before change #\(entry.id)."
-        case "delete":
-            guard try await self.config.get(section, name: name) == nil else {
-                throw Refusal(status: .conflict, title: "Not restored", message: "A \(what) exists again; it was not replaced.")
-            }
-            guard case .object(var members)? = entry.changes["before"] else {
-                throw Refusal(status: .conflict, title: "Not restored", message: "That deletion recorded no values to restore.")
-            }
-            members.removeAll { $0.key == "running" }  // a restored integration starts stopped
-            _ = try await self.config.put(section, name: nil, body: .object(members), create: true, actor: actor)
-            return "Restored the \(what) as it was when change #\(entry.id) deleted it."
-        default:
-            throw Refusal(
-                status: .conflict, title: "Not reverted",
-                message: "Only updates and deletions can be undone here; change #\(entry.id) is a '\(entry.action)'.")
         }
     }
 
