@@ -793,6 +793,88 @@ struct UITests {
         }
     }
 
+    @Test func everyUserManagesTheirPasswordAndTokensAndAdminsSetPasswords() async throws {
+        try await withAPI { h in
+            let store = AuthStore(client: h.postgres, hasher: testHasher, logger: quiet)
+            _ = try await store.createUser(username: "dana", password: "password-of-dana", roles: [.troubleshooting], actor: "test")
+            let dana = try await h.uiLogin("dana", "password-of-dana")
+            let page = try await h.ui(.get, "/ui/account", cookie: dana.cookie)
+            #expect(page.status == 200 && page.text.contains("No API tokens") && page.text.contains("read-configuration"))
+            #expect(page.text.contains("href=\"/ui/account\" id=\"account\""))
+            // A token: shown once on the answer page, never in a cookie; it works on the API; listed with its prefix; revoked.
+            let created = try await h.ui(
+                .post, "/ui/account/tokens", cookie: dana.cookie, form: [("_csrf", dana.csrf), ("name", "nightly export"), ("expiresInDays", "30")])
+            #expect(created.status == 201 && created.headers[.setCookie] == nil, "\(created.status)")
+            let token = try #require(Self.between(created.text, "<pre class=\"token\">", "</pre>"))
+            #expect(token.count >= 30)
+            let me = try await h.call(.get, "/api/v1/me", as: .token(token))
+            #expect(me.status == 200 && me.json["user"]?["username"]?.stringValue == "dana")
+            let listed = try await h.ui(.get, "/ui/account", cookie: dana.cookie)
+            #expect(listed.text.contains("nightly export") && !listed.text.contains(token) && listed.text.contains(String(token.prefix(6))))
+            let record = try #require(try await store.tokens(of: "dana").first)
+            #expect(record.expiresAt != nil)
+            let revoked = try await h.ui(.post, "/ui/account/tokens/\(record.id)/revoke", cookie: dana.cookie, form: [("_csrf", dana.csrf)])
+            #expect(revoked.status == 303 && revoked.flash?.contains("nightly export") == true)
+            #expect(try await h.call(.get, "/api/v1/me", as: .token(token)).status == 401)
+            // Bad input: a blank name, a non-number expiry; someone else's token is not found.
+            let blank = try await h.ui(
+                .post, "/ui/account/tokens", cookie: dana.cookie, form: [("_csrf", dana.csrf), ("name", " "), ("expiresInDays", "")])
+            #expect(blank.status == 422 && blank.text.contains("name: must not be empty"))
+            let days = try await h.ui(
+                .post, "/ui/account/tokens", cookie: dana.cookie, form: [("_csrf", dana.csrf), ("name", "x"), ("expiresInDays", "soon")])
+            #expect(days.status == 422 && days.text.contains("expiresInDays") && days.text.contains("value=\"x\""))
+            let (_, adminRecord) = try await store.createToken(for: "admin", name: "admins", expiresInDays: nil, actor: "admin")
+            let foreign = try await h.ui(.post, "/ui/account/tokens/\(adminRecord.id)/revoke", cookie: dana.cookie, form: [("_csrf", dana.csrf)])
+            #expect(foreign.status == 404)
+            #expect(try await store.tokens(of: "admin").first { $0.id == adminRecord.id }?.revokedAt == nil)
+            // The password: the current one is checked, the two new ones must match, weak ones are refused; then it works.
+            let wrong = try await h.ui(
+                .post, "/ui/account/password", cookie: dana.cookie,
+                form: [
+                    ("_csrf", dana.csrf), ("currentPassword", "nope-nope-nope"), ("newPassword", "a new passphrase"),
+                    ("confirmPassword", "a new passphrase"),
+                ])
+            #expect(wrong.status == 422 && wrong.text.contains("currentPassword: is not your current password"))
+            let differ = try await h.ui(
+                .post, "/ui/account/password", cookie: dana.cookie,
+                form: [
+                    ("_csrf", dana.csrf), ("currentPassword", "password-of-dana"), ("newPassword", "a new passphrase"),
+                    ("confirmPassword", "another"),
+                ])
+            #expect(differ.status == 422 && differ.text.contains("confirmPassword"))
+            let weak = try await h.ui(
+                .post, "/ui/account/password", cookie: dana.cookie,
+                form: [("_csrf", dana.csrf), ("currentPassword", "password-of-dana"), ("newPassword", "short"), ("confirmPassword", "short")])
+            #expect(weak.status == 422 && weak.text.contains("newPassword"))
+            let changed = try await h.ui(
+                .post, "/ui/account/password", cookie: dana.cookie,
+                form: [
+                    ("_csrf", dana.csrf), ("currentPassword", "password-of-dana"), ("newPassword", "a new passphrase"),
+                    ("confirmPassword", "a new passphrase"),
+                ])
+            #expect(changed.status == 303 && changed.flash?.hasPrefix("Password changed") == true, "\(changed.status) \(changed.text.prefix(300))")
+            #expect(try await h.ui(.get, "/ui/account", cookie: dana.cookie).status == 200)  // this session is kept
+            _ = try await h.uiLogin("dana", "a new passphrase")
+            // An admin sets another user's password; a user cannot.
+            let (adminCookie, adminCSRF) = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let set = try await h.ui(
+                .post, "/ui/users/dana", cookie: adminCookie, form: [("_csrf", adminCSRF), ("change", "password"), ("password", "set by the admin")])
+            #expect(set.status == 303 && set.flash?.contains("their sessions have ended") == true)
+            #expect(try await h.ui(.get, "/ui/account", cookie: dana.cookie).status == 303)  // dana's session ended
+            _ = try await h.uiLogin("dana", "set by the admin")
+            let weakSet = try await h.ui(
+                .post, "/ui/users/dana", cookie: adminCookie, form: [("_csrf", adminCSRF), ("change", "password"), ("password", "x")])
+            #expect(weakSet.status == 422 && weakSet.text.contains("dana: password"))
+            let forged = try await h.ui(.post, "/ui/account/tokens", cookie: adminCookie, form: [("_csrf", "forged"), ("name", "t")])
+            #expect(forged.status == 403)
+        }
+    }
+
+    static func between(_ text: String, _ start: String, _ end: String) -> String? {
+        guard let a = text.range(of: start), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return nil }
+        return String(text[a.upperBound..<b.lowerBound])
+    }
+
     enum EntityJSON {
         static func first(_ node: JSONNode?) -> JSONNode? {
             if case .array(let items)? = node { return items.first }

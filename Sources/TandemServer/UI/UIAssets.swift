@@ -108,6 +108,9 @@ enum UIAssets {
         dl.facts.members { grid-template-columns: max-content 1fr; font-size: 13px; }
         .card .tabs + .body { padding-top: 16px; }
         details.changes summary { cursor: pointer; color: var(--accent); }
+        pre.token { font-family: var(--mono); font-size: 13px; background: var(--panel); color: var(--text); border: 1px solid var(--border);
+          border-radius: 7px; padding: 10px 12px; margin: 10px 0; user-select: all; overflow-x: auto; }
+        nav.side .me a { color: #fff; padding: 0; display: inline; }
         table.diff { margin-top: 8px; border: 1px solid var(--border); border-radius: 7px; font-size: 12.5px; }
         table.diff th, table.diff td { padding: 5px 8px; vertical-align: top; text-transform: none; letter-spacing: 0; }
         table.diff td code { white-space: pre-wrap; word-break: break-word; }
@@ -124,6 +127,9 @@ enum UIAssets {
         .filters .status-list a:hover { background: var(--panel-2); text-decoration: none; }
         .count { color: var(--muted); font-variant-numeric: tabular-nums; }
         details.menu { position: relative; }
+        details.menu.set-password { display: inline-block; }
+        details.set-password .items { padding: 12px; min-width: 280px; text-align: left; }
+        details.set-password .items button.btn { display: inline-flex; width: auto; background: var(--accent); color: var(--accent-text); margin-top: 8px; }
         details.menu > summary { list-style: none; cursor: pointer; }
         details.menu > summary::-webkit-details-marker { display: none; }
         details.menu .items { position: absolute; right: 0; top: calc(100% + 6px); background: var(--panel); border: 1px solid var(--border);

@@ -18,6 +18,7 @@ extension WebUI {
         self.registerQueues(on: router)
         self.registerSettings(on: router)
         self.registerUsers(on: router)
+        self.registerAccount(on: router)
         self.registerActivity(on: router)
         self.registerMetrics(on: router)
     }

@@ -55,7 +55,7 @@ extension WebUI {
             <link rel="icon" href="data:,"></head>
             <body><div class="shell"><nav class="side" aria-label="Main"><a class="brand" href="/ui">\(Icons.logo)<span>Tandem</span></a>
             \(nav)<div class="spacer"></div>
-            <div class="me"><div><strong>\(name)</strong></div><div class="muted">\(roles)</div>
+            <div class="me"><div><a href="/ui/account" id="account"\(active == "/ui/account" ? HTML(" aria-current=\"page\"") : "")><strong>\(name)</strong></a></div><div class="muted">\(roles)</div>
             <form method="post" action="/ui/logout">\(self.csrf(session))<button type="submit">Log out</button></form></div></nav>
             <main>\(header ?? "")\(notices)\(content)</main></div></body></html>
             """

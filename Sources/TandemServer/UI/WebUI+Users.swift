@@ -3,7 +3,8 @@ public import Hummingbird
 import TandemConfig
 import TandemStore
 
-/// Users (admins): the list with roles and state, a form to add one, and per user: roles, disable or enable, unlock.
+/// Users (admins): the list with roles and state, a form to add one, and per user: roles, a new password (their
+/// sessions end), disable or enable, unlock.
 extension WebUI {
     func registerUsers(on router: Router<APIContext>) {
         router.get("/ui/users") { request, context in
@@ -31,6 +32,18 @@ extension WebUI {
             try await self.action(request, context, .manageUsers) { form, session, _ in
                 guard let raw = context.parameters.get("username"), let name = raw.removingPercentEncoding else {
                     throw Refusal(status: .notFound, title: "Not found", message: "No user in the address.")
+                }
+                if form.first("change") == "password" {
+                    do {
+                        try await self.auth.setPassword(
+                            name, password: String((form.first("password") ?? "").prefix(4096)), actor: session.user.username)
+                    } catch let error as AdminError {
+                        let problem = FormProblem(field: error.field.map { "\(name): \($0)" }, message: error.message)
+                        return Self.html(
+                            try await self.usersPage(session: session, notice: nil, draft: nil, problem: problem),
+                            status: error.kind == .notFound ? .notFound : .unprocessableContent)
+                    }
+                    return Self.redirect("/ui/users", notice: "Set a new password for '\(name)'; their sessions have ended.")
                 }
                 var changes = AuthStore.UserChanges()
                 switch form.first("change") {
@@ -75,6 +88,13 @@ extension WebUI {
             var actions: [HTML] = []
             if user.isLocked(at: now) { actions.append(self.button("Unlock", action: path, session: session, fields: [("change", "unlock")])) }
             if user.username != session.user.username {
+                actions.append(
+                    """
+                    <details class="menu set-password"><summary class="btn small">Set password</summary><div class="items">\
+                    <form method="post" action="\(path)">\(self.csrf(session))<input type="hidden" name="change" value="password">\
+                    <label class="field">New password for \(user.username)<input type="password" name="password" autocomplete="new-password"></label>\
+                    <button class="btn small primary" type="submit">Set password</button></form></div></details>
+                    """)
                 actions.append(
                     user.disabled
                         ? self.button("Enable", action: path, session: session, fields: [("change", "enable")])
