@@ -122,7 +122,7 @@ extension WebUI {
         let add: HTML = """
             <form class="form" method="post" action="/ui/users">\(self.csrf(session))
             <div class="row">\(f.text("username", "User name"))\(f.text("displayName", "Display name"))</div>
-            \(f.text("password", "Password", type: "password", hint: "At least 10 characters; blank: a user for API tokens only"))
+            \(f.text("password", "Password", type: "password", hint: "At least \(PasswordHasher.minimumPasswordLength) characters; blank: a user for API tokens only"))
             <div class="field\(f.marked("roles") ? " invalid" : "")"><strong>Roles</strong><div>\(roleBoxes)</div>\(f.message("roles"))</div>
             <div><button class="btn primary" type="submit" id="add-user">Add user</button></div></form>
             """
