@@ -67,7 +67,8 @@ if [ -x Ops/coverage-core.sh ] && [ "${1:-}" != "--filter" ]; then
 fi
 
 step "done in $((SECONDS - started)) s"
-passed=$(grep -cE '^✔ Test .* passed after' var/test.log || true)
-failed=$(grep -cE '^✘ Test .* failed after' var/test.log || true)
-echo "swift-testing: $passed passed, $failed failed"
+# swift-testing's own totals (its per-test lines can interleave when tests run in parallel, so they are not counted).
+summary=$(grep -E 'Test run with [0-9]+ tests? in [0-9]+ suites?' var/test.log | tail -1 | sed -E 's/^[^T]*//' || true)
+failed=$(grep -cE '✘ Test .* failed after' var/test.log || true)
+echo "swift-testing: ${summary:-no summary (see var/test.log)}; tests failed: $failed"
 exit "$status"
