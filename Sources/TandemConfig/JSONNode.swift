@@ -346,6 +346,22 @@ extension JSONNode {
         }
     }
 
+    /// An object's members (keyed) or an array's items, one per line, one level deeper than `depth`.
+    static func writeBlock(_ open: String, _ close: String, _ entries: [(String?, JSONNode)], to out: inout String, depth: Int) {
+        let inner = String(repeating: "  ", count: depth + 1)
+        out += open + "\n"
+        for (index, (key, value)) in entries.enumerated() {
+            out += inner
+            if let key {
+                Self.writeString(key, to: &out)
+                out += ": "
+            }
+            value.writeIndented(to: &out, depth: depth + 1)
+            out += index < entries.count - 1 ? ",\n" : "\n"
+        }
+        out += String(repeating: "  ", count: depth) + close
+    }
+
     func writeIndented(to out: inout String, depth: Int) {
         let inner = String(repeating: "  ", count: depth + 1)
         switch self {
@@ -364,15 +380,7 @@ extension JSONNode {
                     return
                 }
             }
-            out += "{\n"
-            for (index, member) in members.enumerated() {
-                out += inner
-                Self.writeString(member.key, to: &out)
-                out += ": "
-                member.value.writeIndented(to: &out, depth: depth + 1)
-                out += index < members.count - 1 ? ",\n" : "\n"
-            }
-            out += String(repeating: "  ", count: depth) + "}"
+            Self.writeBlock("{", "}", members.map { ($0.key, $0.value) }, to: &out, depth: depth)
         case .array(let items) where !items.isEmpty:
             if items.allSatisfy(\.isScalar) {
                 let line = "[" + items.map(\.text).joined(separator: ", ") + "]"
@@ -381,13 +389,7 @@ extension JSONNode {
                     return
                 }
             }
-            out += "[\n"
-            for (index, item) in items.enumerated() {
-                out += inner
-                item.writeIndented(to: &out, depth: depth + 1)
-                out += index < items.count - 1 ? ",\n" : "\n"
-            }
-            out += String(repeating: "  ", count: depth) + "]"
+            Self.writeBlock("[", "]", items.map { (nil, $0) }, to: &out, depth: depth)
         default:
             self.write(to: &out)
         }

@@ -268,10 +268,7 @@ struct FaultSuiteTests {
     @Test func logsCarryNoSecrets() async throws {
         let server = try FaultServer()
         defer { server.stop() }
-        let handler = CapturingLogHandler()
-        var logger = Logger(label: "test", factory: { _ in handler })
-        logger.logLevel = .trace
-        let client = HTTPClient(logger: logger)
+        let (client, handler) = CapturingLogHandler.client()
         let url = URL(string: "http://127.0.0.1:\(server.port)/401?key=SECRETKEY")!
         let request = HTTPRequest(
             .get, url, headers: [HTTPHeader("X-Redmine-API-Key", "SECRETKEY2"), HTTPHeader("Authorization", "Basic SECRET3")],
@@ -292,10 +289,7 @@ struct FaultSuiteTests {
     @Test func aConnectionWithVerboseLoggingLogsItsExchangesAtNoticeLevel() async throws {
         let server = try FaultServer()
         defer { server.stop() }
-        let handler = CapturingLogHandler()
-        var logger = Logger(label: "test", factory: { _ in handler })
-        logger.logLevel = .trace
-        let client = HTTPClient(logger: logger)
+        let (client, handler) = CapturingLogHandler.client()
         let url = URL(string: "http://127.0.0.1:\(server.port)/ok?key=SECRETKEY")!
         let request = HTTPRequest(.get, url, sensitiveQueryItems: ["key"])
         _ = try await client.send(request, settings: ConnectionSettings(repository: "quiet"))
@@ -310,6 +304,14 @@ struct FaultSuiteTests {
 }
 
 final class CapturingLogHandler: LogHandler, Sendable {
+    /// An HTTP client logging every level into a new handler.
+    static func client() -> (HTTPClient, CapturingLogHandler) {
+        let handler = CapturingLogHandler()
+        var logger = Logger(label: "test", factory: { _ in handler })
+        logger.logLevel = .trace
+        return (HTTPClient(logger: logger), handler)
+    }
+
     private let lines = Mutex<[String]>([])
     var text: String { self.lines.withLock { $0.joined(separator: "\n") } }
     var metadata: Logger.Metadata {
