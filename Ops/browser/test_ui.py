@@ -220,6 +220,10 @@ def main():
         check(driver.find_elements(By.CSS_SELECTOR, "svg#weekday-chart circle.bubble"), "the weekday × hour chart has no bubble")
         print(f"  created per day: {values}")
         shot(driver, "metrics")
+        load = driver.find_element(By.ID, "load-integrations")
+        check("items" in load.text and "left ⇄ right" in load.text, f"the load table does not show the integration: {load.text}")
+        driver.execute_script("arguments[0].scrollIntoView()", load)
+        shot(driver, "metrics-load")
 
         print("7. queues and workers")
         driver.get(BASE + "/ui/queues")

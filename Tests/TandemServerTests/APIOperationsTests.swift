@@ -211,6 +211,10 @@ struct APIOperationsTests {
             #expect(metrics.json["previousFrom"]?.stringValue == "2026-10-31")
             #expect(metrics.json["days"]?.arrayValue?.count == 2)
             #expect(metrics.json["weekdayHour"]?.arrayValue?[14]["failed"]?.intValue == 1)
+            let load = try #require(metrics.json["integrations"]?.arrayValue?.first)
+            #expect(load["integration"]?.stringValue == "books" && load["counts"]?["created"]?.intValue == 4)
+            #expect(load["previous"]?["updated"]?.intValue == 9 && load["pairs"]?.intValue != nil)
+            #expect(metrics.json["repositories"]?.arrayValue?.count == 2)
             #expect(try await api.call(.get, "/api/v1/metrics").json["days"]?.arrayValue?.count == 30)
             #expect(metrics.json["timeZone"]?.stringValue == "UTC")
             // 14h UTC is 23h in Tokyo (Monday).

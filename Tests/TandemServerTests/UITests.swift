@@ -392,6 +392,11 @@ struct UITests {
             #expect(metrics.text.contains("<svg class=\"chart\" id=\"daily-chart\""))
             #expect(metrics.text.contains("data-value=\"7\""))
             #expect(metrics.text.contains("<svg class=\"chart\" id=\"weekday-chart\"") && metrics.text.contains("<circle class=\"bubble\""))
+            // The load tables: the integration with its repositories, its counts, the change against the previous period.
+            let loadTable = try #require(Self.between(metrics.text, "<table id=\"load-integrations\">", "</table>"))
+            #expect(loadTable.contains("<strong>bugs</strong>") && loadTable.contains("left-repo ⇄ right-repo"), "\(loadTable)")
+            #expect(loadTable.contains("<td class=\"num\">3</td><td class=\"num\">4</td>") && loadTable.contains("▲ 250%"), "\(loadTable)")
+            #expect(metrics.text.contains("<table id=\"load-repositories\">") && metrics.text.contains("<strong>left-repo</strong>"))
             let created = try await h.ui(.get, "/ui/metrics?days=7&metric=created", cookie: cookie)
             #expect(created.text.contains("data-value=\"3\"") && created.text.contains("previous period 2"))
             let badDate = try await h.ui(.get, "/ui/metrics?from=2026-13-45", cookie: cookie)

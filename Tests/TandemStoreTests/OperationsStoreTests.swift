@@ -260,6 +260,28 @@ func insertActivity(
             let late = try #require(MetricsStore.parseDay("2026-11-02")).addingTimeInterval(20 * 3600)  // 05h on the 3rd in Tokyo
             #expect(MetricsStore.day(MetricsStore.today(in: "Asia/Tokyo", now: late)) == "2026-11-03")
             #expect(MetricsStore.day(MetricsStore.today(in: "UTC", now: late)) == "2026-11-02")
+            // The load per integration (busiest first) and per repository (both sides of each integration).
+            let papers = try await db.client.query(
+                """
+                INSERT INTO integrations (name, left_collection_id, right_collection_id)
+                SELECT 'papers', left_collection_id, right_collection_id FROM integrations WHERE name = 'books' RETURNING id
+                """
+            ).first!.decode(Int64.self, at: 0)
+            try await db.client.withConnection { connection in
+                try await MetricsStore.record(integrationID: papers, created: 10, at: try day("2026-11-03", 12), on: connection)
+            }
+            try await insertPair(db, integration: integration, left: "1", right: "1")
+            try await insertPair(db, integration: integration, left: "2", right: "2")
+            let load = try await metrics.report(from: try day("2026-11-02", 0), to: try day("2026-11-08", 0))
+            #expect(load.integrations.map(\.integration) == ["papers", "books"])
+            #expect(load.integrations[0].counts == MetricCounts(created: 10) && load.integrations[0].pairs == 0)
+            #expect(load.integrations[1].counts == MetricCounts(created: 3, updated: 4, failed: 1))
+            #expect(load.integrations[1].previous == MetricCounts(updated: 7) && load.integrations[1].pairs == 2)
+            #expect(load.integrations[1].left == "redmine" && load.integrations[1].right == "roundup")
+            #expect(load.repositories.map(\.repository) == ["redmine", "roundup"])
+            #expect(load.repositories.allSatisfy { $0.counts == MetricCounts(created: 13, updated: 4, failed: 1) && $0.pairs == 2 })
+            let one = try await metrics.report(from: try day("2026-11-02", 0), to: try day("2026-11-08", 0), integration: "books")
+            #expect(one.integrations.map(\.integration) == ["books"] && one.repositories.first?.counts.created == 3)
         }
     }
 }

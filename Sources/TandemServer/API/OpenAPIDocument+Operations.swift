@@ -381,9 +381,25 @@ extension OpenAPIDocument {
                         "previousFrom": Self.day, "previousTo": Self.day, "days": Self.array(daily), "previousDays": Self.array(daily),
                         "totals": Self.object(counts, required: ["created", "updated", "failed"]),
                         "previousTotals": Self.object(counts, required: ["created", "updated", "failed"]), "weekdayHour": Self.array(cell),
+                        "integrations": Self.array(
+                            Self.object(
+                                [
+                                    "integration": Self.text, "left": Self.text, "right": Self.text,
+                                    "counts": Self.object(counts, required: ["created", "updated", "failed"]),
+                                    "previous": Self.object(counts, required: ["created", "updated", "failed"]), "pairs": Self.integer(0...Int.max),
+                                ], required: ["integration", "left", "right", "counts", "previous", "pairs"],
+                                description: "One integration's synchronisations in the period and the previous one, and its artifact pairs now.")),
+                        "repositories": Self.array(
+                            Self.object(
+                                [
+                                    "repository": Self.text, "counts": Self.object(counts, required: ["created", "updated", "failed"]),
+                                    "pairs": Self.integer(0...Int.max),
+                                ], required: ["repository", "counts", "pairs"],
+                                description: "The synchronisations of the integrations a repository takes part in, and their pairs.")),
                     ],
                     required: [
                         "timeZone", "from", "to", "previousFrom", "previousTo", "days", "previousDays", "totals", "previousTotals", "weekdayHour",
+                        "integrations", "repositories",
                     ])),
             .init(
                 "QueueOverview",

@@ -77,6 +77,40 @@ extension WebUI {
                 <div class="stat \(tone)"><div class="label">\(label)</div><div class="value">\(now)</div><div class="note">\(delta) · previous period \(before)</div></div>
                 """
         }
+        func change(_ now: Int, _ before: Int) -> HTML {
+            guard before > 0 else { return now == 0 ? "<span class=\"muted\">—</span>" : "<span class=\"muted\">new</span>" }
+            let percent = Int((Double(now - before) / Double(before) * 100).rounded())
+            return "<span class=\"delta \(percent >= 0 ? "up" : "down")\">\(percent >= 0 ? "▲" : "▼") \(abs(percent))%</span>"
+        }
+        let allSynced = max(1, report.integrations.reduce(0) { $0 + $1.counts.created + $1.counts.updated })
+        func share(_ counts: MetricCounts) -> String { "\(Int((Double(counts.created + counts.updated) / Double(allSynced) * 100).rounded()))%" }
+        let integrationRows = report.integrations.map { i -> HTML in
+            """
+            <tr><td><a href="/ui/metrics?integration=\(HTML.urlComponent(i.integration))&amp;from=\(report.from)&amp;days=\(length)&amp;metric=\(metric)&amp;tz=\(HTML.urlComponent(report.timeZone))"><strong>\(i.integration)</strong></a>\
+            <div class="muted">\(i.left) ⇄ \(i.right)</div></td><td class="num">\(i.counts.created)</td><td class="num">\(i.counts.updated)</td>\
+            <td class="num">\(i.counts.failed > 0 ? Self.badge(String(i.counts.failed), "err") : "0")</td>\
+            <td class="num">\(change(i.counts.created + i.counts.updated, i.previous.created + i.previous.updated))</td>\
+            <td class="num">\(share(i.counts))</td><td class="num">\(i.pairs)</td></tr>
+            """
+        }
+        let repositoryRows = report.repositories.map { r -> HTML in
+            """
+            <tr><td><strong>\(r.repository)</strong></td><td class="num">\(r.counts.created)</td><td class="num">\(r.counts.updated)</td>\
+            <td class="num">\(r.counts.failed)</td><td class="num">\(r.pairs)</td></tr>
+            """
+        }
+        let load: HTML =
+            report.integrations.isEmpty
+            ? ""
+            : """
+            <div class="card"><div class="head"><span>Load by integration</span></div><div class="table-wrap">\
+            <table id="load-integrations"><thead><tr><th>Integration</th><th class="num">Created</th><th class="num">Updated</th>\
+            <th class="num">Failed</th><th class="num">vs previous</th><th class="num">Share</th><th class="num">Pairs</th></tr></thead>\
+            <tbody>\(integrationRows)</tbody></table></div></div>
+            <div class="card"><div class="head"><span>Load by repository</span></div><div class="table-wrap">\
+            <table id="load-repositories"><thead><tr><th>Repository</th><th class="num">Created</th><th class="num">Updated</th>\
+            <th class="num">Failed</th><th class="num">Pairs</th></tr></thead><tbody>\(repositoryRows)</tbody></table></div></div>
+            """
         let t = report.totals
         let p = report.previousTotals
         let stats: HTML = """
@@ -113,7 +147,7 @@ extension WebUI {
             <div class="layout-filter">\(form)<div>\(stats)
             <div class="card"><div class="head"><span>\(metricName) per day</span>\(legend)</div><div class="body">\(chart)</div></div>
             <div class="card"><div class="head"><span>\(metricName) by weekday and hour (\(report.timeZone))</span></div><div class="body">\(bubbles)</div></div>
-            </div></div>
+            \(load)</div></div>
             """)
     }
 }

@@ -47,8 +47,42 @@ public struct WeekdayHourMetrics: Sendable, Hashable, Codable {
     }
 }
 
-/// The metrics page: per day for the period and for the previous period of the same length, totals of both, and the
-/// period's weekday × hour matrix (all 168 cells, Monday 00h first).
+/// One integration's share of the load: its counts in the period and the previous one, and its artifact pairs now.
+public struct IntegrationMetrics: Sendable, Hashable, Codable {
+    public var integration: String
+    public var left: String
+    public var right: String
+    public var counts: MetricCounts
+    public var previous: MetricCounts
+    public var pairs: Int
+
+    public init(integration: String, left: String, right: String, counts: MetricCounts, previous: MetricCounts, pairs: Int) {
+        self.integration = integration
+        self.left = left
+        self.right = right
+        self.counts = counts
+        self.previous = previous
+        self.pairs = pairs
+    }
+}
+
+/// One repository's share: the synchronisations of the integrations it takes part in (either side), and their pairs
+/// (the repository's artifacts kept in sync).
+public struct RepositoryMetrics: Sendable, Hashable, Codable {
+    public var repository: String
+    public var counts: MetricCounts
+    public var pairs: Int
+
+    public init(repository: String, counts: MetricCounts, pairs: Int) {
+        self.repository = repository
+        self.counts = counts
+        self.pairs = pairs
+    }
+}
+
+/// The metrics page: per day for the period and for the previous period of the same length, totals of both, the
+/// period's weekday × hour matrix (all 168 cells, Monday 00h first), and the load per integration and per repository
+/// (busiest first).
 public struct MetricsReport: Sendable, Hashable, Codable {
     public var integration: String?
     /// The time zone whose days and hours the report counts (an IANA name; `UTC` by default).
@@ -64,11 +98,15 @@ public struct MetricsReport: Sendable, Hashable, Codable {
     public var totals: MetricCounts
     public var previousTotals: MetricCounts
     public var weekdayHour: [WeekdayHourMetrics]
+    /// Every integration (the chosen one only, with `integration`) by created + updated in the period, then name.
+    public var integrations: [IntegrationMetrics]
+    /// The repositories of those integrations, the same way.
+    public var repositories: [RepositoryMetrics]
 
     public init(
         integration: String?, timeZone: String = "UTC", from: String, to: String, previousFrom: String, previousTo: String,
         days: [DailyMetrics], previousDays: [DailyMetrics], totals: MetricCounts, previousTotals: MetricCounts,
-        weekdayHour: [WeekdayHourMetrics]
+        weekdayHour: [WeekdayHourMetrics], integrations: [IntegrationMetrics] = [], repositories: [RepositoryMetrics] = []
     ) {
         self.integration = integration
         self.timeZone = timeZone
@@ -81,6 +119,8 @@ public struct MetricsReport: Sendable, Hashable, Codable {
         self.totals = totals
         self.previousTotals = previousTotals
         self.weekdayHour = weekdayHour
+        self.integrations = integrations
+        self.repositories = repositories
     }
 }
 
@@ -241,9 +281,65 @@ public struct MetricsStore: Sendable {
             default: break
             }
         }
+        let (integrations, repositories) = try await self.breakdown(
+            previousStart: previousStart, start: start, endExclusive: endExclusive, integrationID: integrationID)
         return MetricsReport(
             integration: integration, timeZone: timeZone, from: name(start), to: name(end), previousFrom: name(previousStart),
             previousTo: name(local.date(byAdding: .day, value: -1, to: start) ?? start), days: days, previousDays: previousDays,
-            totals: total(days), previousTotals: total(previousDays), weekdayHour: matrix)
+            totals: total(days), previousTotals: total(previousDays), weekdayHour: matrix, integrations: integrations,
+            repositories: repositories)
+    }
+
+    /// The load per integration (both periods, pairs now) and, summed from it, per repository.
+    func breakdown(
+        previousStart: Date, start: Date, endExclusive: Date, integrationID: Int64?
+    ) async throws -> (
+        [IntegrationMetrics], [RepositoryMetrics]
+    ) {
+        let rows = try await self.client.query(
+            """
+            SELECT i.name, lr.name, rr.name,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket >= \(start) AND m.metric = 'created'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket >= \(start) AND m.metric = 'updated'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket >= \(start) AND m.metric = 'failed'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'created'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'updated'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'failed'), 0)::bigint,
+                (SELECT count(*) FROM artifact_pairs p WHERE p.integration_id = i.id)
+            FROM integrations i
+            JOIN collections lc ON lc.id = i.left_collection_id JOIN repositories lr ON lr.id = lc.repository_id
+            JOIN collections rc ON rc.id = i.right_collection_id JOIN repositories rr ON rr.id = rc.repository_id
+            LEFT JOIN metrics_rollups m ON m.integration_id = i.id AND m.bucket >= \(previousStart) AND m.bucket < \(endExclusive)
+            WHERE \(integrationID)::bigint IS NULL OR i.id = \(integrationID)
+            GROUP BY i.id, i.name, lr.name, rr.name
+            """)
+        var integrations: [IntegrationMetrics] = []
+        for row in rows {
+            func count(_ column: Int) throws -> Int { Int(try row.decode(Int64.self, at: column)) }
+            integrations.append(
+                IntegrationMetrics(
+                    integration: try row.decode(String.self, at: 0), left: try row.decode(String.self, at: 1),
+                    right: try row.decode(String.self, at: 2),
+                    counts: MetricCounts(created: try count(3), updated: try count(4), failed: try count(5)),
+                    previous: MetricCounts(created: try count(6), updated: try count(7), failed: try count(8)), pairs: try count(9)))
+        }
+        func busiest(_ a: MetricCounts, _ an: String, _ b: MetricCounts, _ bn: String) -> Bool {
+            let (x, y) = (a.created + a.updated, b.created + b.updated)
+            return x != y ? x > y : an < bn
+        }
+        integrations.sort { busiest($0.counts, $0.integration, $1.counts, $1.integration) }
+        var byRepository: [String: RepositoryMetrics] = [:]
+        for i in integrations {
+            for repository in Set([i.left, i.right]) {
+                var r = byRepository[repository] ?? RepositoryMetrics(repository: repository, counts: MetricCounts(), pairs: 0)
+                r.counts.created += i.counts.created
+                r.counts.updated += i.counts.updated
+                r.counts.failed += i.counts.failed
+                r.pairs += i.pairs
+                byRepository[repository] = r
+            }
+        }
+        let repositories = byRepository.values.sorted { busiest($0.counts, $0.repository, $1.counts, $1.repository) }
+        return (integrations, repositories)
     }
 }
