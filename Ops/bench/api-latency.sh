@@ -5,6 +5,7 @@
 # keep-alive connection for
 #   pair search: by artifact id, by key, by text, first page, a later page, one integration's errors;
 #   activity list: open items, one integration, text, errors page 2;
+#   and, beside them, the metrics report (30 days, the load of every integration with its pair count) and the audit log;
 # beside baselines measured in the same run: GET /health/live (no auth, no query), GET /api/v1/me (token check only),
 # and pgbench's select-only latency on a 100,000-row table (one client). Prints each p99 as a ratio of the baselines
 # and against the target p99 <= 50 ms. Medians of API_BENCH_RUNS runs (3). Not a test: nothing is asserted.
@@ -169,7 +170,9 @@ pairs-errors-of-one /api/v1/pairs?integration=integration-2&status=error&limit=5
 activity-open /api/v1/activity?status=open&limit=50
 activity-integration /api/v1/activity?integration=integration-3&limit=50
 activity-text /api/v1/activity?q=timed%20out&limit=50
-activity-errors-page-2 /api/v1/activity?kind=error&status=open&limit=50&after=$(( ACTIVITY - 150 ))"
+activity-errors-page-2 /api/v1/activity?kind=error&status=open&limit=50&after=$(( ACTIVITY - 150 ))
+metrics-30-days /api/v1/metrics
+audit-first-page /api/v1/audit?limit=50"
 
 for run in $(seq 1 "$RUNS"); do
     echo "run $run/$RUNS..." >&2
