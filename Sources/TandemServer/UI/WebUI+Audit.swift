@@ -43,12 +43,8 @@ extension WebUI {
                 let back = Self.safeNext(form.first("back")) ?? "/ui/audit"
                 do {
                     return Self.redirect(back, notice: try await self.config.revert(entry, actor: session.user.username).message)
-                } catch let error as AdminError {
-                    let field = (error.field ?? "").isEmpty ? "" : "\(error.field ?? ""): "
-                    return Self.redirect(back, notice: "Not done: \(field)\(error.message)", isProblem: true)
-                } catch let error as ConfigError {
-                    let reason = error.issues.first.map { $0.path.isEmpty ? $0.reason : "\($0.path): \($0.reason)" } ?? "not valid"
-                    return Self.redirect(back, notice: "Not done: \(reason)", isProblem: true)
+                } catch let error where Self.refusalText(error) != nil {
+                    return Self.redirect(back, notice: "Not done: \(Self.refusalText(error) ?? "")", isProblem: true)
                 }
             }
         }

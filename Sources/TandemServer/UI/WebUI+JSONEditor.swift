@@ -89,14 +89,21 @@ extension WebUI {
                 "/ui/\(section.rawValue)/\(HTML.urlComponent(savedName))/json", notice: "\(verb) \(section.entity) '\(savedName)'.")
         } catch let error as JSONSyntaxError {
             problem = "Not saved: the text is not JSON (line \(error.line), column \(error.column): \(error.reason))."
-        } catch let error as AdminError {
-            let field = (error.field ?? "").isEmpty ? "" : "\(error.field ?? ""): "
-            problem = "Not saved: \(field)\(error.message)"
-        } catch let error as ConfigError {
-            let issue = error.issues.first
-            problem = "Not saved: \(issue.map { $0.path.isEmpty ? $0.reason : "\($0.path): \($0.reason)" } ?? "the configuration is not valid")"
+        } catch let error where Self.refusalText(error) != nil {
+            problem = "Not saved: \(Self.refusalText(error) ?? "")"
         }
         return Self.html(self.jsonPage(section, name: name, text: text, problem: problem, session: session), status: .unprocessableContent)
+    }
+
+    /// A configuration change's refusal as "member: reason" (the store's `AdminError`, the parser's `ConfigError`), or nil
+    /// for any other error (which is not the user's to fix).
+    static func refusalText(_ error: any Error) -> String? {
+        switch error {
+        case let error as AdminError: (error.field ?? "").isEmpty ? error.message : "\(error.field ?? ""): \(error.message)"
+        case let error as ConfigError:
+            error.issues.first.map { $0.path.isEmpty ? $0.reason : "\($0.path): \($0.reason)" } ?? "the configuration is not valid"
+        default: nil
+        }
     }
 
     func jsonPage(_ section: ConfigJSON.Section, name: String?, text: String, problem: String?, session: Session, notice: String? = nil) -> HTML {
