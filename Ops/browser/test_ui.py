@@ -90,6 +90,19 @@ def submit(driver, target, attempts=4):
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
+def click(driver, locator, attempts=4):
+    """Clicks an element on the current page (no navigation), found afresh after a transient browser error."""
+    for attempt in range(attempts):
+        try:
+            driver.find_element(*locator).click()
+            return
+        except (StaleElementReferenceException, WebDriverException) as error:
+            if not transient_error(error) or attempt == attempts - 1:
+                raise
+            print(f"  (retrying the click on {locator[1]}: {first_line(error)})")
+            time.sleep(0.5)
+
+
 def first_line(error):
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
@@ -193,9 +206,8 @@ def main():
 
         print("5. retry the item with the gear menu")
         driver.get(BASE + "/ui/activity?status=open")
-        box = driver.find_element(By.CSS_SELECTOR, f"#activity input[name='id'][value='{row_id}']")
-        box.click()
-        driver.find_element(By.ID, "gear").click()
+        click(driver, (By.CSS_SELECTOR, f"#activity input[name='id'][value='{row_id}']"))
+        click(driver, (By.ID, "gear"))
         check(driver.find_element(By.ID, "action-clear").is_enabled(), "Clear Errors is not offered for an item in error")
         shot(driver, "gear-menu")
         submit(driver, (By.ID, "action-retry"))
