@@ -5,9 +5,10 @@ import HummingbirdTesting
 import Postgres
 import TandemConfig
 import TandemQueue
-import TandemServer
 import TandemStore
 import Testing
+
+@testable import TandemServer
 
 /// One answer of the web UI.
 struct UIAnswer: Sendable {
@@ -878,6 +879,31 @@ struct UITests {
     static func between(_ text: String, _ start: String, _ end: String) -> String? {
         guard let a = text.range(of: start), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return nil }
         return String(text[a.upperBound..<b.lowerBound])
+    }
+
+    @Test func yourSessionsAreListedAndTheOthersCanBeSignedOut() async throws {
+        try await withAPI { h in
+            let first = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let second = try await h.uiLogin("admin", APIHarness.adminPassword)
+            let page = try await h.ui(.get, "/ui/account", cookie: first.cookie)
+            let table = try #require(Self.between(page.text, "<table id=\"sessions\">", "</table>"))
+            #expect(table.components(separatedBy: "<tr>").count - 1 == 3, "\(table)")  // the head and two sessions
+            #expect(table.components(separatedBy: "this one").count - 1 == 1 && page.text.contains("Sign out 1 other session"))
+            #expect(!page.text.contains(first.cookie) && !page.text.contains(second.cookie))
+            let ended = try await h.ui(.post, "/ui/account/sessions/end-others", cookie: first.cookie, form: [("_csrf", first.csrf)])
+            #expect(ended.status == 303 && ended.flash == "Signed out 1 other session; this one stays.", "\(ended.flash ?? "")")
+            #expect(try await h.ui(.get, "/ui/account", cookie: second.cookie).status == 303)  // sent to the login page
+            let after = try await h.ui(.get, "/ui/account", cookie: first.cookie)
+            #expect(after.status == 200 && after.text.contains("No other sessions."))
+            let audit = try await AuditLog.list(h.postgres, .init(entity: "user", entityName: "admin", limit: 1))
+            #expect(audit.first?.action == "end-sessions" && audit.first?.changes["sessions"] == .int(1))
+            #expect(try await h.ui(.post, "/ui/account/sessions/end-others", cookie: first.cookie, form: [("_csrf", "forged")]).status == 403)
+        }
+        #expect(
+            WebUI.browserName("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36")
+                == "Chrome (headless) on Linux")
+        #expect(WebUI.browserName("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0") == "Firefox on Windows")
+        #expect(WebUI.browserName(nil) == "Unknown browser" && WebUI.browserName("curl/8.5.0") == "curl")
     }
 
     enum EntityJSON {

@@ -57,6 +57,12 @@ extension WebUI {
                 }
             }
         }
+        router.post("/ui/account/sessions/end-others") { request, context in
+            try await self.action(request, context, .account) { _, session, _ in
+                let ended = try await self.auth.endOtherSessions(of: session.user.username, keep: session.id, actor: session.user.username)
+                return Self.redirect("/ui/account", notice: "Signed out \(Self.plural(ended, "other session")); this one stays.")
+            }
+        }
         router.post("/ui/account/tokens/:id/revoke") { request, context in
             try await self.action(request, context, .account) { _, session, _ in
                 guard let raw = context.parameters.get("id"), let id = Int64(raw), id > 0 else {
@@ -137,6 +143,25 @@ extension WebUI {
             <label class="field\(f.marked("expiresInDays") ? " invalid" : "")">Expires after<select name="expiresInDays">\(expiry)</select>\(f.message("expiresInDays"))</label></div>
             <div><button class="btn primary" type="submit" id="create-token">Create token</button></div></form>
             """
+        let sessions = try await self.auth.sessions(of: user.username, current: session.id)
+        let sessionRows = sessions.map { s -> HTML in
+            """
+            <tr><td>\(Self.browserName(s.userAgent))\(s.current ? " " + Self.badge("this one", "ok") : "")</td>\
+            <td class="nowrap" title="\(Self.timestamp(s.createdAt))">\(Self.relative(s.createdAt, now: now))</td>\
+            <td class="nowrap">\(Self.relative(s.lastSeenAt, now: now))</td><td class="nowrap">\(Self.timestamp(s.expiresAt))</td></tr>
+            """
+        }
+        let others = sessions.filter { !$0.current }.count
+        let endOthers: HTML =
+            others > 0
+            ? self.button(
+                "Sign out \(Self.plural(others, "other session"))", action: "/ui/account/sessions/end-others", session: session, style: "btn",
+                confirm: "Sign out everywhere but here?")
+            : "<span class=\"muted\">No other sessions.</span>"
+        let sessionCard: HTML = """
+            <div class="card"><h2>Sessions</h2><div class="table-wrap"><table id="sessions"><thead><tr><th>Browser</th><th>Signed in</th>\
+            <th>Last active</th><th>Expires</th></tr></thead><tbody>\(sessionRows)</tbody></table></div><div class="body">\(endOthers)</div></div>
+            """
         let capabilities = Capability.allCases.filter { user.has($0) }.map(\.rawValue).joined(separator: ", ")
         let profile: HTML = """
             <dl class="facts"><dt>User name</dt><dd><strong>\(user.username)</strong></dd><dt>Display name</dt><dd>\(user.displayName ?? "—")</dd>\
@@ -151,6 +176,18 @@ extension WebUI {
             \(shown)<div class="grid two"><div class="card"><h2>Profile</h2><div class="body">\(profile)</div></div>
             <div class="card"><h2>Password</h2><div class="body">\(passwordForm)</div></div></div>
             <div class="card"><h2>API tokens</h2>\(tokenTable)<div class="body">\(tokenForm)</div></div>
+            \(sessionCard)
             """)
+    }
+
+    /// A browser's name from its User-Agent, for people ("Chrome on Linux"); the raw text when it is not recognised.
+    static func browserName(_ agent: String?) -> String {
+        guard let agent, !agent.isEmpty else { return "Unknown browser" }
+        let browsers = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"), ("curl/", "curl")]
+        let systems = [("Windows", "Windows"), ("Mac OS X", "macOS"), ("Android", "Android"), ("iPhone", "iOS"), ("Linux", "Linux")]
+        guard let browser = browsers.first(where: { agent.contains($0.0) })?.1 else { return String(agent.prefix(60)) }
+        let system = systems.first { agent.contains($0.0) }?.1
+        let headless = agent.contains("Headless") ? " (headless)" : ""
+        return system.map { "\(browser)\(headless) on \($0)" } ?? browser + headless
     }
 }

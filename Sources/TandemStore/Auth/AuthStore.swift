@@ -40,6 +40,16 @@ public struct TokenRecord: Sendable, Hashable {
     public func isActive(at now: Date = Date()) -> Bool { self.revokedAt == nil && (self.expiresAt.map { $0 > now } ?? true) }
 }
 
+/// One of a user's web sessions, as their account page lists them (never the cookie value).
+public struct SessionSummary: Sendable, Hashable {
+    public var createdAt: Date
+    public var lastSeenAt: Date
+    public var expiresAt: Date
+    public var userAgent: String?
+    /// The session of the request that asked.
+    public var current: Bool
+}
+
 /// A logged-in web session.
 public struct SessionRecord: Sendable, Hashable {
     public var user: UserRecord
@@ -371,6 +381,39 @@ public struct AuthStore: Sendable {
 
     public func deleteSession(id: String) async throws {
         try await self.client.query("DELETE FROM sessions WHERE id_hash = \(Self.digest(id))")
+    }
+
+    /// A user's live sessions, newest use first; `current` marks the one whose cookie value is `current`.
+    public func sessions(of username: String, current: String? = nil) async throws -> [SessionSummary] {
+        let mine = current.map(Self.digest) ?? Data()
+        return try await self.client.query(
+            """
+            SELECT s.created_at, s.last_seen_at, s.expires_at, s.user_agent, s.id_hash = \(mine)
+            FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE u.username = \(username) AND s.expires_at > now() ORDER BY s.last_seen_at DESC, s.created_at DESC
+            """
+        ).map { row in
+            SessionSummary(
+                createdAt: try row.decode(Date.self, at: 0), lastSeenAt: try row.decode(Date.self, at: 1),
+                expiresAt: try row.decode(Date.self, at: 2),
+                userAgent: try row.decode(String?.self, at: 3), current: try row.decode(Bool.self, at: 4))
+        }
+    }
+
+    /// Ends every session of `username` but the one with cookie value `keep`; audited (`end-sessions`). Returns how many.
+    @discardableResult
+    public func endOtherSessions(of username: String, keep: String, actor: String) async throws -> Int {
+        try await self.client.withTransaction { connection in
+            let ended = try await connection.query(
+                """
+                DELETE FROM sessions s USING users u
+                WHERE u.id = s.user_id AND u.username = \(username) AND s.id_hash <> \(Self.digest(keep)) RETURNING 1
+                """
+            ).count
+            try await AuditLog.record(
+                connection, actor: actor, action: "end-sessions", entity: "user", name: username, changes: .object(["sessions": .int(ended)]))
+            return ended
+        }
     }
 
     // MARK: API tokens
