@@ -46,7 +46,9 @@ extension ConfigStore {
             if JSONNode.object(members) == current {
                 throw AdminError(.conflict, "the \(what) already has the values it had before change #\(entry.id)")
             }
-            let stored = try await self.put(section, name: name, body: .object(members), create: false, actor: actor)
+            let stored = try await Self.asConflict(entry) {
+                try await self.put(section, name: name, body: .object(members), create: false, actor: actor)
+            }
             return Reverted(
                 section: section, name: name, entity: stored,
                 message: "Reverted \(keys.joined(separator: ", ")) of the \(what) to the values before change #\(entry.id).")
@@ -58,11 +60,23 @@ extension ConfigStore {
                 throw AdminError(.conflict, "change #\(entry.id) recorded no values to restore")
             }
             members.removeAll { $0.key == "running" }
-            let stored = try await self.put(section, name: nil, body: .object(members), create: true, actor: actor)
+            let stored = try await Self.asConflict(entry) {
+                try await self.put(section, name: nil, body: .object(members), create: true, actor: actor)
+            }
             return Reverted(
                 section: section, name: name, entity: stored, message: "Restored the \(what) as it was when change #\(entry.id) deleted it.")
         default:
             throw AdminError(.conflict, "only updates and deletions can be undone; change #\(entry.id) is a '\(entry.action)'")
+        }
+    }
+
+    /// The request to undo a change is always well-formed: when the earlier values are not valid in today's
+    /// configuration (a model field since removed, a collection since deleted), that is a conflict with the stored state.
+    static func asConflict(_ entry: AuditEntry, _ body: () async throws -> JSONNode) async throws -> JSONNode {
+        do {
+            return try await body()
+        } catch let error as AdminError where error.kind == .invalid {
+            throw AdminError(.conflict, field: error.field, "the values before change #\(entry.id) are not valid now: \(error.message)")
         }
     }
 }

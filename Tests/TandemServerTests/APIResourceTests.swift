@@ -431,6 +431,22 @@ struct APIResourceTests {
             let other = try await api.call(.post, "/api/v1/audit/\(token["id"]?.intValue ?? 0)/revert")
             #expect(other.status == 409 && other.text.contains("only changes of repositories"), "\(other.text)")
             #expect(try await api.call(.post, "/api/v1/audit/999999/revert").status == 404)
+            // Earlier values that are no longer valid (a collection since deleted): a conflict with today's configuration.
+            try await api.seedConfiguration()
+            let config = api.api.config
+            var extra = try #require(try await config.get(.collections, name: "right-bugs")).members ?? []
+            extra[0] = .init("name", .string("extra-bugs"))
+            _ = try await config.put(.collections, name: nil, body: .object(extra), create: true, actor: "test")
+            _ = try await config.put(
+                .integrations, name: nil, body: .object(["name": .string("x"), "left": .string("left-bugs"), "right": .string("right-bugs")]),
+                create: true, actor: "test")
+            _ = try await config.put(
+                .integrations, name: "x", body: .object(["left": .string("left-bugs"), "right": .string("extra-bugs")]), create: false, actor: "test")
+            let moved = try #require(try await AuditLog.list(api.postgres, .init(entity: "integration", entityName: "x", limit: 1)).first)
+            #expect(try await api.call(.delete, "/api/v1/collections/right-bugs").status == 204)
+            let stale = try await api.call(.post, "/api/v1/audit/\(moved.id)/revert")
+            #expect(stale.status == 409 && stale.text.contains("not valid now"), "\(stale.text)")
+            #expect(try await config.export().integrations.first { $0.name == "x" }?.right == "extra-bugs")
             let bodied = try await api.call(.post, "/api/v1/audit/\(updateID)/revert", body: #"{"force": true}"#)
             #expect(bodied.status == 422 && bodied.field == "force", "\(bodied.text)")
             let notANumber = try await api.call(.post, "/api/v1/audit/abc/revert")

@@ -373,7 +373,7 @@ public enum OpenAPIDocument {
                 operations: [
                     Self.post(
                         "revertAuditEntry",
-                        "Undo one change of a repository, model, collection or integration: an update's changed members go back to their values before it (other members, `running` and secrets are kept); a deletion is undone by creating the entity again as it was (an integration stopped). Validated and audited like any change; 409 when there is nothing to undo (another kind of change, no recorded values, already back, the entity gone or back again).",
+                        "Undo one change of a repository, model, collection or integration: an update's changed members go back to their values before it (other members, `running` and secrets are kept); a deletion is undone by creating the entity again as it was (an integration stopped). Validated and audited like any change; 409 when there is nothing to undo (another kind of change, no recorded values, already back, the entity gone or back again) or the earlier values are not valid in today's configuration.",
                         tag: "audit", body: .object(["type": .string("object"), "maxProperties": .int(0)]), parameters: [Self.idParameter],
                         schema: "AuditRevert", capability: .writeConfiguration)
                 ]),
