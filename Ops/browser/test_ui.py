@@ -71,36 +71,35 @@ def wait_for(driver, what, predicate, timeout=DEADLINE, reload=True, interval=1.
             driver.refresh()
 
 
-def submit(driver, target, attempts=4):
-    """Clicks a submit button or link and waits for the next page (the old one gone, the new one loaded). target is an
-    element or a locator (By…, value); a locator is found afresh when Chromium reports the node as gone from a document
-    that was still settling (see set_field)."""
+def retrying(what, action, attempts=4, retry=True):
+    """Runs action(), again after a short pause when Chromium answers "Node with given id does not belong to the
+    document" or a stale element: the page was still settling after a navigation (CI saw it once on the login page).
+    action finds its element afresh each time; any other error fails at once."""
     for attempt in range(attempts):
         try:
-            old = driver.find_element(By.TAG_NAME, "html")
-            element = driver.find_element(*target) if isinstance(target, tuple) else target
-            element.click()
-            break
+            return action()
         except (StaleElementReferenceException, WebDriverException) as error:
-            if not isinstance(target, tuple) or not transient_error(error) or attempt == attempts - 1:
+            if not retry or not transient_error(error) or attempt == attempts - 1:
                 raise
-            print(f"  (retrying the click on {target[1]}: {first_line(error)})")
+            print(f"  (retrying {what}: {first_line(error)})")
             time.sleep(0.5)
+
+
+def submit(driver, target):
+    """Clicks a submit button or link and waits for the next page (the old one gone, the new one loaded). target is an
+    element or a locator (By…, value); only a locator is retried (see retrying)."""
+    def press():
+        old = driver.find_element(By.TAG_NAME, "html")
+        (driver.find_element(*target) if isinstance(target, tuple) else target).click()
+        return old
+    old = retrying(f"the click on {target[1] if isinstance(target, tuple) else 'an element'}", press, retry=isinstance(target, tuple))
     WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
-def click(driver, locator, attempts=4):
-    """Clicks an element on the current page (no navigation), found afresh after a transient browser error."""
-    for attempt in range(attempts):
-        try:
-            driver.find_element(*locator).click()
-            return
-        except (StaleElementReferenceException, WebDriverException) as error:
-            if not transient_error(error) or attempt == attempts - 1:
-                raise
-            print(f"  (retrying the click on {locator[1]}: {first_line(error)})")
-            time.sleep(0.5)
+def click(driver, locator):
+    """Clicks an element on the current page (no navigation)."""
+    retrying(f"the click on {locator[1]}", lambda: driver.find_element(*locator).click())
 
 
 def first_line(error):
@@ -120,26 +119,18 @@ def no_error_page(driver, where):
     check("Something went wrong" not in body, f"{where}: the server answered with an error page")
 
 
-def set_field(driver, name, value, attempts=4):
-    """Fills a form field, finding it afresh on each attempt: Chromium can answer "Node with given id does not belong to
-    the document" (or a stale element) when the page is still settling after a navigation (CI saw it once on the login
-    page); the field is looked up again after a short pause rather than failing the test on the browser's race."""
-    for attempt in range(attempts):
-        try:
-            WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
-            element = driver.find_element(By.NAME, name)
-            if element.tag_name == "select":
-                Select(element).select_by_value(value)
-            else:
-                element.clear()
-                element.send_keys(value)
-                check(element.get_attribute("value") == value, f"field {name} did not take the value typed")
-            return
-        except (StaleElementReferenceException, WebDriverException) as error:
-            if not transient_error(error) or attempt == attempts - 1:
-                raise
-            print(f"  (retrying field {name}: {first_line(error)})")
-            time.sleep(0.5)
+def set_field(driver, name, value):
+    """Fills a form field (a select by its value)."""
+    def fill():
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        element = driver.find_element(By.NAME, name)
+        if element.tag_name == "select":
+            Select(element).select_by_value(value)
+        else:
+            element.clear()
+            element.send_keys(value)
+            check(element.get_attribute("value") == value, f"field {name} did not take the value typed")
+    retrying(f"field {name}", fill)
 
 
 def main():
