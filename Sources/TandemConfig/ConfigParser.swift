@@ -271,7 +271,13 @@ public enum ConfigParser {
         i.fieldFlows = Self.fieldFlows(o["fieldFlows"], o.child("fieldFlows"), r)
         for (cPath, cNode) in r.list(o["conditionalFieldFlows"], o.child("conditionalFieldFlows")) {
             guard let c = r.object(cNode, cPath, allowed: ["when", "fieldFlows"], required: ["when", "fieldFlows"]) else { continue }
-            let conditions = r.list(c["when"], c.child("when")).compactMap { Self.condition($0.node, $0.path, r) }
+            let whenList = r.list(c["when"], c.child("when"))
+            if whenList.isEmpty, case .sequence? = c["when"] {
+                r.report(
+                    .invalidValue, c.child("when"), "needs at least one condition (flows for every artifact belong in fieldFlows)", at: c["when"])
+                continue
+            }
+            let conditions = whenList.compactMap { Self.condition($0.node, $0.path, r) }
             i.conditionalFieldFlows.append(
                 ConditionalFlowConfig(when: conditions, fieldFlows: Self.fieldFlows(c["fieldFlows"], c.child("fieldFlows"), r)))
         }

@@ -13,6 +13,10 @@ struct BadInput: Sendable, CustomStringConvertible {
 
 let badInputs: [BadInput] = [
     BadInput(
+        name: "conditional flow without a condition", replace: "    running: true\n",
+        with: "    running: true\n    conditionalFieldFlows:\n      - when: []\n        fieldFlows: {}\n", kind: .invalidValue,
+        path: "integrations[0].conditionalFieldFlows[0].when", reasonContains: "at least one condition"),
+    BadInput(
         name: "YAML syntax error", replace: "    left: redmine-bugs", with: "    left: [redmine-bugs", kind: .syntax, path: "",
         reasonContains: "YAML syntax error"),
     BadInput(

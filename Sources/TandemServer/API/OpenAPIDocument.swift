@@ -596,7 +596,7 @@ public enum OpenAPIDocument {
                 "name": Self.string(), "left": Self.string(), "right": Self.string(), "running": Self.boolean,
                 "creation": Self.enumeration(CreationFlowConfig.allCases.map(\.rawValue)), "fieldFlows": flows,
                 "conditionalFieldFlows": Self.array(
-                    Self.object(["when": Self.array(condition), "fieldFlows": flows], required: ["when", "fieldFlows"])),
+                    Self.object(["when": Self.array(condition, minItems: 1), "fieldFlows": flows], required: ["when", "fieldFlows"])),
                 "routes": Self.array(route),
                 "filters": Self.object(["scope": Self.enumeration(FilterScope.allCases.map(\.rawValue)), "conditions": Self.array(condition)]),
                 "comments": directions,
