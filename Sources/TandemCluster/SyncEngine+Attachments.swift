@@ -21,9 +21,12 @@ extension SyncEngine {
     /// the connection's download limit, is recorded as handled so that it is not downloaded again. A file the target
     /// refuses (its validation) is recorded too; each of these leaves a trace reason and an info activity. An attachment
     /// gone meanwhile is left out (a trace reason only).
+    ///
+    /// A file that `twin` (the target as read before the writes) already holds unrecorded — same name, same bytes: an
+    /// earlier attempt uploaded it and lost the answer or died before saving the pair — is recorded, not uploaded again.
     func copyAttachments(
-        _ copies: [AttachmentCopy], of sourceArtifact: RepositoryArtifact, context: Context, target: any Connector, targetID: String,
-        pair: inout ArtifactPair
+        _ copies: [AttachmentCopy], of sourceArtifact: RepositoryArtifact, context: Context, target: any Connector, twin: RepositoryArtifact?,
+        targetID: String, unrecorded: inout UnrecordedWrites, pair: inout ArtifactPair
     ) async -> AttachmentOutcome {
         var outcome = AttachmentOutcome()
         guard !copies.isEmpty else { return outcome }
@@ -68,6 +71,12 @@ extension SyncEngine {
                 continue
             }
             do {
+                if let twin, let earlier = try await Self.unrecordedCopy(of: data, named: info.filename, on: twin, target: target, &unrecorded) {
+                    pair.recordAttachment(copy, createdID: earlier, on: t)
+                    outcome.reasons.append(
+                        Reason(.alreadyOnTarget, info.filename, "an earlier attempt uploaded it without recording it: recorded, not uploaded again"))
+                    continue
+                }
                 let result = try await target.uploadAttachment(
                     id: targetID, filename: info.filename, contentType: info.contentType ?? "application/octet-stream", data: data)
                 pair.recordAttachment(copy, createdID: result.itemID ?? "", on: t)
@@ -80,6 +89,44 @@ extension SyncEngine {
             }
         }
         return outcome
+    }
+}
+
+extension SyncEngine {
+    /// The unrecorded attachment of `twin` named `fileName` whose bytes are `data`, now claimed; nil when none is.
+    static func unrecordedCopy(
+        of data: Data, named fileName: String, on twin: RepositoryArtifact, target: any Connector, _ unrecorded: inout UnrecordedWrites
+    ) async throws -> String? {
+        for id in unrecorded.attachmentCandidates(fileName: fileName, size: Int64(data.count)) {
+            guard let info = twin.attachments.first(where: { $0.id == id }) else { continue }
+            if try await target.attachmentContent(artifactID: twin.id, attachment: info) == data {
+                unrecorded.claimAttachment(id)
+                return id
+            }
+        }
+        return nil
+    }
+
+    /// Writes each comment of a plan on the target and records it in the pair — or, when the target already holds the
+    /// same text unrecorded (an earlier attempt wrote it and lost the answer or died before saving the pair), records
+    /// that one instead of writing it again. Returns the trace reasons of those found.
+    func writeComments(
+        _ comments: [CommentWrite], target: any Connector, targetID: String, on t: Side, unrecorded: inout UnrecordedWrites,
+        pair: inout ArtifactPair
+    ) async throws -> [Reason] {
+        var reasons: [Reason] = []
+        for comment in comments {
+            if let earlier = unrecorded.claimComment(comment.body) {
+                pair.recordComment(comment, createdID: earlier, on: t)
+                reasons.append(
+                    Reason(
+                        .alreadyOnTarget, comment.sourceID, "comment \(earlier) holds it (an earlier attempt's write): recorded, not written again"))
+                continue
+            }
+            let result = try await target.addComment(id: targetID, text: comment.body)
+            pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
+        }
+        return reasons
     }
 }
 

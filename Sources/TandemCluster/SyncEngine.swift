@@ -393,7 +393,8 @@ public struct SyncEngine: Sendable {
                 if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
                 var fields: [String: FieldValue] = [:]
                 for write in plan.fields { fields[write.repositoryField] = write.value }
-                var existingComments: [RepositoryComment] = []
+                var unrecorded = UnrecordedWrites.none
+                var twin: RepositoryArtifact?
                 if let found = targetID {
                     // The twin of an earlier attempt that died before recording it: it holds that attempt's values,
                     // so bring it to this decision's (else the pair would claim values the twin lacks, and the twin's
@@ -401,7 +402,8 @@ public struct SyncEngine: Sendable {
                     try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: found, on: connection)
                     if !fields.isEmpty { _ = try await target.updateFields(id: found, fields) }
                     for (_, state) in plan.statuses.sorted(by: { $0.key < $1.key }) { _ = try await target.applyTransition(id: found, to: state) }
-                    existingComments = try await target.artifact(id: found).comments
+                    twin = try await target.artifact(id: found)
+                    unrecorded = UnrecordedWrites(twin.map(Self.core), pair: nil, on: t)
                 } else {
                     for (field, state) in plan.statuses { fields[field] = .select(state) }
                     let result = try await target.createArtifact(
@@ -411,19 +413,13 @@ public struct SyncEngine: Sendable {
                 guard let targetID else { throw JobOutcome.permanent("create returned no id") }
                 try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: targetID, on: connection)
                 var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
-                for comment in plan.comments {
-                    let body = comment.body.trimmingCharacters(in: .whitespacesAndNewlines)
-                    if let copy = existingComments.first(where: { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) == body }) {
-                        pair.recordComment(comment, createdID: copy.id, on: t)
-                        continue
-                    }
-                    let result = try await target.addComment(id: targetID, text: comment.body)
-                    pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
-                }
+                let found = try await self.writeComments(
+                    plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair)
                 let attachments = await self.copyAttachments(
-                    plan.attachments, of: sourceArtifact, context: context, target: target, targetID: targetID, pair: &pair)
-                reasons = Self.joined(reasons, attachments.reasons)
-                let twin = try? await target.artifact(id: targetID)
+                    plan.attachments, of: sourceArtifact, context: context, target: target, twin: twin, targetID: targetID,
+                    unrecorded: &unrecorded, pair: &pair)
+                reasons = Self.joined(reasons, found + attachments.reasons)
+                twin = try? await target.artifact(id: targetID)
                 let sourceKey: String? = sourceArtifact.formattedID
                 let twinKey: String? = twin?.formattedID
                 let keys: (left: String?, right: String?) = s == .left ? (sourceKey, twinKey) : (twinKey, sourceKey)
@@ -454,13 +450,14 @@ public struct SyncEngine: Sendable {
             }
             if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
             for transition in plan.transitions { _ = try await target.applyTransition(id: targetID, to: transition.to) }
-            for comment in plan.comments {
-                let result = try await target.addComment(id: targetID, text: comment.body)
-                pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
-            }
+            // Comments and attachments an earlier attempt left on the target without recording them are claimed, not
+            // written again (the target as read for this decision, before any write of it).
+            var unrecorded = UnrecordedWrites(input.targetArtifact, pair: stored.pair, on: t)
+            let found = try await self.writeComments(plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair)
             let attachments = await self.copyAttachments(
-                plan.attachments, of: sourceArtifact, context: context, target: target, targetID: targetID, pair: &pair)
-            reasons = Self.joined(reasons, attachments.reasons)
+                plan.attachments, of: sourceArtifact, context: context, target: target, twin: targetArtifact, targetID: targetID,
+                unrecorded: &unrecorded, pair: &pair)
+            reasons = Self.joined(reasons, found + attachments.reasons)
             try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "ok", reason: nil, on: connection)
             if let failure = attachments.failure { throw failure }
             updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty && attachments.copied == 0 ? 0 : 1

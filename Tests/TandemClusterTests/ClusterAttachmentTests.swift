@@ -114,5 +114,70 @@ extension ClusterEndToEndTests {
                 #expect(h.exitedProcesses.isEmpty)
             }
         }
+        /// How many comments and attachments the pair accounts for on each side (created there by Tandem or flowed from
+        /// there): left comments, right comments, left attachments, right attachments.
+        static func accounted(_ h: ClusterHarness) async throws -> [Int] {
+            let rows = try await h.database.client.query(
+                """
+                SELECT (SELECT count(*) FROM jsonb_object_keys(coalesce(core_state->'left'->'flowedComments', '{}')))
+                         + jsonb_array_length(coalesce(core_state->'left'->'createdComments', '[]')),
+                       (SELECT count(*) FROM jsonb_object_keys(coalesce(core_state->'right'->'flowedComments', '{}')))
+                         + jsonb_array_length(coalesce(core_state->'right'->'createdComments', '[]')),
+                       jsonb_array_length(coalesce(core_state->'left'->'flowedAttachments', '[]'))
+                         + jsonb_array_length(coalesce(core_state->'left'->'createdAttachments', '[]')),
+                       jsonb_array_length(coalesce(core_state->'right'->'flowedAttachments', '[]'))
+                         + jsonb_array_length(coalesce(core_state->'right'->'createdAttachments', '[]'))
+                FROM artifact_pairs
+                """)
+            guard let row = rows.first else { return [] }
+            return try (0..<4).map { try row.decode(Int.self, at: $0) }
+        }
+
+        @Test("A comment and a file written but their answers lost (a timeout after the write): the retry writes neither again, nothing echoes")
+        func lostAnswersAreNotWrittenTwice() async throws {
+            try await Self.withCluster { h in
+                let leftID = try await h.create(.left, title: "answers lost")
+                h.startCoordinator(id: "coordinator")
+                try await h.startWorker(id: "worker-1")
+                #expect(try await h.waitUntil(timeout: .seconds(30)) { try await h.pairs().count == 1 }, "paired")
+                let pair = try #require(try await h.pairs().first)
+
+                // The right repository applies the next comment and the next file, and each time loses the answer: the
+                // job fails as after a timeout and is retried, while the right holds copies the pair does not record.
+                await h.right.loseAnswers(to: .comment)
+                await h.right.loseAnswers(to: .attachment)
+                let file = Self.bytes(400, seed: 9)
+                _ = try await h.connector(.left).addComment(id: leftID, text: "said once")
+                try await Self.upload(h, .left, leftID, "once.bin", file)
+                // Recorded once on each side (the left's as flowed, its copy as created; or, when the right's sync of
+                // the copies ran first, the other way round) — a second copy would be a fifth item.
+                let recorded = try await h.waitUntil(timeout: .seconds(60)) { try await Self.accounted(h) == [1, 1, 1, 1] }
+                let accounted = try await Self.accounted(h)
+                #expect(recorded, "the pair accounts for \(accounted)")
+                // The trace says why nothing was written the second time (before later decisions replace it).
+                let explained = try await h.waitUntil(timeout: .seconds(10)) {
+                    let traces = try await h.database.client.query("SELECT coalesce(string_agg(last_reasons, ' | '), '') FROM artifact_trace")
+                    return try traces.first?.decode(String.self, at: 0).contains("already-on-target") == true
+                }
+                #expect(explained, "no trace names the copies already on the target")
+
+                // A change on the right then flows left: the unrecorded copies must not come back as the right's own.
+                try await h.update(.right, pair.right, ["title": .string("answers lost, renamed")])
+                let back = try await h.waitUntil(timeout: .seconds(30)) {
+                    try await h.connector(.left).artifact(id: leftID).fields["title"] == .string("answers lost, renamed")
+                }
+                #expect(back, "the right's change reached the left")
+                try await Task.sleep(for: .seconds(3))  // further detection cycles: nothing more may be written
+                let left = try await h.connector(.left).artifact(id: leftID)
+                let right = try await h.connector(.right).artifact(id: pair.right)
+                #expect(right.comments.map(\.text) == ["said once"], "right: \(right.comments.map(\.text))")
+                #expect(left.comments.map(\.text) == ["said once"], "left: \(left.comments.map(\.text))")
+                #expect(right.attachments.map(\.filename) == ["once.bin"], "right: \(right.attachments.map(\.filename))")
+                #expect(left.attachments.map(\.filename) == ["once.bin"], "left: \(left.attachments.map(\.filename))")
+                #expect(try await Self.files(h, .right, pair.right)["once.bin"] == file)
+
+                #expect(h.exitedProcesses.isEmpty)
+            }
+        }
     }
 }

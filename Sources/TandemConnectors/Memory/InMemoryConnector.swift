@@ -37,6 +37,21 @@ public actor InMemoryRepository {
     /// that a quiet system makes none.
     public private(set) var writes = 0
 
+    /// A kind of write whose answer can be lost (`loseAnswers`).
+    public enum Write: Sendable, Hashable { case comment, attachment }
+    /// Answers still to lose, per kind of write.
+    private var answersToLose: [Write: Int] = [:]
+
+    /// The next `count` writes of `kind` are applied and then fail as a timeout would: the repository committed, the
+    /// caller never heard (what a retry must not write twice).
+    public func loseAnswers(to kind: Write, count: Int = 1) { self.answersToLose[kind, default: 0] += count }
+
+    private func answer(_ kind: Write) throws {
+        guard let left = self.answersToLose[kind], left > 0 else { return }
+        self.answersToLose[kind] = left - 1
+        throw ConnectorError(.unavailable, kind: .transient, message: "memory: no answer after the \(kind) was written (injected)")
+    }
+
     /// The ids of every artifact held, in creation order.
     public var ids: [String] { self.items.keys.sorted().map(String.init) }
 
@@ -113,6 +128,7 @@ public actor InMemoryRepository {
         self.nextItemID += 1
         let now = self.clock
         let item = try self.mutate(id) { $0.comments.append(RepositoryComment(id: commentID, author: nil, created: now, text: text)) }
+        try self.answer(.comment)
         return (item, commentID)
     }
 
@@ -126,6 +142,7 @@ public actor InMemoryRepository {
                     id: attachmentID, filename: filename, contentType: contentType, size: data.count, created: now, author: nil, url: nil))
             $0.contents[attachmentID] = data
         }
+        try self.answer(.attachment)
         return (item, attachmentID)
     }
 

@@ -167,6 +167,8 @@ public struct Reason: Sendable, Hashable, CustomStringConvertible {
         case commentSkipped = "comment-skipped"
         case attachmentNew = "attachment-new"
         case attachmentSkipped = "attachment-skipped"
+        /// The target already held the copy: an earlier attempt wrote it without recording it (`UnrecordedWrites`).
+        case alreadyOnTarget = "already-on-target"
         case noLongerEligible = "no-longer-eligible"
         case stillIneligible = "still-ineligible"
         case reentered
