@@ -263,8 +263,13 @@ public struct SyncEngine: Sendable {
         guard let artifactID = context.payload.artifact else { throw JobOutcome.permanent("sync job without an artifact") }
         let s = context.side
         let t = s.opposite
-        let (source, sourceCollection, _) = try self.connector(context, s)
-        let (target, targetCollection, _) = try self.connector(context, t)
+        let (source, configuredSource, _) = try self.connector(context, s)
+        let (target, configuredTarget, _) = try self.connector(context, t)
+        var sourceCollection = configuredSource
+        var targetCollection = configuredTarget
+        // A collection may name its artifact type (a Redmine tracker by name): compared and written as the tool's id.
+        sourceCollection.artifactType = try await source.artifactTypeID(sourceCollection.artifactType)
+        targetCollection.artifactType = try await target.artifactTypeID(targetCollection.artifactType)
         let id = context.integrationID
         try await self.runtime.client.withConnection { connection in
             // Updates lock their pair; a job that finds no pair locks its source artifact and looks again (a pair

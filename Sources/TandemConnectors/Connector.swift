@@ -19,6 +19,9 @@ public protocol Connector: Sendable {
     func artifactTypes(project: String) async throws -> [ArtifactTypeInfo]
     /// The fields of a type with their types and options (schema discovery).
     func fields(project: String, artifactType: String) async throws -> [FieldDescriptor]
+    /// The id of the artifact type a collection names: the id itself, or, where the tool names its types (Redmine's
+    /// trackers), the name. An unknown name is a configuration error that needs attention. The default: the id as given.
+    func artifactTypeID(_ configured: String) async throws -> String
 
     /// The artifacts changed after `cursor` (nil: from the beginning), at most `pageSize`, ordered by
     /// (updated, id). The connector re-reads an overlap window behind the cursor and drops what the cursor
@@ -42,4 +45,8 @@ public protocol Connector: Sendable {
     func findByMarker(project: String, marker: String) async throws -> [String]
     /// Deletes (or retires) an artifact.
     func deleteArtifact(id: String) async throws
+}
+
+extension Connector {
+    public func artifactTypeID(_ configured: String) async throws -> String { configured }
 }

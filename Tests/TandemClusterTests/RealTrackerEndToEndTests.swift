@@ -105,7 +105,7 @@ struct RealTrackerEndToEndTests {
         collections:
           - name: redmine-bugs
             repository: redmine
-            artifactType: "1"
+            artifactType: Bug  # a tracker by name (resolved to its id)
             projects: ["\(redmineProject)"]
             model: Defect
             fields:

@@ -26,7 +26,7 @@ let badInputs: [BadInput] = [
         name: "wrong type", replace: "    concurrencyLimit: 4", with: "    concurrencyLimit: [4]", kind: .wrongType,
         path: "repositories[0].concurrencyLimit", reasonContains: "expected an integer"),
     BadInput(
-        name: "missing required key", replace: "    artifactType: \"1\"\n", with: "", kind: .missingKey, path: "collections[0].artifactType",
+        name: "missing required key", replace: "    artifactType: Bug\n", with: "", kind: .missingKey, path: "collections[0].artifactType",
         reasonContains: "required key 'artifactType'"),
     BadInput(
         name: "dangling repository", replace: "    repository: roundup\n", with: "    repository: rundup\n", kind: .danglingReference,

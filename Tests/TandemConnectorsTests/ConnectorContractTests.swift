@@ -393,6 +393,29 @@ extension ConnectorContractTests {
             #expect(author.displayName == "Alice Lab")
         }
 
+        /// A collection may name its tracker: any case, the id passes through, and an unknown name needs attention
+        /// and lists the trackers there are (the ids compared with what the project lists, not assumed).
+        @Test func trackersByNameOrID() async throws {
+            let redmine = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
+            let project = ProcessInfo.processInfo.environment["TANDEM_REDMINE_PROJECT"] ?? "sync"
+            let types = try await redmine.artifactTypes(project: project)
+            let bug = try #require(types.first { $0.name == "Bug" }, "\(types)")
+            #expect(try await redmine.artifactTypeID("Bug") == bug.id)
+            #expect(try await redmine.artifactTypeID(" bug ") == bug.id)
+            #expect(try await redmine.artifactTypeID(bug.id) == bug.id)
+            for type in types { #expect(try await redmine.artifactTypeID(type.name) == type.id) }
+            do {
+                _ = try await redmine.artifactTypeID("Bugz")
+                Issue.record("an unknown tracker was accepted")
+            } catch let error as ConnectorError {
+                #expect(error.code == .misconfigured && error.kind == .needsAttention)
+                #expect(error.message.contains("no tracker named \"Bugz\"") && error.message.contains("Bug"), "\(error.message)")
+            }
+            // The default for every other connector: the id as configured.
+            let memory = try #require(ConnectorUnderTest.memory.connector as? InMemoryConnector)
+            #expect(try await memory.artifactTypeID("task") == "task")
+        }
+
         /// The race the 200-issue end-to-end run caught: the feed shows a new issue, a sync copies it, and a
         /// comment lands in the issue's second — invisible to the list (no journals, whole seconds, same
         /// version). The feed must hand the issue out again once that second has passed, so a sync reads the

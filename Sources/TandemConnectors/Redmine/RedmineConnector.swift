@@ -42,6 +42,8 @@ public struct RedmineConnector: Connector {
     let session: RESTSession
     /// Project id → identifier: issues name their project by id, everything else (feed, routes) by identifier.
     private let projectIdentifiers = SharedBox<[String: String]>([:])
+    /// Tracker name (lower case) → id, from `/trackers.json`: collections may name a tracker instead of its id.
+    private let trackerIDs = SharedBox<[String: String]?>(nil)
 
     public init(_ configuration: Configuration, client: HTTPClient) {
         self.configuration = configuration
@@ -115,6 +117,30 @@ public struct RedmineConnector: Connector {
             self.session.request(.get, "/projects/\(RESTSession.encode(project)).json", query: [("include", "trackers")]))
         let trackers = json["project"]?["trackers"]?.array ?? []
         return trackers.compactMap { t in t["id"]?.idString.map { ArtifactTypeInfo(id: $0, name: t["name"]?.string ?? $0) } }
+    }
+
+    /// A tracker's id, by id or by name (any case). The trackers are read once, and again when a name is not among
+    /// them (a tracker added since); an unknown name needs attention and lists the trackers there are.
+    public func artifactTypeID(_ configured: String) async throws -> String {
+        let name = configured.trimmingCharacters(in: .whitespaces)
+        if Int(name) != nil { return name }
+        if let id = self.trackerIDs.withLock({ $0?[name.lowercased()] }) { return id }
+        let (json, _) = try await self.session.json(self.session.request(.get, "/trackers.json"))
+        let items = try self.session.decode { () throws(HTTPError) in try json.requireArray("trackers", in: "/trackers.json") }
+        var byName: [String: String] = [:]
+        var names: [String] = []
+        for item in items {
+            guard let id = item["id"]?.idString, let trackerName = item["name"]?.string else { continue }
+            byName[trackerName.lowercased()] = id
+            names.append(trackerName)
+        }
+        self.trackerIDs.withLock { $0 = byName }
+        guard let id = byName[name.lowercased()] else {
+            throw ConnectorError(
+                .misconfigured, kind: .needsAttention,
+                message: "Redmine has no tracker named \"\(name)\" (its trackers: \(names.joined(separator: ", ")))")
+        }
+        return id
     }
 
     public func fields(project: String, artifactType: String) async throws -> [FieldDescriptor] {
