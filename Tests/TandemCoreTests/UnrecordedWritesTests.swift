@@ -11,7 +11,9 @@ struct UnrecordedWritesTests {
 
     @Test func onlyItemsThePairDoesNotAccountForAreClaimedEachOnce() {
         let target = Self.artifact(
-            comments: [("c1", "hello"), ("c2", "  hello\n"), ("c3", "copied before"), ("c4", "the target's own, flowed")],
+            comments: [
+                ("c1", "hello"), ("c2", "  hello\n"), ("c3", "copied before"), ("c4", "the target's own, flowed"), ("c5", "two\r\nlines"),
+            ],
             attachments: [("a1", "log.txt", 10), ("a2", "log.txt", 0), ("a3", "log.txt", 10), ("a4", "shot.png", 5)])
         var pair = ArtifactPair(leftID: "1", rightID: "7")
         pair.right.createdComments = ["c3"]
@@ -28,6 +30,8 @@ struct UnrecordedWritesTests {
         #expect(unrecorded.claimComment("hello  ") == "c2")
         #expect(unrecorded.claimComment("hello") == nil)
         #expect(unrecorded.claimComment("Hello") == nil)
+        // Line ends as a tool may store them (\r\n for what was sent as \n).
+        #expect(unrecorded.claimComment("two\nlines") == "c5")
 
         // Attachments: same name and the size, or an unknown size (0); the recorded one is not a candidate.
         #expect(unrecorded.attachmentCandidates(fileName: "log.txt", size: 10) == ["a1", "a2"])

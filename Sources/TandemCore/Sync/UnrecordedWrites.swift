@@ -31,9 +31,12 @@ public struct UnrecordedWrites: Sendable {
 
     public var isEmpty: Bool { self.comments.isEmpty && self.attachments.isEmpty }
 
-    static func normalized(_ text: String) -> String { text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    /// Whitespace at either end aside, and line ends as `\n` (a tool may store `\r\n` for what it was sent).
+    static func normalized(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
-    /// The id of an unaccounted comment whose text is `body` (whitespace at either end aside), now claimed; nil when
+    /// The id of an unaccounted comment whose text is `body` (compared `normalized`), now claimed; nil when
     /// there is none and the comment is to be written.
     public mutating func claimComment(_ body: String) -> String? {
         let text = Self.normalized(body)
