@@ -111,7 +111,9 @@ public enum ConnectorFactory {
         switch repository.kind {
         case .redmine:
             return RedmineConnector(
-                .init(baseURL: url, credentials: credentials, settings: settings, markerField: repository.options["markerField"].flatMap(Int.init)),
+                .init(
+                    baseURL: url, credentials: credentials, settings: settings, markerField: repository.options["markerField"].flatMap(Int.init),
+                    textFormatting: repository.options["textFormatting"].flatMap(RedmineConnector.TextFormatting.init(rawValue:))),
                 client: http)
         case .roundup:
             return RoundupConnector(.init(trackerURL: url, credentials: credentials, settings: settings), client: http)

@@ -145,6 +145,30 @@ public struct Coordinator: Service, CustomStringConvertible {
         }
         if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
         try await self.carryOutRequests(snapshot)
+        try await self.retestRepositories(snapshot)
+    }
+
+    /// Repositories whose blockers were retried or whose credentials changed: the pause ends now and their change
+    /// detection runs at once, which tries the connection again (its answer resolves the blocker, a new rejection
+    /// opens it again and pauses the repository anew).
+    func retestRepositories(_ snapshot: ClusterRuntime.Snapshot) async throws {
+        let repositories = try await ActivityStore(client: self.runtime.client).takeRetests()
+        guard !repositories.isEmpty else { return }
+        var jobs: [Job] = []
+        for name in repositories {
+            try await self.queue.resume(repository: name)
+            for integration in snapshot.configuration.integrations where integration.running {
+                for side in Side.allCases where snapshot.collection(of: integration, side)?.repository == name {
+                    let key = "\(integration.name):\(side.rawValue)"
+                    jobs.append(
+                        Job(
+                            kind: .detect, repository: name, integration: integration.name, priority: .high, payload: JobPayload(side: side).json,
+                            uniqueKey: "detect:" + key))
+                }
+            }
+        }
+        if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
+        self.logger.notice("Resumed repositories to try their connections again", metadata: ["tandem.repositories": "\(repositories)"])
     }
 
     /// What one retry sweep did.

@@ -187,22 +187,24 @@ public struct PairStore: Sendable {
     /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated. A failure of an
     /// item an operator is retrying reopens it. Each error also counts as a failed sync in the metrics rollups.
     public func activity(
-        kind: String, code: String, integration: Int64?, artifact: String?, side: Side? = nil, pairID: Int64? = nil, message: String,
-        on connection: PostgresConnection? = nil
+        kind: String, code: String, integration: Int64?, artifact: String?, side: Side? = nil, pairID: Int64? = nil,
+        repository: String? = nil, message: String, on connection: PostgresConnection? = nil
     ) async throws {
         let sideName = artifact == nil ? nil : side?.rawValue
         let updated = try await self.run(
             """
             UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message), status = 'open',
-                pair_id = COALESCE(\(pairID), pair_id), side = COALESCE(\(sideName), side)
+                pair_id = COALESCE(\(pairID), pair_id), side = COALESCE(\(sideName), side), retest_at = NULL
             WHERE kind = \(kind) AND status IN ('open', 'retrying') AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
               AND artifact_id IS NOT DISTINCT FROM \(artifact) AND (side IS NULL OR \(sideName)::text IS NULL OR side = \(sideName))
+              AND repository_id IS NOT DISTINCT FROM (SELECT id FROM repositories WHERE name = \(repository))
             """, on: connection)
         if updated.affectedRows == 0 {
             try await self.run(
                 """
-                INSERT INTO activity (kind, code, integration_id, artifact_id, side, pair_id, message)
-                VALUES (\(kind), \(code), \(integration), \(artifact), \(sideName), \(pairID), \(message))
+                INSERT INTO activity (kind, code, integration_id, artifact_id, side, pair_id, repository_id, message)
+                VALUES (\(kind), \(code), \(integration), \(artifact), \(sideName), \(pairID),
+                        (SELECT id FROM repositories WHERE name = \(repository)), \(message))
                 """, on: connection)
         }
         if kind == "error", let integration, let query = MetricsStore.recordQuery(integrationID: integration, failed: 1) {
@@ -244,6 +246,28 @@ public struct PairStore: Sendable {
             VALUES (\(integration), \(side.rawValue), \(artifact), now(), \(outcome), \(reasons), \(error))
             ON CONFLICT (integration_id, side, artifact_id) DO UPDATE SET last_sync_at = now(), last_outcome = EXCLUDED.last_outcome,
                 last_reasons = EXCLUDED.last_reasons, last_error = EXCLUDED.last_error
+            """, on: connection)
+    }
+
+    /// After a repository answered: its blockers that are being retried, and those for rejected credentials, are done.
+    public func resolveBlockers(repository: String) async throws {
+        try await self.run(
+            """
+            UPDATE activity SET status = 'done', resolved_at = now(), retest_at = NULL
+            WHERE kind = 'blocker' AND artifact_id IS NULL AND repository_id = (SELECT id FROM repositories WHERE name = \(repository))
+              AND (status = 'retrying' OR (status = 'open' AND code IN ('credentials-rejected', 'proxy-credentials-rejected')))
+            """, on: nil)
+    }
+
+    /// Records a conflict the policy resolved (kind `info`, code `conflict-resolved`, done): it stays in the pair's
+    /// history and is counted in the integration's conflicts.
+    public func conflictResolved(
+        integration: Int64, artifact: String, side: Side, pairID: Int64?, message: String, on connection: PostgresConnection?
+    ) async throws {
+        try await self.run(
+            """
+            INSERT INTO activity (kind, status, code, integration_id, artifact_id, side, pair_id, message, resolved_at)
+            VALUES ('info', 'done', 'conflict-resolved', \(integration), \(artifact), \(side.rawValue), \(pairID), \(message), now())
             """, on: connection)
     }
 }

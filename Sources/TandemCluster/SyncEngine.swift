@@ -46,8 +46,11 @@ public struct SyncEngine: Sendable {
     public static let ignoredReason = "ignored by operator"
     /// Pages read per detect job before it hands the rest to a follow-up job.
     public var maxPagesPerDetect = 50
-    /// How long a repository is paused after its credentials were rejected (lock-out protection, guide L20–31).
+    /// How long a repository is paused after its credentials were rejected (lock-out protection, guide L20–31). New
+    /// credentials or an operator's Retry on the blocker end the pause at once (`Coordinator.retestRepositories`).
     public var credentialPause: Duration = .seconds(3600)
+    /// How often a sync whose target repository is paused looks again (it does not call the paused repository).
+    public var pausedTargetRetry: Duration = .seconds(15)
 
     public init(runtime: ClusterRuntime, queue: JobQueue, logger: Logger) {
         self.runtime = runtime
@@ -124,10 +127,14 @@ public struct SyncEngine: Sendable {
             }
             throw JobOutcome.permanent(error.description)
         case .needsAttention:
+            // The repository whose connection failed — a sync's target as well as the job's own — is paused and named.
+            let repository = error.repository ?? job.repository
             try? await self.pairs.activity(
-                kind: "blocker", code: error.code.rawValue, integration: id, artifact: nil,
-                message: "repository \(job.repository): \(error.description)")
-            throw JobOutcome.pauseRepository(for: self.credentialPause, error.description)
+                kind: "blocker", code: error.code.rawValue, integration: id, artifact: nil, repository: repository,
+                message: "repository \(repository): \(error.description)")
+            if repository == job.repository { throw JobOutcome.pauseRepository(for: self.credentialPause, error.description) }
+            throw JobOutcome.pauseRepository(
+                repository, for: self.credentialPause, retry: self.pausedTargetRetry, "repository \(repository): \(error.description)")
         }
     }
 
@@ -148,7 +155,7 @@ public struct SyncEngine: Sendable {
         guard repository.enabled else {
             throw JobOutcome.pauseRepository(for: .seconds(5), "repository \(repository.name) is disconnected")
         }
-        return (try self.runtime.connector(for: repository), collection, repository)
+        return (AttributedConnector(try self.runtime.connector(for: repository), repository: repository.name), collection, repository)
     }
 
     // MARK: - Detect
@@ -179,6 +186,9 @@ public struct SyncEngine: Sendable {
                 more = page.hasMore
             } while more && pages < self.maxPagesPerDetect
         }
+        // The repository answered: its credentials work. Blockers an operator retried (or new credentials put back to
+        // retrying) and rejected-credential blockers are resolved.
+        try await self.pairs.resolveBlockers(repository: repository.name)
         if more {
             _ = try await self.queue.enqueue(
                 Job(
@@ -264,7 +274,12 @@ public struct SyncEngine: Sendable {
         let s = context.side
         let t = s.opposite
         let (source, configuredSource, _) = try self.connector(context, s)
-        let (target, configuredTarget, _) = try self.connector(context, t)
+        let (target, configuredTarget, targetRepository) = try self.connector(context, t)
+        if targetRepository.name != job.repository, let until = try await self.queue.pausedUntil(repository: targetRepository.name) {
+            // The target is paused (its credentials were rejected, or it asked for a pause): wait, without calling it.
+            let wait = min(self.pausedTargetRetry, .seconds(max(1, until.timeIntervalSinceNow)))
+            throw JobOutcome.retry(after: wait, "waiting for repository \(targetRepository.name), paused until \(until.ISO8601Format())")
+        }
         var sourceCollection = configuredSource
         var targetCollection = configuredTarget
         // A collection may name its artifact type (a Redmine tracker by name): compared and written as the tool's id.
@@ -372,7 +387,8 @@ public struct SyncEngine: Sendable {
         }
         let input = SyncInput(
             source: s, sourceArtifact: Self.core(sourceArtifact), targetArtifact: targetArtifact.map(Self.core), pair: stored?.pair,
-            ledger: stored?.ledger ?? WriteLedger(), reprocess: context.payload.reprocess == true)
+            ledger: stored?.ledger ?? WriteLedger(), reprocess: context.payload.reprocess == true,
+            targetMarkups: try await target.textMarkups(projects: targetCollection.projects))
         let decision = try context.synchronizer.decide(input)
         var reasons = decision.reasons.map(\.description).joined(separator: "; ")
         var created = 0
@@ -425,6 +441,13 @@ public struct SyncEngine: Sendable {
                     unrecorded: &unrecorded, pair: &pair)
                 reasons = Self.joined(reasons, found + attachments.reasons)
                 twin = try? await target.artifact(id: targetID)
+                if let twin {
+                    // What the twin stores where it differs from what was written is what later detections compare with.
+                    let stored = fields.filter { twin.fields[$0.key] != $0.value }.reduce(into: [String: FieldValue]()) {
+                        $0[$1.key] = twin.fields[$1.key] ?? .null
+                    }
+                    context.synchronizer.recordStored(stored, after: Self.core(twin), on: t, pair: &pair, ledger: &ledger)
+                }
                 let sourceKey: String? = sourceArtifact.formattedID
                 let twinKey: String? = twin?.formattedID
                 let keys: (left: String?, right: String?) = s == .left ? (sourceKey, twinKey) : (twinKey, sourceKey)
@@ -453,7 +476,16 @@ public struct SyncEngine: Sendable {
                 // own (an echo) rather than as a user's edit that would flow back over newer changes.
                 try await self.pairs.saveLedger(id: stored.id, ledger: ledger, on: connection)
             }
-            if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
+            if !fields.isEmpty {
+                let result = try await target.updateFields(id: targetID, fields)
+                if !result.changedByRepository.isEmpty, var after = input.targetArtifact {
+                    // The target stores something other than what was written: later detections compare with that.
+                    for (field, value) in fields { after.fields[field] = value }
+                    for (field, value) in result.changedByRepository { after.fields[field] = value }
+                    context.synchronizer.recordStored(result.changedByRepository, after: after, on: t, pair: &pair, ledger: &ledger)
+                    try await self.pairs.saveLedger(id: stored.id, ledger: ledger, on: connection)
+                }
+            }
             for transition in plan.transitions { _ = try await target.applyTransition(id: targetID, to: transition.to) }
             // Comments and attachments an earlier attempt left on the target without recording them are claimed, not
             // written again (the target as read for this decision, before any write of it).
@@ -493,6 +525,12 @@ public struct SyncEngine: Sendable {
         try await self.pairs.traceSynced(
             integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,
             on: connection)
+        // A conflict the policy resolved stays on record in the pair's history (the trace is replaced by the next sync).
+        for reason in decision.reasons where reason.kind == .conflictWon || reason.kind == .conflictLost {
+            try await self.pairs.conflictResolved(
+                integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
+                message: "\(sourceArtifact.formattedID): field '\(reason.subject)' \(reason.detail)", on: connection)
+        }
         if created + updated > 0 {
             try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, on: connection)
             try? await MetricsStore.record(integrationID: id, created: created, updated: updated, on: connection)

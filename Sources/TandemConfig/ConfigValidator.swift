@@ -39,6 +39,12 @@ public enum ConfigValidator {
                     .unknownEnumValue, "repositories[\(ri)].options.\(SyncFrequency.optionKey)",
                     "'\(value)' is not a frequency (\(SyncFrequency.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
+            let formattings = ["common_mark", "markdown", "textile", "none"]
+            if repository.kind == .redmine, let value = repository.options["textFormatting"], !formattings.contains(value) {
+                report(
+                    .unknownEnumValue, "repositories[\(ri)].options.textFormatting",
+                    "'\(value)' is not a Redmine text formatting (\(formattings.joined(separator: ", ")))")
+            }
         }
 
         for (mi, model) in c.models.enumerated() {

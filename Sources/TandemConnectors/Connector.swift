@@ -45,8 +45,13 @@ public protocol Connector: Sendable {
     func findByMarker(project: String, marker: String) async throws -> [String]
     /// Deletes (or retires) an artifact.
     func deleteArtifact(id: String) async throws
+    /// The markups its text is written in — of its rich-text fields and its comments (DESIGN §6.10). Text written to
+    /// it is converted into them, and only when it comes in another markup. nil (the default): values keep their own
+    /// markup (a store that keeps any, like the in-memory repositories).
+    func textMarkups(projects: [String]) async throws -> TextMarkups?
 }
 
 extension Connector {
+    public func textMarkups(projects: [String]) async throws -> TextMarkups? { nil }
     public func artifactTypeID(_ configured: String) async throws -> String { configured }
 }

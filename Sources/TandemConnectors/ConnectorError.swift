@@ -40,6 +40,8 @@ public struct ConnectorError: Error, Sendable, CustomStringConvertible {
     public var pauseUntil: Date?
     /// The HTTP-level cause, when there was one.
     public var httpCode: HTTPError.Code?
+    /// The repository (by configured name) whose connection failed, when the caller knows it.
+    public var repository: String?
 
     public init(
         _ code: Code, kind: FailureKind, message: String, status: Int? = nil, pauseUntil: Date? = nil,

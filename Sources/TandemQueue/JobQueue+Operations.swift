@@ -78,6 +78,13 @@ extension JobQueue {
         try await self.pause(repository: repository, until: nil)
     }
 
+    /// When a repository's pause ends, or nil when it is not paused.
+    public func pausedUntil(repository: String) async throws -> Date? {
+        guard let text = try await self.client.send("GET", self.key("pause:\(repository)")).string, let millis = Double(text) else { return nil }
+        let until = Date(timeIntervalSince1970: millis / 1000)
+        return until > Date() ? until : nil
+    }
+
     // MARK: Dead jobs and queues
 
     /// Puts dead jobs back in their queues with a fresh attempt count; no ids: all (1000 per call).

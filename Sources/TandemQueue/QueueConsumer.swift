@@ -187,9 +187,10 @@ public final class QueueConsumer: Sendable {
                 case .retryAfter(let delay):
                     try await self.queue.reschedule(delivery, after: delay, note: outcome.message)
                 case .pauseRepository(let duration):
-                    try await self.queue.pause(
-                        repository: delivery.job.repository, until: Date().addingTimeInterval(duration.seconds))
-                    try await self.queue.reschedule(delivery, after: duration, note: outcome.message)
+                    let repository = outcome.repository ?? delivery.job.repository
+                    try await self.queue.pause(repository: repository, until: Date().addingTimeInterval(duration.seconds))
+                    let again = repository == delivery.job.repository ? duration : (outcome.retry ?? duration)
+                    try await self.queue.reschedule(delivery, after: again, note: outcome.message)
                 }
             }
         } catch is CancellationError where self.state.withLock({ $0.draining }) {

@@ -38,6 +38,8 @@ public struct JobOutcome: Error, Sendable, CustomStringConvertible {
 
     let action: Action
     public let message: String
+    /// The repository a pause is for, when it is not the job's own (a sync's target rejected the credentials).
+    public var repository: String?
 
     /// The job cannot succeed: bury it now with this error.
     public static func permanent(_ message: String) -> JobOutcome { JobOutcome(action: .permanent, message: message) }
@@ -52,6 +54,18 @@ public struct JobOutcome: Error, Sendable, CustomStringConvertible {
     public static func pauseRepository(for duration: Duration, _ message: String = "") -> JobOutcome {
         JobOutcome(action: .pauseRepository(duration), message: message)
     }
+
+    /// Pauses `repository` (not necessarily the job's) for `duration`. The job runs again after `retry` when that is
+    /// another repository: its handler then waits for the pause to end without calling the paused repository.
+    public static func pauseRepository(_ repository: String, for duration: Duration, retry: Duration, _ message: String = "") -> JobOutcome {
+        var outcome = JobOutcome(action: .pauseRepository(duration), message: message)
+        outcome.repository = repository
+        outcome.retry = retry
+        return outcome
+    }
+
+    /// When the job runs again after pausing another repository.
+    var retry: Duration?
 
     public var description: String { self.message }
 }

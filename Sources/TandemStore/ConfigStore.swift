@@ -340,6 +340,14 @@ public struct ConfigStore: Sendable {
                 rate_limit_scope = EXCLUDED.rate_limit_scope, concurrency_limit = EXCLUDED.concurrency_limit,
                 options = EXCLUDED.options, debug_logging = EXCLUDED.debug_logging, updated_at = now()
             """)
+        // New credentials (or any change) end the repository's pause and try its connection again at once: its open
+        // blockers are retried (the coordinator resumes it and queues its change detection).
+        try await connection.query(
+            """
+            UPDATE activity SET status = 'retrying', retest_at = now(), resolved_at = NULL
+            WHERE kind = 'blocker' AND status = 'open' AND artifact_id IS NULL
+              AND repository_id = (SELECT id FROM repositories WHERE name = \(repo.name))
+            """)
         if credentials != nil || proxyCredentials != nil {
             try await connection.query(
                 "INSERT INTO key_fingerprint (key_id) VALUES (\(self.box.key.id)) ON CONFLICT (singleton) DO NOTHING")

@@ -194,6 +194,17 @@ struct ClusterEndToEndTests {
                 #expect(try activity.first?.decode(Int.self, at: 0) ?? 0 >= 1)
             } else {
                 #expect(writesAfter.0 + writesAfter.1 > writesBefore.0 + writesBefore.1, "the policy wrote the winner")
+                // Each conflict the policy resolved stays on record in the pair's history: field, both values, the winner
+                // (issue 13: the overwritten edit left nothing once the trace was replaced).
+                let records = try await h.database.client.query(
+                    "SELECT message FROM activity WHERE code = 'conflict-resolved' AND kind = 'info' AND pair_id IS NOT NULL ORDER BY id"
+                ).map { try $0.decode(String.self, at: 0) }
+                for field in ["title", "priority"] {
+                    #expect(
+                        records.contains { $0.contains("field '\(field)' changed on both sides (left ") && $0.contains("dominates") },
+                        "\(policy): \(records)")
+                }
+                #expect(records.contains { $0.contains("'from left'") && $0.contains("'from right'") }, "\(policy): \(records)")
             }
         }
     }

@@ -54,7 +54,7 @@ final class ClusterHarness: Sendable {
     /// `environment` resolves the YAML's `${ENV}` secrets.
     static func start(
         redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:],
-        yaml: (_ left: String, _ right: String) -> String
+        rightAcceptedCredentials: Credentials = .none, yaml: (_ left: String, _ right: String) -> String
     ) async throws -> ClusterHarness {
         let database = try await TestDatabase.create(poolSize: 8)
         do {
@@ -63,7 +63,8 @@ final class ClusterHarness: Sendable {
             let leftName = "memleft\(tag)"
             let rightName = "memright\(tag)"
             let left = InMemoryRepository(projects: ["demo"])
-            let right = InMemoryRepository(projects: ["demo"], listsAttachmentSizes: rightListsAttachmentSizes)
+            let right = InMemoryRepository(
+                projects: ["demo"], acceptedCredentials: rightAcceptedCredentials, listsAttachmentSizes: rightListsAttachmentSizes)
             ConnectorFactory.memory.withLock {
                 $0[leftName] = left
                 $0[rightName] = right

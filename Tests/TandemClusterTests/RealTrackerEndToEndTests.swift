@@ -62,7 +62,7 @@ struct RealTrackerEndToEndTests {
         return identifier
     }
 
-    static func yaml(redmineProject: String, tag: String) -> String {
+    static func yaml(redmineProject: String, tag: String, descriptionLeftToRight: String = "upon-creation") -> String {
         """
         version: 1
         settings:
@@ -175,7 +175,7 @@ struct RealTrackerEndToEndTests {
             comments: both
             fieldFlows:
               description:
-                leftToRight: upon-creation
+                leftToRight: \(descriptionLeftToRight)
                 rightToLeft: upon-creation
             routes:
               - from: left

@@ -465,6 +465,34 @@ struct CommentAttachmentTests {
         #expect(d.reasons.contains(Reason(.commentSkipped, "c3", "private comments do not flow")))
     }
 
+    /// The target's declared markups decide the conversion; text already in the target's markup is written as it is, so
+    /// plain text never gains tags or entities (issue 13: `Tom & Jerry say 2 < 3` arrived as `Tom &amp; Jerry …`).
+    @Test func declaredMarkupsDecideTheConversionAndTheSameMarkupStaysAsItIs() throws {
+        let text = "Tom & Jerry say 2 < 3\n- one\n  <b>*x*</b>  \n"
+        var left = Fixture.jiraIssue(comments: [Comment(id: "c1", author: ada, body: text, markup: .plain)])
+        left.fields["description"] = .richText(text, markup: .plain)
+        func plan(_ markups: TextMarkups?) throws -> CreatePlan {
+            let d = try sync.decide(SyncInput(source: .left, sourceArtifact: left, targetMarkups: markups))
+            guard case .create(let plan) = d.action else { throw SyncError(.invalidMapping, subject: "test", reason: "expected a create") }
+            return plan
+        }
+        let plain = try plan(TextMarkups(.plain, fields: ["description"]))
+        #expect(plain.fields.first { $0.repositoryField == "description" }?.value == .richText(text, markup: .plain))
+        #expect(plain.comments.map(\.body) == ["Ada: " + text])
+        #expect(plain.comments.map(\.markup) == [.plain])
+        let markdown = try plan(TextMarkups(.markdown, fields: ["description"]))
+        let escaped = "Tom & Jerry say 2 < 3\n\\- one\n  \\<b>\\*x\\*\\</b>  \n"
+        #expect(markdown.fields.first { $0.repositoryField == "description" }?.value == .richText(escaped, markup: .markdown))
+        #expect(markdown.comments.map(\.body) == ["Ada: " + escaped])
+        // Nothing declared: the mapping's markup (HTML here), as configured.
+        let configured = try plan(nil)
+        guard case .richText(let html, .html)? = configured.fields.first(where: { $0.repositoryField == "description" })?.value else {
+            Issue.record("expected HTML")
+            return
+        }
+        #expect(html.hasPrefix("Tom &amp; Jerry say 2 &lt; 3<br>"))
+    }
+
     @Test func commentsImpersonateWhenTheTargetCan() throws {
         let bob = Person(id: "q2", username: "bob")
         let stranger = Person(username: "zed", displayName: "Zed")
@@ -845,5 +873,21 @@ struct LedgerTests {
             ledger: ledger
         )
         #expect(try sync.decide(backToA).writes == ["summary": .string("Login fails")])
+    }
+}
+
+@Suite("Rules read as configured")
+struct RuleDescriptionTests {
+    /// Traces print a filter in the configuration's words, not Swift's reflection (issue 13: `condition(TandemCore.…)`).
+    @Test func filtersReadAsTheConfigurationWritesThem() {
+        #expect("\(FilterExpression.condition(FilterCondition("status", .notEquals(.select("Closed")))))" == "status not-equals Closed")
+        #expect(
+            "\(FilterExpression.not(.condition(FilterCondition("priority", .oneOf([.select("Low"), .select("Normal")])))))"
+                == "priority not-in [Low, Normal]")
+        let both = FilterExpression.all([
+            .condition(FilterCondition("title", .contains("x"))), .not(.condition(FilterCondition("points", .atMost(.long(3))))),
+        ])
+        #expect("\(both)" == "(title contains x and points greater-than 3)")
+        #expect("\(FilterExpression.condition(FilterCondition("due", .isEmpty)))" == "due is-empty")
     }
 }

@@ -85,7 +85,8 @@ enum Fixture {
                 FieldMapping("points", .long, to: "Points"),
             ],
             people: qtestPeople,
-            canImpersonate: false
+            canImpersonate: false,
+            commentMarkup: .html
         )
     }
 

@@ -180,9 +180,38 @@ struct DecisionProperties {
             #expect(
                 Markup.convert(Markup.convert(text, from: .plain, to: .html), from: .html, to: .plain)
                     == text.replacingOccurrences(of: "\t", with: " "))
-            let line = text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
-            if line.allSatisfy(\.isWhitespace) { return }
-            #expect(Markup.convert(Markup.convert(line, from: .plain, to: .markdown), from: .markdown, to: .plain) == line)
+            // Plain → Markdown → plain gives back every character, line end and space (issue 13).
+            #expect(Markup.convert(Markup.convert(text, from: .plain, to: .markdown), from: .markdown, to: .plain) == text)
+        }
+    }
+
+    /// Text is converted only between different markups: in the same markup every byte stays (issue 13).
+    @Test func sameMarkupIsNeverConverted() async {
+        let alphabet = Gen.element(of: Array("ab *_`[]#-+<>&;\"'\\\n\t.!é😀 "))
+        await propertyCheck(count: 300, input: alphabet.map { $0 ?? "a" }.array(of: 0...40)) { chars in
+            let text = String(chars)
+            for markup in TextMarkup.allCases { #expect(Markup.convert(text, from: markup, to: markup) == text) }
+        }
+    }
+
+    /// Plain text that Markdown would not read as syntax goes into Markdown unchanged: `& < > " '`, Unicode, line ends,
+    /// trailing spaces — no tags, no entities, no backslashes.
+    @Test func plainTextWithoutSyntaxIsMarkdownAsItIs() async {
+        let alphabet = Gen.element(of: Array("abcXYZ 019&<>\"',;:?é—😀\n\t "))
+        await propertyCheck(count: 300, input: alphabet.map { $0 ?? "a" }.array(of: 0...40)) { chars in
+            var text = String(chars)
+            // `&x;` would be an entity and `<a` a tag: those are escaped, by design.
+            text = text.replacingOccurrences(of: "<", with: "< ").replacingOccurrences(of: "&", with: "& ")
+            if let first = text.unicodeScalars.first, ("0"..."9").contains(first) { text = "n" + text }
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.contains(where: { line in
+                let t = line.drop(while: { $0 == " " })
+                return t.first == ">" || (t.first?.isNumber == true && line.contains(where: { $0 == "." || $0 == ")" }))
+            }) {
+                return
+            }
+            #expect(Markup.convert(text, from: .plain, to: .markdown) == text)
+            #expect(Markup.convert(text, from: .markdown, to: .plain) == text)
         }
     }
 }

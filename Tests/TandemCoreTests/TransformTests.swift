@@ -104,7 +104,17 @@ struct TransformTests {
             text: "<a href='https://x'>site</a> &#65;&#x42;&nbsp;&apos;&bogus;", from: .html, to: .plain,
             expected: "site (https://x) AB\u{A0}'&bogus;"),
         MarkupCase(text: "<a href=https://x>https://x</a>", from: .html, to: .plain, expected: "https://x"),
-        MarkupCase(text: "a*b_c [d] #e", from: .plain, to: .markdown, expected: "a\\*b\\_c \\[d\\] \\#e"),
+        // Plain → Markdown escapes only what Markdown would read as syntax (issue 13: text arrived mangled).
+        MarkupCase(text: "a*b_c [d] #e", from: .plain, to: .markdown, expected: "a\\*b_c [d] #e"),
+        MarkupCase(text: "Tom & Jerry say 2 < 3", from: .plain, to: .markdown, expected: "Tom & Jerry say 2 < 3"),
+        MarkupCase(text: "it's \"quoted\" > that", from: .plain, to: .markdown, expected: "it's \"quoted\" > that"),
+        MarkupCase(
+            text: "# not a heading\n- not a list\n1. nor this\n<b>&amp; [a](b) _x_ snake_case  ", from: .plain, to: .markdown,
+            expected: "\\# not a heading\n\\- not a list\n1\\. nor this\n\\<b>\\&amp; \\[a](b) \\_x\\_ snake_case  "),
+        MarkupCase(
+            text: "Steps:\n\n- **open** the `app`\n- see [docs](https://d.io)\n\n```\nx *= 2\n```\n## Done", from: .markdown, to: .plain,
+            expected: "Steps:\n\n- open the app\n- see docs (https://d.io)\n\nx *= 2\nDone"),
+        MarkupCase(text: "a \\*b\\* &amp; &lt;&#233; <https://x.io>", from: .markdown, to: .plain, expected: "a *b* & <é https://x.io"),
         MarkupCase(text: "a\\*b\\_c", from: .markdown, to: .plain, expected: "a*b_c"),
         MarkupCase(
             text: "**b** *i* _u_ `c` [l](https://u)", from: .markdown, to: .html,

@@ -23,11 +23,14 @@ public struct RedmineConnector: Connector {
         /// Act as this user (`X-Redmine-Switch-User`; admin keys only).
         public var impersonate: String?
         public var overlap: TimeInterval
+        /// The server's text formatting when set (the repository option `textFormatting`); nil: read from the server.
+        public var textFormatting: TextFormatting?
 
         public init(
             baseURL: URL, credentials: Credentials, settings: ConnectionSettings, markerField: Int? = nil,
-            impersonate: String? = nil, overlap: TimeInterval = 5
+            impersonate: String? = nil, overlap: TimeInterval = 5, textFormatting: TextFormatting? = nil
         ) {
+            self.textFormatting = textFormatting
             self.baseURL = baseURL
             self.credentials = credentials
             self.settings = settings
@@ -44,6 +47,27 @@ public struct RedmineConnector: Connector {
     private let projectIdentifiers = SharedBox<[String: String]>([:])
     /// Tracker name (lower case) → id, from `/trackers.json`: collections may name a tracker instead of its id.
     private let trackerIDs = SharedBox<[String: String]?>(nil)
+    /// The server's text formatting, once read.
+    private let formatting = SharedBox<TextFormatting?>(nil)
+
+    /// Redmine's text formatting (Administration → Settings → General → Text formatting), which descriptions and notes
+    /// are written in. Named as Redmine names them.
+    public enum TextFormatting: String, Sendable, CaseIterable {
+        case commonMark = "common_mark"
+        /// Redcarpet's Markdown (deprecated in Redmine 5, still offered).
+        case markdown
+        case textile
+        /// "None": text is shown as it is.
+        case none
+
+        public var markup: TextMarkup {
+            switch self {
+            case .commonMark, .markdown: .markdown
+            case .textile: .textile
+            case .none: .plain
+            }
+        }
+    }
 
     public init(_ configuration: Configuration, client: HTTPClient) {
         self.configuration = configuration
@@ -274,7 +298,8 @@ public struct RedmineConnector: Connector {
 
     public func artifact(id: String) async throws -> RepositoryArtifact {
         let issue = try await self.readIssue(id, include: "journals,attachments")
-        var artifact = try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue) }
+        let markup = try await self.textFormatting(issue: id, projects: []).markup
+        var artifact = try self.session.decode { () throws(HTTPError) in try self.artifact(from: issue, markup: markup) }
         artifact.project = try await self.projectIdentifier(artifact.project)
         return artifact
     }
@@ -305,11 +330,13 @@ public struct RedmineConnector: Connector {
         }
     }
 
-    func artifact(from issue: JSONValue) throws(HTTPError) -> RepositoryArtifact {
+    /// An issue as an artifact; descriptions and notes are in `markup` (the server's text formatting). Redmine stores
+    /// line ends as CR LF whatever was sent: they read as LF, as they were written.
+    func artifact(from issue: JSONValue, markup: TextMarkup) throws(HTTPError) -> RepositoryArtifact {
         let entry = try Self.feedEntry(issue)
         var fields: [String: FieldValue] = [:]
         fields["subject"] = .string(try issue.requireString("subject", in: "issue \(entry.id)"))
-        fields["description"] = issue["description"]?.string.map { .richText($0, markup: .markdown) } ?? .null
+        fields["description"] = issue["description"]?.string.map { .richText(Self.lineFeeds($0), markup: markup) } ?? .null
         for key in ["tracker", "status", "priority"] {
             fields[key] = issue[key]?["name"]?.string.map { .select($0) } ?? .null
         }
@@ -333,7 +360,7 @@ public struct RedmineConnector: Connector {
             guard let id = journal["id"]?.idString, let notes = journal["notes"]?.string, !notes.isEmpty else { return nil }
             return RepositoryComment(
                 id: id, author: journal["user"].flatMap(Self.person), created: journal["created_on"]?.string.flatMap(Self.parseTime),
-                text: notes, markup: .markdown)
+                text: Self.lineFeeds(notes), markup: markup)
         }
         let attachments = (issue["attachments"]?.array ?? []).compactMap { a -> AttachmentInfo? in
             guard let id = a["id"]?.idString, let name = a["filename"]?.string else { return nil }
@@ -347,6 +374,56 @@ public struct RedmineConnector: Connector {
             project: issue["project"]?["id"]?.idString ?? "", artifactType: issue["tracker"]?["id"]?.idString ?? "",
             created: issue["created_on"]?.string.flatMap(Self.parseTime), updated: entry.updated, version: entry.version,
             fields: fields, comments: comments, attachments: attachments, marker: self.marker(of: issue))
+    }
+
+    static func lineFeeds(_ text: String) -> String {
+        text.utf8.contains(13) ? text.replacingOccurrences(of: "\r\n", with: "\n") : text
+    }
+
+    // MARK: - Text formatting
+
+    public func textMarkups(projects: [String]) async throws -> TextMarkups? {
+        TextMarkups(try await self.textFormatting(issue: nil, projects: projects).markup, fields: ["description"])
+    }
+
+    /// The server's text formatting: the configured one, else read once from the server. The REST API does not tell,
+    /// but the editing form of an issue (or of a wiki page not written yet) that the API user may edit loads the
+    /// toolbar of the formatter in use (`jstoolbar/common_mark.js`, `markdown.js`, `textile.js`), or no toolbar for
+    /// "none". Issue pages and wiki pages accept the API key as the JSON API does. Reads `issue` if given, else the
+    /// newest issue the user sees, then each project's wiki; needs attention when none of them tells.
+    public func textFormatting(issue: String?, projects: [String]) async throws -> TextFormatting {
+        if let configured = self.configuration.textFormatting { return configured }
+        if let known = self.formatting.withLock({ $0 }) { return known }
+        var pages: [String] = []
+        if let issue, Int(issue) != nil {
+            pages.append("/issues/\(issue)")
+        } else {
+            let (json, _) = try await self.session.json(
+                self.session.request(.get, "/issues.json", query: [("status_id", "*"), ("sort", "id:desc"), ("limit", "1")]))
+            if let id = json["issues"]?[0]?["id"]?.idString { pages.append("/issues/\(id)") }
+        }
+        for project in projects { pages.append("/projects/\(RESTSession.encode(project))/wiki/Tandem_text_formatting") }
+        for page in pages {
+            let response = try await self.session.send(
+                self.session.request(.get, page, headers: [HTTPHeader("Accept", "text/html")], idempotent: true))
+            guard response.status == 200, let found = Self.textFormatting(inPage: response.body) else { continue }
+            self.formatting.withLock { $0 = found }
+            return found
+        }
+        throw ConnectorError(
+            .misconfigured, kind: .needsAttention,
+            message:
+                "cannot tell Redmine's text formatting (no issue or wiki page that this user may edit): set the repository option "
+                + "textFormatting to common_mark, markdown, textile or none, as in Administration → Settings → General")
+    }
+
+    /// The formatting an HTML page's editing form shows, or nil when the page has no editing form.
+    static func textFormatting(inPage body: Data) -> TextFormatting? {
+        let page = String(decoding: body.prefix(4 << 20), as: UTF8.self)
+        for formatting in [TextFormatting.commonMark, .markdown, .textile] where page.contains("jstoolbar/\(formatting.rawValue).js") {
+            return formatting
+        }
+        return page.contains("class=\"wiki-edit") ? TextFormatting.none : nil
     }
 
     static func person(_ json: JSONValue) -> Person? {
@@ -375,8 +452,18 @@ public struct RedmineConnector: Connector {
         }
     }
 
+    /// Writes the fields; where Redmine stores something other than what was written (it strips a subject's spaces, say),
+    /// the stored value is reported in `changedByRepository`, so the hub compares later reads with it.
     public func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult {
-        try await self.put(id, .object(try await self.issuePayload(fields))).result
+        var (result, after) = try await self.put(id, .object(try await self.issuePayload(fields)))
+        let markup = try await self.textFormatting(issue: id, projects: []).markup
+        if let stored = try? self.artifact(from: after, markup: markup) {
+            for (field, value) in fields {
+                guard let now = stored.fields[field], now != value else { continue }
+                result.changedByRepository[field] = now
+            }
+        }
+        return result
     }
 
     public func addComment(id: String, text: String) async throws -> WriteResult {

@@ -433,6 +433,9 @@ public struct RoundupConnector: Connector {
         try await self.updateFields(id: id, ["status": .select(status)])
     }
 
+    /// Roundup's messages (the description is the first) are plain text, shown and mailed as they are.
+    public func textMarkups(projects: [String]) async throws -> TextMarkups? { TextMarkups(.plain, fields: ["description"]) }
+
     public func deleteArtifact(id: String) async throws {
         _ = try await self.write(id, .delete, nil, readBack: false)
     }

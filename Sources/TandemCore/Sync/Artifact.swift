@@ -160,16 +160,37 @@ public struct SyncInput: Sendable, Hashable {
     /// "Process All Artifacts" (guide L7196–7205): every mapped field that updates in this direction is written where
     /// the target differs, whether or not it changed since the last sync.
     public var reprocess: Bool
+    /// What the target repository's text holds, as its connector declares it: values are converted into it.
+    public var targetMarkups: TextMarkups?
 
     public init(
         source: Side, sourceArtifact: Artifact, targetArtifact: Artifact? = nil, pair: ArtifactPair? = nil, ledger: WriteLedger = WriteLedger(),
-        reprocess: Bool = false
+        reprocess: Bool = false, targetMarkups: TextMarkups? = nil
     ) {
+        self.targetMarkups = targetMarkups
         self.source = source
         self.sourceArtifact = sourceArtifact
         self.targetArtifact = targetArtifact
         self.pair = pair
         self.ledger = ledger
         self.reprocess = reprocess
+    }
+}
+
+/// The markups a repository's text is written in (DESIGN §6.10): each rich-text field's, by repository field, and its
+/// comments'. A connector declares them (Redmine: its configured text formatting; Roundup: plain text); the core converts
+/// a value only when it goes into a different markup.
+public struct TextMarkups: Sendable, Hashable {
+    public var fields: [String: TextMarkup]
+    public var comments: TextMarkup
+
+    public init(fields: [String: TextMarkup] = [:], comments: TextMarkup) {
+        self.fields = fields
+        self.comments = comments
+    }
+
+    /// Every listed field and the comments in one markup.
+    public init(_ markup: TextMarkup, fields: [String]) {
+        self.init(fields: Dictionary(uniqueKeysWithValues: fields.map { ($0, markup) }), comments: markup)
     }
 }

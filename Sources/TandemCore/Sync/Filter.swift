@@ -143,3 +143,44 @@ public struct ArtifactFilter: Sendable, Hashable {
         self.statements.first { $0.target.applies(to: side, project: project) && !$0.expression.evaluate(value) }
     }
 }
+
+/// Conditions read as the configuration writes them: `status not-equals Closed`, `priority in [High, Urgent]`.
+extension FilterCondition: CustomStringConvertible {
+    public var description: String {
+        func text(_ v: FieldValue) -> String {
+            switch v {
+            case .null: "empty"
+            case .multiSelect(let values): "[" + values.joined(separator: ", ") + "]"
+            default: v.text
+            }
+        }
+        switch self.operator {
+        case .equals(let v): return "\(self.field) equals \(text(v))"
+        case .notEquals(let v): return "\(self.field) not-equals \(text(v))"
+        case .oneOf(let values): return "\(self.field) in [\(values.map(text).joined(separator: ", "))]"
+        case .contains(let s): return "\(self.field) contains \(s)"
+        case .atLeast(let v): return "\(self.field) at-least \(text(v))"
+        case .atMost(let v): return "\(self.field) at-most \(text(v))"
+        case .isEmpty: return "\(self.field) is-empty"
+        case .isNotEmpty: return "\(self.field) is-not-empty"
+        }
+    }
+}
+
+extension FilterExpression: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .condition(let c): return c.description
+        case .all(let parts): return parts.count == 1 ? parts[0].description : "(" + parts.map(\.description).joined(separator: " and ") + ")"
+        case .any(let parts): return parts.count == 1 ? parts[0].description : "(" + parts.map(\.description).joined(separator: " or ") + ")"
+        case .not(.condition(let c)):
+            switch c.operator {
+            case .oneOf(let values): return "\(c.field) not-in [\(values.map(\.text).joined(separator: ", "))]"
+            case .atMost(let v): return "\(c.field) greater-than \(v.text)"
+            case .atLeast(let v): return "\(c.field) less-than \(v.text)"
+            default: return "not (\(c.description))"
+            }
+        case .not(let part): return "not \(part.description)"
+        }
+    }
+}

@@ -222,12 +222,13 @@ public struct CollectionRules: Sendable, Hashable {
     public var supportsComments: Bool
     /// Whether comments and attachments can be written as their author (guide L7466–7496).
     public var canImpersonate: Bool
-    /// The markup comments are written in.
-    public var commentMarkup: TextMarkup
+    /// The markup comments are written in; nil: the markup the repository declares (`TextMarkups`), or, when it
+    /// declares none, the comment's own.
+    public var commentMarkup: TextMarkup?
 
     public init(
         projects: [String], fields: [FieldMapping], transitions: [String: TransitionGraph] = [:], people: PersonDirectory? = nil,
-        canCreate: Bool = true, supportsComments: Bool = true, canImpersonate: Bool = false, commentMarkup: TextMarkup = .html
+        canCreate: Bool = true, supportsComments: Bool = true, canImpersonate: Bool = false, commentMarkup: TextMarkup? = nil
     ) {
         self.projects = projects
         self.fields = fields

@@ -39,14 +39,16 @@ extension Synchronizer {
                     reasons.append(Reason(.flowNoUpdate, name, "not written on creation"))
                     continue
                 }
-                guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: .null, artifact: blank), !v.isEmpty else { continue }
+                guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: .null, artifact: blank, markups: input.targetMarkups),
+                    !v.isEmpty
+                else { continue }
                 if self.fields[i].graph(t) != nil {
                     statuses[mapping.repositoryField] = v.text
                 } else {
                     writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: v))
                 }
             }
-            let comments = self.comments(source, s, nil, &reasons)
+            let comments = self.comments(source, s, nil, markup: input.targetMarkups?.comments, &reasons)
             let attachments = self.attachments(source, s, nil, nil, &reasons)
             return decision(.create(CreatePlan(project: project, fields: writes, statuses: statuses, comments: comments, attachments: attachments)))
         }
@@ -69,7 +71,8 @@ extension Synchronizer {
             var writes: [FieldWrite] = []
             for (name, v) in (self.rules.twinless.fields[t] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 guard let i = self.fieldIndex[name], let mapping = self.fields[i].outbound(t),
-                    let w = try self.repositoryValue(v, t, i, existing: target.fields[mapping.repositoryField] ?? .null, artifact: target)
+                    let w = try self.repositoryValue(
+                        v, t, i, existing: target.fields[mapping.repositoryField] ?? .null, artifact: target, markups: input.targetMarkups)
                 else { continue }
                 writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: w))
             }
@@ -128,15 +131,18 @@ extension Synchronizer {
                         reasons.append(Reason(.conflictError, name, "changed on both sides; policy is error"))
                         continue
                     case t:
-                        reasons.append(Reason(.conflictLost, name, "changed on both sides; \(t) dominates"))
+                        reasons.append(
+                            Reason(.conflictLost, name, "changed on both sides (left \(Self.quoted(l)), right \(Self.quoted(r))); \(t) dominates"))
                         continue
                     default:
-                        reasons.append(Reason(.conflictWon, name, "changed on both sides; \(s) dominates"))
+                        reasons.append(
+                            Reason(.conflictWon, name, "changed on both sides (left \(Self.quoted(l)), right \(Self.quoted(r))); \(s) dominates"))
                     }
                 }
             }
             let existing = target.fields[mapping.repositoryField] ?? .null
-            guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: existing, artifact: target) else { continue }
+            guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: existing, artifact: target, markups: input.targetMarkups)
+            else { continue }
             if let graph = self.fields[i].graph(t) {
                 let from = existing.text, to = v.text
                 guard from != to else {
@@ -167,12 +173,13 @@ extension Synchronizer {
             for i in constants {
                 guard let mapping = self.fields[i].outbound(t) else { continue }
                 let existing = target.fields[mapping.repositoryField] ?? .null
-                guard let v = try self.repositoryValue(.null, t, i, existing: existing, artifact: target), v != existing else { continue }
+                guard let v = try self.repositoryValue(.null, t, i, existing: existing, artifact: target, markups: input.targetMarkups), v != existing
+                else { continue }
                 writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: self.fields[i].model.name, value: v))
                 reasons.append(Reason(.constant, self.fields[i].model.name, "constant written with the other updates"))
             }
         }
-        let comments = self.comments(source, s, pair, &reasons)
+        let comments = self.comments(source, s, pair, markup: input.targetMarkups?.comments, &reasons)
         let attachments = self.attachments(source, s, target, pair, &reasons)
         if writes.isEmpty && transitions.isEmpty && comments.isEmpty && attachments.isEmpty && !reentered {
             if !anyChange { reasons.append(Reason(.noChanges, "", "nothing changed on \(s) since the last sync")) }
@@ -186,7 +193,9 @@ extension Synchronizer {
     // MARK: Comments and attachments
 
     /// New and edited comments of the source that flow to the target (guide L7440–7496).
-    func comments(_ source: Artifact, _ s: Side, _ pair: ArtifactPair?, _ reasons: inout [Reason]) -> [CommentWrite] {
+    func comments(
+        _ source: Artifact, _ s: Side, _ pair: ArtifactPair?, markup declared: TextMarkup?, _ reasons: inout [Reason]
+    ) -> [CommentWrite] {
         let target = self.collections[s == .left ? 1 : 0]
         guard self.rules.comments.allows(from: s), target.supportsComments, !source.comments.isEmpty else { return [] }
         let created = pair?[s].createdComments ?? [], flowedComments = pair?[s].flowedComments ?? [:]
@@ -212,14 +221,15 @@ extension Synchronizer {
                     author = a
                 }
             }
-            var body = Markup.convert(c.body, from: c.markup, to: target.commentMarkup)
+            // Written in the target's markup, converted only from a different one.
+            let markup = declared ?? target.commentMarkup ?? c.markup
+            var body = Markup.convert(c.body, from: c.markup, to: markup)
             if author == nil, let a = c.author {
                 let name = a.displayName ?? a.username ?? a.email ?? a.id ?? "unknown"
-                body = Markup.convert("\(name): ", from: .plain, to: target.commentMarkup) + body
+                body = Markup.convert("\(name): ", from: .plain, to: markup) + body
             }
             writes.append(
-                CommentWrite(
-                    sourceID: c.id, sourceVersion: c.version, body: body, markup: target.commentMarkup, author: author, isPrivate: c.isPrivate)
+                CommentWrite(sourceID: c.id, sourceVersion: c.version, body: body, markup: markup, author: author, isPrivate: c.isPrivate)
             )
             reasons.append(
                 Reason(flowed == nil ? .commentNew : .commentEdited, c.id, flowed == nil ? "new comment" : "edited: flows as a new comment"))
@@ -318,5 +328,28 @@ extension Synchronizer {
         for (field, written) in ledger[s] where (source.fields[field] ?? .null) != written { ledger[s][field] = nil }
         pair.eligible = true
         return (pair, ledger)
+    }
+
+    /// Records what a side holds after Tandem wrote to it, where it stores something other than what was written (a
+    /// tool that normalises line ends, trims or rounds): the ledger and the pair's snapshot take the stored value, so
+    /// the next detection compares against the write's own result and does not take the tool's normalisation for an
+    /// edit. `after` is the artifact as read back; `stored` the repository fields that differ from what was written.
+    public func recordStored(
+        _ stored: [String: FieldValue], after: Artifact, on side: Side, pair: inout ArtifactPair, ledger: inout WriteLedger
+    ) {
+        guard !stored.isEmpty else { return }
+        for (field, value) in stored where ledger[side][field] != nil { ledger[side][field] = value }
+        for i in self.fields.indices {
+            guard let mapping = self.fields[i].inbound(side), stored[mapping.repositoryField] != nil,
+                let value = try? self.modelValue(after, side, i)
+            else { continue }
+            pair[side].synced[self.fields[i].model.name] = value
+        }
+    }
+
+    /// A value as a conflict's record shows it: quoted, at most 200 characters.
+    static func quoted(_ value: FieldValue) -> String {
+        let text = value.text
+        return "'" + (text.count > 200 ? String(text.prefix(200)) + "…" : text) + "'"
     }
 }

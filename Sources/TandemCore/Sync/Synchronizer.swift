@@ -13,7 +13,7 @@ public struct Synchronizer: Sendable {
         let supportsComments: Bool
         let canImpersonate: Bool
         let people: PersonDirectory?
-        let commentMarkup: TextMarkup
+        let commentMarkup: TextMarkup?
     }
 
     /// One field mapping, shared by reference so that decisions do not copy it.
@@ -234,7 +234,9 @@ public struct Synchronizer: Sendable {
     }
 
     /// The repository value for the `side` collection from a model value, given the target's current value.
-    func repositoryValue(_ value: FieldValue, _ side: Side, _ i: Int, existing: FieldValue, artifact: Artifact) throws(SyncError) -> FieldValue? {
+    func repositoryValue(
+        _ value: FieldValue, _ side: Side, _ i: Int, existing: FieldValue, artifact: Artifact, markups: TextMarkups?
+    ) throws(SyncError) -> FieldValue? {
         let field = self.fields[i]
         guard let mapping = field.outbound(side) else { return nil }
         let transformed: FieldValue?
@@ -247,8 +249,11 @@ public struct Synchronizer: Sendable {
         }
         guard var result = transformed else { return nil }
         switch result {
-        case .richText(let text, let markup) where markup != mapping.spec.markup && mapping.spec.repositoryType == .richText:
-            result = .richText(Markup.convert(text, from: markup, to: mapping.spec.markup), markup: mapping.spec.markup)
+        case .richText(let text, let markup) where mapping.spec.repositoryType == .richText:
+            // Converted only into another markup: text already in the target's markup is written as it is.
+            if let target = markups?.fields[mapping.repositoryField] ?? mapping.spec.markup, target != markup {
+                result = .richText(Markup.convert(text, from: markup, to: target), markup: target)
+            }
         case .select, .multiSelect:
             if let map = mapping.valueMap { result = try self.selectToRepository(result, map: map, mapping: mapping, field: field.model) }
         case .person, .persons:

@@ -1,16 +1,22 @@
 /// Conversions between text markups: plain text, HTML, Markdown (CommonMark subset) and Textile (subset).
 ///
 /// The subset covers what trackers put in descriptions and comments: paragraphs, line breaks, headings, bullet lists,
-/// bold, italic, inline code, code blocks and links; other HTML tags are dropped and their text kept. Plain → HTML →
-/// plain is lossless; plain → Markdown → plain is lossless for text without blank lines.
+/// bold, italic, inline code, code blocks and links; other HTML tags are dropped and their text kept. Text in one markup
+/// is never converted to the same markup. Plain → HTML → plain and plain → Markdown → plain are lossless; plain ↔
+/// Markdown keep every character, line end and space that is not syntax (`MarkdownText`).
 public enum Markup {
     /// Converts `text` written in `from` into `to`.
     public static func convert(_ text: String, from: TextMarkup, to: TextMarkup) -> String {
         if from == to { return text }
+        switch (from, to) {
+        case (.plain, .markdown): return MarkdownText.escape(text)
+        case (.markdown, .plain): return MarkdownText.plain(text)
+        default: break
+        }
         let html: String
         switch from {
         case .html: html = text
-        case .plain: if to == .markdown { return Dialect.markdown.escape(text) } else { html = self.plainToHTML(text) }
+        case .plain: html = self.plainToHTML(text)
         case .markdown: html = self.lightToHTML(text, .markdown)
         case .textile: html = self.lightToHTML(text, .textile)
         }

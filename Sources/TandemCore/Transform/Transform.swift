@@ -315,12 +315,13 @@ public struct FieldMapping: Sendable, Hashable {
     public var toRepository: Transform
     /// Select value mapping.
     public var valueMap: ValueMap?
-    /// The repository field's markup, for rich text (guide L5747–5761).
-    public var markup: TextMarkup
+    /// The repository field's markup, for rich text (guide L5747–5761); nil: the markup the repository declares
+    /// (`TextMarkups`), or, when it declares none, the value's own (no conversion).
+    public var markup: TextMarkup?
 
     public init(
         _ repositoryField: String, _ repositoryType: FieldType, to modelField: String, toModel: Transform = .copy,
-        toRepository: Transform = .copy, valueMap: ValueMap? = nil, markup: TextMarkup = .html
+        toRepository: Transform = .copy, valueMap: ValueMap? = nil, markup: TextMarkup? = nil
     ) {
         self.repositoryField = repositoryField
         self.repositoryType = repositoryType

@@ -111,7 +111,9 @@ public struct ActivityPage: Sendable, Hashable, Codable {
 /// The operator's actions on activity (the guide's "Retry", "Clear Errors", "Clear Errors and Ignore Changes").
 public enum ActivityAction: String, Sendable, Hashable, Codable, CaseIterable {
     /// Synchronise the item again (status `retrying`, then `done` or `open` by the sync's outcome); stops ignoring it.
-    /// A blocker is closed (it comes back if its cause persists) and its repository's pause lifted.
+    /// A repository's blocker is retried: the pause is lifted and the connection tried again at once; the repository's
+    /// next answer resolves it, a new failure opens it again. Other blockers are closed (they come back if their cause
+    /// persists).
     case retry
     /// Take it off the error list without synchronising it (status `cleared`); the next change syncs as usual.
     case clear
@@ -361,8 +363,23 @@ public struct ActivityStore: Sendable {
                         RetryTarget(
                             activityID: row.id, integration: integration, repository: repositories[integrationID]?[side], side: side,
                             artifactID: artifact, pairID: row.pairID))
+                } else if row.kind == "blocker", row.repository != nil {
+                    // A repository's blocker: its pause ends and its connection is tried again now (the coordinator
+                    // queues its change detection); the repository's next answer resolves it, a new failure reopens it.
+                    try await connection.query(
+                        """
+                        UPDATE activity SET status = 'retrying', retries = retries + 1, resolved_at = NULL, retest_at = now(),
+                            acted_by = \(actor), acted_at = now()
+                        WHERE id = \(row.id)
+                        """)
+                    if let integration = row.integration {
+                        result.retries.append(
+                            RetryTarget(
+                                activityID: row.id, integration: integration, repository: row.repository, side: nil, artifactID: nil, pairID: nil))
+                    }
                 } else {
-                    // A blocker (or an error without an artifact): closed; it is reported again if its cause persists.
+                    // A blocker without a repository (or an error without an artifact): closed; reported again if its
+                    // cause persists.
                     try await connection.query(
                         """
                         UPDATE activity SET status = 'done', retries = retries + 1, resolved_at = now(), acted_by = \(actor), acted_at = now()
@@ -477,6 +494,18 @@ public struct ActivityStore: Sendable {
         }
         try await connection.query(
             "DELETE FROM ignored_artifacts WHERE integration_id = \(integrationID) AND side = \(side) AND artifact_id = \(artifact)")
+    }
+
+    /// The repositories whose blockers ask for their connection to be tried again now (an operator's Retry, new
+    /// credentials), taken: each is returned once.
+    public func takeRetests() async throws -> [String] {
+        let rows = try await self.client.query(
+            """
+            UPDATE activity a SET retest_at = NULL FROM repositories r
+            WHERE a.retest_at IS NOT NULL AND r.id = a.repository_id
+            RETURNING r.name
+            """)
+        return Array(Set(try rows.map { try $0.decode(String.self, at: 0) })).sorted()
     }
 
     /// Items that have been `retrying` for longer than `age` — their sync job was lost (Redis lost its data) or

@@ -1,0 +1,101 @@
+import Foundation
+import HTTP
+import Postgres
+import Redis
+import TandemCluster
+import TandemConnectors
+import TandemCore
+import TandemQueue
+import TandemStore
+import Testing
+
+/// Rejected credentials through the engine (issue 13): only the repository that rejected them pauses, the blocker names
+/// it; an operator's Retry tries the connection again at once (and the blocker stays open while the credentials are
+/// still wrong); new credentials resume the repository at once and the waiting changes flow.
+@Suite(
+    "Rejected credentials and recovery", .serialized, .timeLimit(.minutes(3)),
+    .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"))
+struct CredentialRecoveryTests {
+    static func yaml(_ left: String, _ right: String) -> String {
+        integrationYAML(left: left, right: right).replacingOccurrences(
+            of: "url: http://memory.invalid/\(right)\n",
+            with: "url: http://memory.invalid/\(right)\n    auth:\n      kind: bearer\n      token: ${RIGHT_TOKEN}\n")
+    }
+
+    struct Blocker: Equatable {
+        var status: String
+        var repository: String?
+        var message: String
+    }
+
+    static func blockers(_ h: ClusterHarness) async throws -> [Blocker] {
+        try await h.database.client.query(
+            """
+            SELECT a.status, r.name, a.message FROM activity a LEFT JOIN repositories r ON r.id = a.repository_id
+            WHERE a.kind = 'blocker' ORDER BY a.id
+            """
+        ).map {
+            Blocker(
+                status: try $0.decode(String.self, at: 0), repository: try $0.decode(String?.self, at: 1), message: try $0.decode(String.self, at: 2))
+        }
+    }
+
+    @Test("the rejecting repository alone pauses and is named; Retry re-tests; new credentials resume it at once")
+    func rejectedCredentialsPauseOnlyTheirRepositoryAndRecover() async throws {
+        let good: Credentials = .bearer("right-token")
+        let h = try await ClusterHarness.start(environment: ["RIGHT_TOKEN": "wrong-token"], rightAcceptedCredentials: good) {
+            Self.yaml($0, $1)
+        }
+        do {
+            h.startCoordinator(id: "coordinator")
+            try await h.startWorker(id: "worker-1")
+            let first = try await h.create(.left, title: "made while the right side rejects us")
+
+            // The right side rejects the credentials: it alone is paused, and the blocker names it.
+            let blocked = try await h.waitUntil(timeout: .seconds(30)) {
+                try await Self.blockers(h).contains { $0.status == "open" && $0.repository == h.rightName }
+            }
+            let blockers = try await Self.blockers(h)
+            #expect(blocked, "\(blockers)")
+            #expect(blockers.allSatisfy { $0.repository == h.rightName && $0.message.hasPrefix("repository \(h.rightName): ") }, "\(blockers)")
+            #expect(try await h.queue.pausedUntil(repository: h.rightName) != nil, "the right repository is paused")
+            #expect(try await h.queue.pausedUntil(repository: h.leftName) == nil, "the left repository, whose credentials work, is not")
+            let nothing = try await InMemoryConnector(repository: h.right, credentials: good).changes(project: "demo", since: nil, pageSize: 50)
+            #expect(nothing.changes.isEmpty)
+
+            // Retry while the credentials are still wrong: the connection is tried again at once, and the blocker opens again.
+            let actions = OperatorActions(client: h.database.client, queue: h.queue)
+            let ids = try await h.database.client.query("SELECT id FROM activity WHERE kind = 'blocker'").map { try $0.decode(Int64.self, at: 0) }
+            let retried = try await actions.perform(.retry, ids: ids, actor: "test")
+            #expect(retried.changed == ids)
+            #expect(try await h.queue.pausedUntil(repository: h.rightName) == nil, "Retry lifts the pause")
+            let reopened = try await h.waitUntil(timeout: .seconds(30)) {
+                let now = try await Self.blockers(h)
+                let paused = try await h.queue.pausedUntil(repository: h.rightName)
+                return now.allSatisfy { $0.status == "open" } && paused != nil
+            }
+            let afterRetry = try await Self.blockers(h)
+            #expect(reopened, "still wrong: the blocker is open again and the repository paused: \(afterRetry)")
+
+            // New credentials: the repository resumes at once, the waiting create flows, the blocker is done.
+            let store = ConfigStore(client: h.database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: ClusterHarness.logger)
+            _ = try await store.apply(yaml: Self.yaml(h.leftName, h.rightName), environment: ["RIGHT_TOKEN": "right-token"])
+            let start = ContinuousClock.now
+            let recovered = try await h.waitUntil(timeout: .seconds(60)) {
+                let right = try await InMemoryConnector(repository: h.right, credentials: good).changes(project: "demo", since: nil, pageSize: 50)
+                let pairs = try await h.pairs()
+                return right.changes.count == 1 && pairs.contains { $0.left == first }
+            }
+            #expect(recovered, "the create flows once the credentials are fixed")
+            print("credential recovery: synced \(start.duration(to: .now)) after the new credentials were applied")
+            let done = try await h.waitUntil(timeout: .seconds(30)) { try await Self.blockers(h).allSatisfy { $0.status == "done" } }
+            let final = try await Self.blockers(h)
+            #expect(done, "the blocker is resolved by the repository's answer: \(final)")
+            #expect(try await h.queue.pausedUntil(repository: h.rightName) == nil)
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
+}
