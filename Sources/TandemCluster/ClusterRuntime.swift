@@ -80,6 +80,21 @@ public final class ClusterRuntime: Sendable {
         return snapshot
     }
 
+    /// Whether a repository's configuration or credentials changed since the snapshot in use: the configuration is read
+    /// again now. A failure of the connection is then tried again with the new ones rather than reported.
+    public func changedSinceSnapshot(repository name: String) async -> Bool {
+        func fingerprint() -> String? {
+            self.state.withLock { state in
+                guard let repository = state.snapshot?.configuration.repositories.first(where: { $0.name == name }) else { return nil }
+                let secrets = state.secrets[name] ?? [:]
+                return "\(repository)|\(secrets.keys.sorted())|\(secrets.values.map { $0.hashValue }.sorted())"
+            }
+        }
+        let before = fingerprint()
+        guard (try? await self.snapshot(force: true)) != nil else { return false }
+        return fingerprint() != before
+    }
+
     /// The connector of a repository, rebuilt when its configuration or credentials change.
     public func connector(for repository: RepositoryConfig) throws -> any Connector {
         let secrets = self.state.withLock { $0.secrets[repository.name] ?? [:] }
