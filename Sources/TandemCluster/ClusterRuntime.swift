@@ -34,6 +34,8 @@ public final class ClusterRuntime: Sendable {
     public let store: ConfigStore
     public let http: HTTPClient
     public let logger: Logger
+    /// This process's presence lock, named in the create claims it takes (nil: claims name no holder and only go stale).
+    public let presence: ClusterPresence?
     let refreshInterval: Duration
     private struct State {
         var snapshot: Snapshot?
@@ -42,8 +44,11 @@ public final class ClusterRuntime: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(client: PostgresClient, box: SecretBox, logger: Logger, refreshInterval: Duration = .seconds(5)) {
+    public init(
+        client: PostgresClient, box: SecretBox, logger: Logger, refreshInterval: Duration = .seconds(5), presence: ClusterPresence? = nil
+    ) {
         self.client = client
+        self.presence = presence
         self.store = ConfigStore(client: client, box: box, logger: logger)
         self.http = HTTPClient(logger: logger)
         self.logger = logger

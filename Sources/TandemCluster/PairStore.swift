@@ -104,40 +104,72 @@ public struct PairStore: Sendable {
 
     /// Records the intent to create a twin of `source` before creating it; returns the marker and whether an earlier
     /// attempt had already recorded it (then the twin may exist: look for the marker before creating again).
+    ///
+    /// The claim is ours when the row is new, when the previous claim went stale (`claimSeconds`: its holder may have
+    /// waited that long for its tracker), or when its holder is gone: `holder` names this process's presence lock
+    /// (`ClusterPresence`), and a claim whose holder's lock nobody holds — its process was killed — is abandoned, once the
+    /// server has run `presenceSettle` (after a restart, live processes take their locks again first).
     public func beginCreate(
-        integration: Int64, side: Side, source: String, project: String, claimSeconds: Int = 120, on connection: PostgresConnection
+        integration: Int64, side: Side, source: String, project: String, claimSeconds: Int = 120, holder: String? = nil,
+        presenceSettle: Duration = .seconds(5), on connection: PostgresConnection
     )
         async throws -> (marker: String, earlierAttempt: Bool, claimed: Bool, claim: String)
     {
         let marker = "\(Self.markerPrefix(integration: integration))\(side.rawValue)-\(source)"
         let claim = UUID().uuidString
-        // The claim is ours when the row is new or the previous claim went stale (its holder died).
+        // Integers only (no binds): the condition appears three times.
+        let abandoned = """
+            (pending_creates.claimed_at < clock_timestamp() - make_interval(secs => \(claimSeconds))
+             OR (pending_creates.holder IS NOT NULL
+                 AND pg_postmaster_start_time() < clock_timestamp() - make_interval(secs => \(presenceSettle.components.seconds))
+                 AND NOT EXISTS (
+                     SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+                       AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(pending_creates.holder, 0))))
+            """
         let rows = try await connection.query(
             """
-            INSERT INTO pending_creates (integration_id, source_side, source_id, marker, target_project, claimed_at, claim)
-            VALUES (\(integration), \(side.rawValue), \(source), \(marker), \(project), clock_timestamp(), \(claim))
+            INSERT INTO pending_creates (integration_id, source_side, source_id, marker, target_project, claimed_at, claim, holder)
+            VALUES (\(integration), \(side.rawValue), \(source), \(marker), \(project), clock_timestamp(), \(claim), \(holder))
             ON CONFLICT (integration_id, source_side, source_id) DO UPDATE SET
                 attempts = pending_creates.attempts + 1,
-                claim = CASE WHEN pending_creates.claimed_at < clock_timestamp() - make_interval(secs => \(claimSeconds))
-                             THEN EXCLUDED.claim ELSE pending_creates.claim END,
-                claimed_at = CASE WHEN pending_creates.claimed_at < clock_timestamp() - make_interval(secs => \(claimSeconds))
-                                  THEN clock_timestamp() ELSE pending_creates.claimed_at END
+                claim = CASE WHEN \(unescaped: abandoned) THEN EXCLUDED.claim ELSE pending_creates.claim END,
+                holder = CASE WHEN \(unescaped: abandoned) THEN EXCLUDED.holder ELSE pending_creates.holder END,
+                claimed_at = CASE WHEN \(unescaped: abandoned) THEN clock_timestamp() ELSE pending_creates.claimed_at END
             RETURNING attempts, claim
             """)
         let attempts = try rows[0].decode(Int.self, at: 0)
-        let holder = try rows[0].decode(String?.self, at: 1)
-        return (marker, attempts > 0, holder == claim, claim)
+        let holderClaim = try rows[0].decode(String?.self, at: 1)
+        return (marker, attempts > 0, holderClaim == claim, claim)
     }
 
     /// Gives up a claim after a failed attempt, so the next attempt need not wait for it to go stale. Safe: that attempt
-    /// sees an earlier one and looks for the twin by its marker before creating. Best effort, on a pool connection (the
-    /// claiming one may be the one that failed).
-    public func releaseClaim(integration: Int64, side: Side, source: String, claim: String) async {
-        _ = try? await self.client.query(
-            """
+    /// sees an earlier one and looks for the twin by its marker before creating.
+    ///
+    /// Runs on `connection`, the one the failed sync holds (with its lock): asking the pool for a second connection
+    /// while holding one is how syncs as many as the pool's connections wait on each other forever. It runs in a task of
+    /// its own (it must happen even when the job was cancelled) and tries for a few seconds while PostgreSQL is
+    /// unreachable (the connection reconnects), so that a restart does not leave the claim to go stale.
+    public func releaseClaim(
+        integration: Int64, side: Side, source: String, claim: String, on connection: PostgresConnection, patience: Duration = .seconds(10)
+    ) async {
+        let query: PostgresQuery = """
             UPDATE pending_creates SET claimed_at = 'epoch'
             WHERE integration_id = \(integration) AND source_side = \(side.rawValue) AND source_id = \(source) AND claim = \(claim)
-            """)
+            """
+        await Task {
+            let deadline = ContinuousClock.now + patience
+            var pause = Duration.milliseconds(100)
+            while true {
+                do {
+                    try await connection.query(query)
+                    return
+                } catch {
+                    guard InfrastructureFailure(error) != nil, ContinuousClock.now + pause < deadline else { return }
+                    try? await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(2))
+                }
+            }
+        }.value
     }
 
     /// Records the twin's id as soon as it exists, before the pair.

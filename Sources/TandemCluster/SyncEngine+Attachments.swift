@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Postgres
 import TandemConnectors
 import TandemCore
 
@@ -26,7 +27,7 @@ extension SyncEngine {
     /// earlier attempt uploaded it and lost the answer or died before saving the pair — is recorded, not uploaded again.
     func copyAttachments(
         _ copies: [AttachmentCopy], of sourceArtifact: RepositoryArtifact, context: Context, target: any Connector, twin: RepositoryArtifact?,
-        targetID: String, unrecorded: inout UnrecordedWrites, pair: inout ArtifactPair
+        targetID: String, unrecorded: inout UnrecordedWrites, pair: inout ArtifactPair, connection: PostgresConnection
     ) async -> AttachmentOutcome {
         var outcome = AttachmentOutcome()
         guard !copies.isEmpty else { return outcome }
@@ -49,7 +50,7 @@ extension SyncEngine {
             outcome.reasons.append(Reason(.attachmentSkipped, info.filename, why))
             try? await self.pairs.activity(
                 kind: "info", code: "attachment-skipped", integration: context.integrationID, artifact: sourceArtifact.id,
-                message: "\(sourceArtifact.formattedID): attachment \(info.filename) not copied: \(why)")
+                message: "\(sourceArtifact.formattedID): attachment \(info.filename) not copied: \(why)", on: connection)
         }
         for copy in copies {
             guard let info = sourceArtifact.attachments.first(where: { $0.id == copy.sourceID }) else { continue }

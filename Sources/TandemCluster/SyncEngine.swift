@@ -51,6 +51,8 @@ public struct SyncEngine: Sendable {
     public var credentialPause: Duration = .seconds(3600)
     /// How often a sync whose target repository is paused looks again (it does not call the paused repository).
     public var pausedTargetRetry: Duration = .seconds(15)
+    /// Outages of PostgreSQL or Redis met by this engine's jobs: their retry delays and info lines.
+    let infrastructure = InfrastructureWaits()
 
     public init(runtime: ClusterRuntime, queue: JobQueue, logger: Logger) {
         self.runtime = runtime
@@ -77,7 +79,22 @@ public struct SyncEngine: Sendable {
         var payload: JobPayload
     }
 
+    /// Runs a job; a failure of PostgreSQL or Redis (not the tracker's fault) is retried promptly, without counting an
+    /// attempt, and said at info level — the job's note in `tandem jobs --state delayed` says what it waits for.
     func run(_ delivery: Delivery, _ body: (Context, Job) async throws -> Void) async throws {
+        do {
+            try await self.runJob(delivery, body)
+        } catch let outcome as JobOutcome {
+            throw outcome
+        } catch {
+            guard let failure = InfrastructureFailure(error) else { throw error }
+            let delay = self.infrastructure.retryDelay(after: failure, logger: self.logger)
+            throw JobOutcome.retry(after: delay, "waiting for \(failure.service.rawValue): \(failure.detail)")
+        }
+        self.infrastructure.succeeded(logger: self.logger)
+    }
+
+    func runJob(_ delivery: Delivery, _ body: (Context, Job) async throws -> Void) async throws {
         let job = delivery.job
         let payload: JobPayload
         do { payload = try JSONDecoder().decode(JobPayload.self, from: Data(job.payload.utf8)) } catch {
@@ -408,7 +425,8 @@ public struct SyncEngine: Sendable {
                 throw JobOutcome.retry(after: .seconds(5), "\(sourceArtifact.formattedID) is a twin being created; waiting for its pair")
             }
             let (marker, earlier, claimed, claim) = try await self.pairs.beginCreate(
-                integration: id, side: s, source: sourceArtifact.id, project: plan.project, on: connection)
+                integration: id, side: s, source: sourceArtifact.id, project: plan.project, holder: self.runtime.presence?.current,
+                on: connection)
             guard claimed else {
                 // Another sync of this source is creating its twin (or died doing so: its claim goes stale).
                 throw JobOutcome.retry(after: .seconds(5), "another sync is creating the twin of \(sourceArtifact.formattedID)")
@@ -442,7 +460,7 @@ public struct SyncEngine: Sendable {
                     plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair)
                 let attachments = await self.copyAttachments(
                     plan.attachments, of: sourceArtifact, context: context, target: target, twin: twin, targetID: targetID,
-                    unrecorded: &unrecorded, pair: &pair)
+                    unrecorded: &unrecorded, pair: &pair, connection: connection)
                 reasons = Self.joined(reasons, found + attachments.reasons)
                 twin = try? await target.artifact(id: targetID)
                 if let twin {
@@ -464,7 +482,7 @@ public struct SyncEngine: Sendable {
                 try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
                 if let failure = attachments.failure { throw failure }
             } catch {
-                await self.pairs.releaseClaim(integration: id, side: s, source: sourceArtifact.id, claim: claim)
+                await self.pairs.releaseClaim(integration: id, side: s, source: sourceArtifact.id, claim: claim, on: connection)
                 throw error
             }
             created = 1
@@ -497,7 +515,7 @@ public struct SyncEngine: Sendable {
             let found = try await self.writeComments(plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair)
             let attachments = await self.copyAttachments(
                 plan.attachments, of: sourceArtifact, context: context, target: target, twin: targetArtifact, targetID: targetID,
-                unrecorded: &unrecorded, pair: &pair)
+                unrecorded: &unrecorded, pair: &pair, connection: connection)
             reasons = Self.joined(reasons, found + attachments.reasons)
             try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "ok", reason: nil, on: connection)
             if let failure = attachments.failure { throw failure }

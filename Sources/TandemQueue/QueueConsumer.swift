@@ -91,10 +91,15 @@ public final class QueueConsumer: Sendable {
         await withTaskGroup(of: Void.self) { services in
             services.addTask { await self.heartbeatLoop() }
             services.addTask { await self.ackLoop() }
-            await withTaskGroup(of: Void.self) { work in
+            // A discarding group: a finished job's task is freed at once (a plain task group keeps every child until
+            // `next()` collects it, ~4 KB a job for the process's life). It still waits for its children when the body
+            // returns, which is what the drain needs.
+            await withDiscardingTaskGroup { work in
                 await self.dequeueLoop(&work)
-                await self.finishDrain(&work)
+                await self.awaitDrain()
+                work.cancelAll()
             }
+            await self.settleDrain()
             self.acks.continuation.finish()
             services.cancelAll()
         }
@@ -103,7 +108,7 @@ public final class QueueConsumer: Sendable {
 
     // MARK: Taking work
 
-    private func dequeueLoop(_ work: inout TaskGroup<Void>) async {
+    private func dequeueLoop(_ work: inout DiscardingTaskGroup) async {
         var signals = self.capacity.stream.makeAsyncIterator()
         var backoff = Duration.milliseconds(50)
         while !Task.isCancelled {
@@ -247,10 +252,11 @@ public final class QueueConsumer: Sendable {
 
     // MARK: Draining
 
-    private func finishDrain(_ work: inout TaskGroup<Void>) async {
+    /// Lets handlers finish and their acks land, until the drain's deadline; the caller then cancels the rest and
+    /// waits for them.
+    private func awaitDrain() async {
         let deadline = self.state.withLock { $0.drainDeadline } ?? .now
         var signals = self.capacity.stream.makeAsyncIterator()
-        // Let handlers finish and their acks land, until the deadline.
         let timer = Task {
             try? await Task.sleep(until: deadline)
             self.capacity.continuation.yield()
@@ -260,8 +266,10 @@ public final class QueueConsumer: Sendable {
             _ = await signals.next()
         }
         timer.cancel()
-        work.cancelAll()
-        while await work.next() != nil {}
+    }
+
+    /// After every handler has returned: gives back what is left (unfinished) and acks what finished.
+    private func settleDrain() async {
         // Give back what is left (unfinished), ack what finished.
         let (unfinished, finished) = self.state.withLock { s -> ([Delivery], [Delivery]) in
             let done = Set(s.finished.map(\.id))

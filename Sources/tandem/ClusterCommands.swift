@@ -41,7 +41,9 @@ struct ClusterOptions: ParsableArguments {
             await client.shutdown()
             throw error
         }
-        let runtime = ClusterRuntime(client: client, box: SecretBox(key: masterKey), logger: logger)
+        // Started by the processes that take create claims (workers): see ClusterPresence.
+        let presence = ClusterPresence(configuration: client.configuration, logger: logger)
+        let runtime = ClusterRuntime(client: client, box: SecretBox(key: masterKey), logger: logger, presence: presence)
         let queue = JobQueue(client: redis, configuration: .init(prefix: self.prefix))
         do {
             try await body(runtime, queue, redis, logger)
@@ -125,9 +127,11 @@ struct WorkerCommand: AsyncParsableCommand {
                 let housekeeping = WorkerHousekeeping(consumer: consumer, runtime: runtime, recorder: recorder, notifier: notifier)
                 _ = notifier.ready()
                 // Shutdown runs in reverse order: the worker drains first, then the recorder flushes the last counts.
+                // The presence lock comes first, so it is let go last: after the jobs in hand have finished.
+                let presence: [ServiceGroupConfiguration.ServiceConfiguration] = runtime.presence.map { [.init(service: $0)] } ?? []
                 let group = ServiceGroup(
                     configuration: .init(
-                        services: [
+                        services: presence + [
                             .init(service: LoggingSettingsWatcher(postgres: runtime.client, logger: logger)), .init(service: recorder),
                             .init(service: housekeeping), .init(service: worker),
                         ],

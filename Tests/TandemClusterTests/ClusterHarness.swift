@@ -51,12 +51,13 @@ final class ClusterHarness: Sendable {
 
     /// Migrates a fresh database, registers two repositories, applies `yaml(leftName, rightName)` and connects Redis.
     /// `rightListsAttachmentSizes: false` makes the right repository list attachments without sizes (as Roundup does);
-    /// `environment` resolves the YAML's `${ENV}` secrets.
+    /// `environment` resolves the YAML's `${ENV}` secrets; `poolSize` is the database pool's size, shared by every
+    /// coordinator and worker of the harness.
     static func start(
-        redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:],
+        redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:], poolSize: Int = 8,
         rightAcceptedCredentials: Credentials = .none, yaml: (_ left: String, _ right: String) -> String
     ) async throws -> ClusterHarness {
-        let database = try await TestDatabase.create(poolSize: 8)
+        let database = try await TestDatabase.create(poolSize: poolSize)
         do {
             try await Migrator.bundled().migrate(database.client, logger: Self.logger)
             let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()

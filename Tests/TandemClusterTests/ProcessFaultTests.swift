@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Logging
 import Postgres
+import Redis
 import TandemConnectors
 import TandemCore
 import TandemStore
@@ -48,11 +49,11 @@ struct ProcessFaultTests {
         private let processes = Locked<[String: ChildProcess]>([:])
         private let restarts = Locked<Int>(0)
 
-        init(databaseURL: String) async throws {
+        init(databaseURL: String, redisURL: String = ClusterHarness.redisServerURL) async throws {
             self.directory = NSTemporaryDirectory() + "tandem-process-e2e-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
             self.databaseURL = databaseURL
-            self.redisURL = ClusterHarness.redisServerURL
+            self.redisURL = redisURL
             self.prefix = "pe2e:\(UUID().uuidString.prefix(8).lowercased()):"
             self.keyFile = self.directory + "/master.key"
             // ClusterHarness.masterKey: 32 bytes of 7.
@@ -269,7 +270,7 @@ struct ProcessFaultTests {
         let cluster = try await Cluster(databaseURL: server.url)
         let tag = UUID().uuidString.prefix(6).lowercased()
         let (left, right) = ("rleft\(tag)", "rright\(tag)")
-        do {
+        try await Self.stopping(cluster, client, server) {
             try await Self.apply(cluster, client: client, left: left, right: right)
             try cluster.startCoordinator()
             try cluster.startWorker("worker-1")
@@ -312,6 +313,108 @@ struct ProcessFaultTests {
             #expect(state.converged(30), "after the restart: \(state)")
             #expect(cluster.exited.isEmpty, "exited: \(cluster.exited) \(cluster.exited.map(cluster.tail))")
             print("e2e postgres restart: down 5 s with changes, converged after: \(state)")
+        }
+    }
+}
+
+extension ProcessFaultTests {
+    /// Pairs recorded and artifacts on each side (the feed only: no artifact is read), cheap enough to poll.
+    static func counts(_ cluster: Cluster, client: PostgresClient, left: String, right: String) async throws -> (left: Int, right: Int, pairs: Int) {
+        func count(_ connector: RemoteMemoryConnector) async throws -> Int {
+            var cursor: FeedCursor?
+            var ids: Set<String> = []
+            while true {
+                let page = try await connector.changes(project: "demo", since: cursor, pageSize: 100)
+                ids.formUnion(page.changes.map(\.id))
+                cursor = page.cursor
+                if !page.hasMore { return ids.count }
+            }
+        }
+        let pairs = try await client.query("SELECT count(*) FROM artifact_pairs").first?.decode(Int.self, at: 0) ?? 0
+        return (try await count(cluster.connector(left)), try await count(cluster.connector(right)), pairs)
+    }
+
+    @Test(
+        "1,000 creates while Redis is flushed, two workers are SIGKILLed and PostgreSQL restarts: each arrives once, within 30 s of the last fault",
+        .enabled(if: getuid() == 0, "starts a private PostgreSQL server as the postgres user (needs root)"))
+    func stackedInfrastructureFaults() async throws {
+        let total = 1000
+        let server = try await PrivatePostgres.start()
+        let redis = try LocalRedisServer()
+        let client = PostgresClient(configuration: .init(connectionString: server.url, maximumConnections: 2), logger: ClusterHarness.logger)
+        let cluster = try await Cluster(databaseURL: server.url, redisURL: redis.url)
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let (left, right) = ("sleft\(tag)", "sright\(tag)")
+        try await Self.stopping(cluster, client, server) {
+            try await Self.apply(cluster, client: client, left: left, right: right)
+            try cluster.startCoordinator()
+            let workers = ["worker-1", "worker-2", "worker-3"]
+            for worker in workers { try cluster.startWorker(worker) }
+            let lc = cluster.connector(left)
+            let created = Locked(0)
+            // Four writers of 250 creates each; the faults come as the count passes 300, 550 and 800.
+            let writers = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for w in 0..<4 {
+                        group.addTask {
+                            for i in 0..<(total / 4) {
+                                let title = "item \(w)-\(i)"
+                                _ = try await lc.createArtifact(
+                                    ArtifactDraft(project: "demo", artifactType: "task", fields: ["title": .string(title)]))
+                                created.withLock { $0 += 1 }
+                                try await Task.sleep(for: .milliseconds(40))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            func reach(_ n: Int) async throws {
+                while created.value < n { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let redisClient = try await RedisClient.connect(url: redis.url, lanes: 1, logger: ClusterHarness.logger)
+            try await reach(300)
+            _ = try await redisClient.send("FLUSHALL")
+            await redisClient.close()
+            try await reach(550)
+            try cluster.killAndRestartWorker("worker-1")
+            try cluster.killAndRestartWorker("worker-2")
+            try await reach(800)
+            try server.stop()
+            try await Task.sleep(for: .seconds(3))
+            try server.startAgain()
+            let lastFault = ContinuousClock.now
+            try await writers.value
+            // The bound the issue sets (a correctness bound, not a speed measurement): converged 30 s after the last fault.
+            let deadline = lastFault + .seconds(30)
+            var counts = (left: 0, right: 0, pairs: 0)
+            var convergedAfter: Duration?
+            while convergedAfter == nil && ContinuousClock.now < deadline + .seconds(120) {
+                counts = (try? await Self.counts(cluster, client: client, left: left, right: right)) ?? counts
+                if counts.left == total && counts.right == total && counts.pairs == total {
+                    convergedAfter = lastFault.duration(to: .now)
+                } else {
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            let expected = Dictionary(uniqueKeysWithValues: try await Self.titles(lc).map { ("left:\($0.key)", $0.value) })
+            let state = try await Self.convergence(cluster, client: client, left: left, right: right, expected: expected)
+            #expect(state.converged(total), "\(state)")
+            #expect(cluster.killed == 2)
+            #expect(
+                convergedAfter != nil && convergedAfter! <= .seconds(30),
+                "converged \(convergedAfter.map { "\($0)" } ?? "never") after the last fault: \(counts)")
+            #expect(cluster.exited.isEmpty, "exited: \(cluster.exited) \(cluster.exited.map(cluster.tail))")
+            print("e2e stacked faults: \(total) creates; converged \(convergedAfter.map { "\($0)" } ?? "never") after the last fault: \(state)")
+        }
+    }
+}
+
+extension ProcessFaultTests {
+    /// Runs `body`, then stops the cluster's processes, the client and the private server, whether `body` threw or not.
+    static func stopping(_ cluster: Cluster, _ client: PostgresClient, _ server: PrivatePostgres, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
         } catch {
             await cluster.stop()
             await client.shutdown()

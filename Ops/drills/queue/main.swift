@@ -4,10 +4,15 @@
 //                               [--renew-ms 5000] [--work-ms 0] [--record]
 //   tandem-queue-drill bench    --url U [--consumers 1] [--jobs 100000] [--repos 10]
 //   tandem-queue-drill limiter  --url U [--seconds 180] [--rate 200]
+//   tandem-queue-drill soak     --url U [--warm 10000] [--jobs 1000000] [--concurrency 200] [--max-growth-pct 10]
 //
 // `consume` runs until SIGTERM (a graceful drain) or SIGKILL. With --record it logs, under
 // `<prefix>drill:`, each job's admission time per repository, how many times each job ran, and the
 // highest concurrency seen per repository and per integration.
+//
+// `soak` runs one consumer process through `--jobs` no-op jobs (a bounded backlog, so Redis stays small) and reads
+// that process's resident memory (VmRSS) once `--warm` jobs are acked and again at the end; it exits 3 when the
+// second exceeds the first by more than `--max-growth-pct` percent (Ops/bench/worker-soak.sh).
 import Dispatch
 import Foundation
 import Logging
@@ -110,6 +115,18 @@ func consume(_ options: Options) async throws {
     print("drained")
 }
 
+/// A queue under `prefix` whose repositories r0… and integrations i0… have no rate or concurrency limit.
+func unlimitedQueue(_ options: Options, prefix: String, repos: Int) async throws -> JobQueue {
+    var options = options
+    options.values["prefix"] = prefix
+    let (queue, _) = try await makeQueue(options)
+    for index in 0..<repos {
+        try await queue.setLimits(RepositoryLimits(eventsPerMinute: 0), repository: "r\(index)")
+        try await queue.setMaxConcurrency(1_000_000, integration: "i\(index)")
+    }
+    return queue
+}
+
 /// Starts `count` consumer processes of this executable.
 func spawnConsumers(_ count: Int, _ arguments: [String]) throws -> [ChildProcess] {
     try (0..<count).map { _ in try ChildProcess(CommandLine.arguments[0], ["consume"] + arguments) }
@@ -125,13 +142,7 @@ func bench(_ options: Options) async throws {
     let total = options.int("jobs", 100_000)
     let repos = options.int("repos", 10)
     let prefix = "bench:\(getpid()):\(consumers):"
-    var options = options
-    options.values["prefix"] = prefix
-    let (queue, _) = try await makeQueue(options)
-    for index in 0..<repos {
-        try await queue.setLimits(RepositoryLimits(eventsPerMinute: 0), repository: "r\(index)")
-        try await queue.setMaxConcurrency(1_000_000, integration: "i\(index)")
-    }
+    let queue = try await unlimitedQueue(options, prefix: prefix, repos: repos)
     let phased = options.flags.contains("phased")  // enqueue everything first, then consume
     let consumerArguments = ["--url", options.url, "--prefix", prefix, "--concurrency", "2000", "--batch", "500"]
     var processes = phased ? [] : try spawnConsumers(consumers, consumerArguments)
@@ -212,6 +223,75 @@ func limiter(_ options: Options) async throws {
     try await cleanup(queue.client, prefix: prefix)
 }
 
+/// A process's resident set size in KiB (`VmRSS` in /proc/<pid>/status), or nil once it is gone.
+func residentKiB(_ pid: Int32) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+    return nil
+}
+
+func soak(_ options: Options) async throws {
+    let warm = options.int("warm", 10_000)
+    let total = max(options.int("jobs", 1_000_000), warm)
+    let limit = Double(options.int("max-growth-pct", 10))
+    let repos = options.int("repos", 10)
+    let window = options.int("backlog", 20_000)
+    let prefix = "soak:\(getpid()):"
+    let queue = try await unlimitedQueue(options, prefix: prefix, repos: repos)
+    let processes = try spawnConsumers(
+        1,
+        [
+            "--url", options.url, "--prefix", prefix, "--concurrency", String(options.int("concurrency", 200)),
+            "--batch", String(options.int("batch", 200)),
+        ])
+    defer { for process in processes where process.isRunning { process.signal(SIGKILL) } }  // on errors
+    let pid = processes[0].pid
+    let start = ContinuousClock.now
+    var sent = 0
+    var acked = 0
+    var warmKiB: Int?
+    var endKiB: Int?
+    var samples: [String] = []
+    var nextSample = warm
+    while endKiB == nil {
+        acked = try await queue.counters()["acked"] ?? 0
+        if warmKiB == nil && acked >= warm { warmKiB = residentKiB(pid) }
+        if acked >= nextSample {
+            samples.append("\(acked / 1000)k=\((residentKiB(pid) ?? 0) / 1024)MB")
+            nextSample = nextSample < total / 10 ? total / 10 : nextSample + total / 10
+        }
+        if acked >= total {
+            endKiB = residentKiB(pid)
+            break
+        }
+        guard processes[0].isRunning else { throw QueueError(.unexpectedReply, "the consumer process exited") }
+        if sent < total && sent - acked < window {
+            let range = sent..<min(sent + 1000, total)
+            sent = range.upperBound
+            try await queue.enqueue(
+                range.map { n in Job(id: "s\(n)", kind: .sync, repository: "r\(n % repos)", integration: "i\(n % repos)") })
+        } else {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+    let elapsed = ContinuousClock.now - start
+    await stop(processes)
+    try await cleanup(queue.client, prefix: prefix)
+    guard let before = warmKiB, let after = endKiB else { throw QueueError(.unexpectedReply, "could not read the consumer's RSS") }
+    let growth = (Double(after) / Double(before) - 1) * 100
+    print(
+        String(
+            format: "soak: rss_after_%d=%.1fMB rss_after_%d=%.1fMB growth=%.1f%% (limit %.0f%%) seconds=%lld samples: %@", warm,
+            Double(before) / 1024, total, Double(after) / 1024, growth, limit, elapsed.components.seconds,
+            samples.joined(separator: " ")))
+    if growth > limit {
+        print("FAIL: the consumer's memory grew by more than \(Int(limit)) %")
+        exit(3)
+    }
+}
+
 func cleanup(_ client: RedisClient, prefix: String) async throws {
     var cursor = "0"
     repeat {
@@ -230,8 +310,9 @@ do {
     case "consume": try await consume(options)
     case "bench": try await bench(options)
     case "limiter": try await limiter(options)
+    case "soak": try await soak(options)
     default:
-        print("usage: tandem-queue-drill consume|bench|limiter [--url redis://...] [options]")
+        print("usage: tandem-queue-drill consume|bench|limiter|soak [--url redis://...] [options]")
         exit(2)
     }
 } catch {

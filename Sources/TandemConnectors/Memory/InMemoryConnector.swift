@@ -52,6 +52,32 @@ public actor InMemoryRepository {
         throw ConnectorError(.unavailable, kind: .transient, message: "memory: no answer after the \(kind) was written (injected)")
     }
 
+    /// Creates still to refuse (`refuseCreates`), how many make a burst, and those of the burst waiting for the rest.
+    private var createsToRefuse = 0
+    private var refusalBurst = 1
+    private var refusalsWaiting: [CheckedContinuation<Void, Never>] = []
+
+    /// The next `count` creates are refused (nothing is written) as an unavailable tracker would refuse them, each only
+    /// once `together` of them are waiting: every sync of the burst is between its create and its error handling at
+    /// the same moment.
+    public func refuseCreates(_ count: Int, together: Int) {
+        self.createsToRefuse += count
+        self.refusalBurst = max(1, together)
+    }
+
+    func refuseCreateIfAsked() async throws {
+        guard self.createsToRefuse > 0 else { return }
+        self.createsToRefuse -= 1
+        await withCheckedContinuation { continuation in
+            self.refusalsWaiting.append(continuation)
+            if self.refusalsWaiting.count >= self.refusalBurst {
+                for waiting in self.refusalsWaiting { waiting.resume() }
+                self.refusalsWaiting = []
+            }
+        }
+        throw ConnectorError(.unavailable, kind: .transient, message: "memory: create refused (injected)")
+    }
+
     /// The ids of every artifact held, in creation order.
     public var ids: [String] { self.items.keys.sorted().map(String.init) }
 
@@ -279,6 +305,7 @@ public struct InMemoryConnector: Connector {
 
     public func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult {
         try await self.authenticate()
+        try await self.repository.refuseCreateIfAsked()
         let (id, item) = try await self.repository.create(draft)
         return self.result(id, item)
     }
