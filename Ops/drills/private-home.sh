@@ -6,7 +6,8 @@
 # its own (TANDEM_PG_PORT, TANDEM_REDIS_PORT, TANDEM_REDMINE_PORT, TANDEM_ROUNDUP_PORT): `Ops/services.sh start`, then
 # `Ops/trackers/up.sh` (Redmine and Roundup); checks PostgreSQL (a query with the printed URL), Redis (PING), Redmine
 # and Roundup (their REST APIs with the printed credentials) answer; stops them all (`Ops/services.sh stop`,
-# `Ops/trackers/down.sh --purge`) and removes the clone and its service state. Bounded: each step has a time limit.
+# `Ops/trackers/down.sh --purge`) and removes the clone and its state (/var/lib/tandem-dev/<hash>: Ops/services.sh).
+# Bounded: each step has a time limit (about 1.5 min in all, most of it Redmine's provisioning).
 #
 #   Ops/drills/private-home.sh
 #
@@ -22,7 +23,7 @@ fail() { log "FAILED: $*"; exit 1; }
 home=$(mktemp -d /tmp/tandem-private-home.XXXXXX)
 chmod 700 "$home"
 clone=$home/tandem
-state_root=/var/lib/tandem-dev/$(printf '%s' "$clone" | sha256sum | cut -c1-12)
+state_root=""
 export TANDEM_PG_PORT TANDEM_REDIS_PORT TANDEM_REDMINE_PORT TANDEM_ROUNDUP_PORT
 TANDEM_PG_PORT=$(free_port)
 TANDEM_REDIS_PORT=$(free_port)
@@ -31,7 +32,7 @@ TANDEM_ROUNDUP_PORT=$(free_port)
 unset TANDEM_SERVICES_DIR TANDEM_TRACKERS_DIR TANDEM_DATABASE_URL TANDEM_REDIS_URL TANDEM_PG_ADMIN_URL
 unset REDMINE_PORT REDMINE_STATE_DIR ROUNDUP_PORT ROUNDUP_STATE_DIR
 # This repository's Roundup virtualenv (where Ops/trackers/up.sh put it), so the clone does not download Roundup again.
-venv=$(cd "$ROOT" && bash -c 'source Ops/lib/common.sh; tandem_state_dir "$PWD" trackers' 2>/dev/null || echo "$ROOT/var/trackers")/roundup-venv
+venv=$(tandem_state_dir "$ROOT" trackers)/roundup-venv
 [ -x "$venv/bin/roundup-server" ] && export ROUNDUP_VENV=$venv
 
 cleanup() {
@@ -39,7 +40,8 @@ cleanup() {
         (cd "$clone" && timeout 60 Ops/services.sh stop) || true
         (cd "$clone" && timeout 60 Ops/trackers/down.sh --purge) >/dev/null 2>&1 || true
     fi
-    rm -rf "$home" "$state_root"
+    rm -rf "$home"
+    case "$state_root" in /var/lib/tandem-dev/?*) rm -rf "$state_root" ;; esac
 }
 trap cleanup EXIT
 step() {  # step SECONDS DESCRIPTION COMMAND...: runs COMMAND in the clone, failing the drill after SECONDS
@@ -49,7 +51,9 @@ step() {  # step SECONDS DESCRIPTION COMMAND...: runs COMMAND in the clone, fail
 }
 
 git clone -q "$ROOT" "$clone"
-runuser -u nobody -- test -x "$clone" && fail "nobody can enter $clone: the drill would prove nothing"
+(cd / && runuser -u nobody -- test -x "$clone") && fail "nobody can enter $clone: the drill would prove nothing"
+# Where the clone's scripts keep their state: not in the clone, which postgres and nobody cannot enter.
+state_root=$(dirname "$(tandem_state_dir "$clone" services)")
 log "clone of $(git -C "$clone" rev-parse --short HEAD) in $clone (mode $(stat -c %a "$home")); ports pg $TANDEM_PG_PORT, redis $TANDEM_REDIS_PORT, redmine $TANDEM_REDMINE_PORT, roundup $TANDEM_ROUNDUP_PORT"
 
 t0=$SECONDS
