@@ -2,13 +2,14 @@
 
 # tandem_state_dir ROOT NAME: where the Ops scripts keep NAME's state (services, trackers) for the clone at ROOT.
 # PostgreSQL runs as `postgres` and roundup-server as `nobody`, so their files must be reachable by other users:
-# ROOT/var/NAME when every folder from / down to ROOT lets others enter it (mode o+x), else — a clone in a 0700 home
+# ROOT/var/NAME when every folder from / down to ROOT/var lets others enter it (mode o+x), else — a clone in a 0700 home
 # folder such as /root/tandem, run as root — /var/lib/tandem-dev/<first 12 hex digits of the SHA-256 of ROOT's
 # physical path>/NAME (the callers make it, 0755, and say so). Not as root, nothing changes user: always ROOT/var/NAME.
 tandem_state_dir() {
     local root path mode
     root=$(cd "$1" && pwd -P)
     path=$root
+    [ -d "$root/var" ] && path=$root/var
     while :; do
         mode=$(stat -c %a "$path")
         if (((${mode: -1} & 1) == 0)) && [ "$(id -u)" = 0 ]; then
