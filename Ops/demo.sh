@@ -73,7 +73,10 @@ export TANDEM_MASTER_KEY_FILE="$ROOT/var/demo/master.key"
         TANDEM_MASTER_KEY_FILE "$TANDEM_MASTER_KEY_FILE"
     printf "export PATH='%s':\"\$PATH\"\n" "$(dirname "$TANDEM")"
 } >var/demo/env.sh)
-"$TANDEM" apply -f docs/examples/redmine-roundup.yaml --actor demo
+# The example names the trackers' default addresses: point it at the ones started above (TANDEM_REDMINE_PORT, …).
+sed -e "s#url: http://127.0.0.1:3310\$#url: $TANDEM_REDMINE_URL#" -e "s#url: http://127.0.0.1:8930/lab\$#url: $TANDEM_ROUNDUP_URL#" \
+    -e "s#markerField: \"1\"#markerField: \"$TANDEM_REDMINE_MARKER_FIELD\"#" docs/examples/redmine-roundup.yaml >var/demo/integration.yaml
+"$TANDEM" apply -f var/demo/integration.yaml --actor demo
 "$TANDEM" repositories list
 
 step "5/8 a coordinator and two workers"
@@ -166,7 +169,7 @@ fi
 psql "$TANDEM_DATABASE_URL" -c "SELECT created_from AS created_from_side, count(*) AS pairs FROM artifact_pairs GROUP BY 1"
 
 step "8/8 a change previewed, and the configuration exported (secrets stay references)"
-sed 's/concurrencyLimit: 4/concurrencyLimit: 8/' docs/examples/redmine-roundup.yaml > var/demo/changed.yaml
+sed 's/concurrencyLimit: 4/concurrencyLimit: 8/' var/demo/integration.yaml > var/demo/changed.yaml
 "$TANDEM" apply -f var/demo/changed.yaml --dry-run
 "$TANDEM" export -o var/demo/exported.yaml
 if grep -q -e "$TANDEM_REDMINE_API_KEY" -e "$TANDEM_ROUNDUP_PASSWORD" var/demo/exported.yaml; then echo "a secret leaked into the export" >&2; exit 1; fi
