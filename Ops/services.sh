@@ -7,12 +7,17 @@
 #   Ops/services.sh env       print the `export` lines only
 #
 # Use:  eval "$(Ops/services.sh start)"
-# Idempotent, non-interactive; run as root. State lives in $TANDEM_SERVICES_DIR (default: var/services in
-# the repository), which this script owns. Ports: TANDEM_PG_PORT (5433), TANDEM_REDIS_PORT (6390).
+# Idempotent, non-interactive; run as root. Ports: TANDEM_PG_PORT (5433), TANDEM_REDIS_PORT (6390).
+# State (data, logs, sockets, the generated password) lives in $TANDEM_SERVICES_DIR, which this script owns. By
+# default that is var/services in the repository — unless other users cannot enter the repository's folder (a clone
+# in a 0700 home folder such as /root/tandem): PostgreSQL runs as the user `postgres`, which must reach its files, so
+# the state then lives in /var/lib/tandem-dev/<hash of the repository's path>/services (Ops/lib/common.sh,
+# tandem_state_dir). `start` and `status` say where.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DIR=${TANDEM_SERVICES_DIR:-$ROOT/var/services}
+source "$ROOT/Ops/lib/common.sh"
+DIR=${TANDEM_SERVICES_DIR:-$(tandem_state_dir "$ROOT" services)}
 PG_PORT=${TANDEM_PG_PORT:-5433}
 REDIS_PORT=${TANDEM_REDIS_PORT:-6390}
 PG_USER=tandem
@@ -20,6 +25,8 @@ PG_DB=tandem
 PGBIN=/usr/lib/postgresql/15/bin
 
 log() { echo "services: $*" >&2; }
+# As the user postgres, from / (the caller's working folder may be one postgres cannot enter).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 install_packages() {
     local missing=()
@@ -59,16 +66,16 @@ start_pg() {
         log "initialising PostgreSQL in $DIR/pg/data"
         echo "$pw" >"$DIR/pg/pwfile"
         chown postgres "$DIR/pg/pwfile" "$DIR/pg/password"
-        runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/pg/data" -U postgres --pwfile="$DIR/pg/pwfile" \
+        as_postgres "$PGBIN/initdb" -D "$DIR/pg/data" -U postgres --pwfile="$DIR/pg/pwfile" \
             --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >&2
         rm -f "$DIR/pg/pwfile"
     fi
     if ! pg_running; then
         log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
-        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 60 \
+        as_postgres "$PGBIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 60 \
             -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $DIR/pg -c max_connections=200" start >&2
     fi
-    local psql=(runuser -u postgres -- psql -h "$DIR/pg" -p "$PG_PORT" -U postgres -qtA -v ON_ERROR_STOP=1)
+    local psql=(as_postgres psql -h "$DIR/pg" -p "$PG_PORT" -U postgres -qtA -v ON_ERROR_STOP=1)
     if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" != 1 ]; then
         "${psql[@]}" -c "CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$pw'" >&2
     fi
@@ -106,7 +113,7 @@ print_env() {
 stop_all() {
     if pg_running; then
         log "stopping PostgreSQL"
-        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg/data" -m fast -w stop >&2 || true
+        as_postgres "$PGBIN/pg_ctl" -D "$DIR/pg/data" -m fast -w stop >&2 || true
     fi
     if redis_running; then
         log "stopping Redis"
@@ -119,7 +126,8 @@ case "${1:-start}" in
 start)
     [ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
     install_packages
-    mkdir -p "$DIR"
+    (umask 022 && mkdir -p "$DIR")  # others may enter every folder it makes (postgres must reach $DIR/pg)
+    case "$DIR" in "$ROOT"/*) ;; *) log "state in $DIR" ;; esac
     start_pg
     start_redis
     print_env
@@ -127,6 +135,7 @@ start)
 stop) stop_all ;;
 env) print_env ;;
 status)
+    echo "state: $DIR"
     pg_running && echo "postgresql: running on 127.0.0.1:$PG_PORT" || echo "postgresql: stopped"
     redis_running && echo "redis: running on 127.0.0.1:$REDIS_PORT" || echo "redis: stopped"
     ;;

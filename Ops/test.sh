@@ -55,6 +55,8 @@ set -e
 if [ "${1:-}" != "--filter" ]; then
     step "drill: a worker killed under a real supervisor (supervisord) comes back"
     Ops/drills/supervisord.sh || { echo "supervisord drill failed" >&2; status=1; }
+    step "drill: services and trackers started from a clone in a 0700 folder (as in /root/tandem)"
+    Ops/drills/private-home.sh || { echo "private-home drill failed" >&2; status=1; }
     step "REST API fuzzing (schemathesis against /api/openapi.json): zero 5xx, zero schema violations"
     TANDEM_BIN="$(swift build --show-bin-path)/tandem" Ops/api-fuzz.sh || { echo "API fuzzing failed" >&2; status=1; }
     step "web UI in a real browser (headless Chromium + Selenium): log in, create an integration, retry a failed item, metrics chart"

@@ -1,5 +1,27 @@
 # Shared by the Ops scripts (source it): the tandem binary and a fresh database on the configured server.
 
+# tandem_state_dir ROOT NAME: where the Ops scripts keep NAME's state (services, trackers) for the clone at ROOT.
+# PostgreSQL runs as `postgres` and roundup-server as `nobody`, so their files must be reachable by other users:
+# ROOT/var/NAME when every folder from / down to ROOT/var lets others enter it (mode o+x), else — a clone in a 0700 home
+# folder such as /root/tandem, run as root — /var/lib/tandem-dev/<first 12 hex digits of the SHA-256 of ROOT's
+# physical path>/NAME (the callers make it, 0755, and say so). Not as root, nothing changes user: always ROOT/var/NAME.
+tandem_state_dir() {
+    local root path mode
+    root=$(cd "$1" && pwd -P)
+    path=$root
+    [ -d "$root/var" ] && path=$root/var
+    while :; do
+        mode=$(stat -c %a "$path")
+        if (((${mode: -1} & 1) == 0)) && [ "$(id -u)" = 0 ]; then
+            echo "/var/lib/tandem-dev/$(printf '%s' "$root" | sha256sum | cut -c1-12)/$2"
+            return 0
+        fi
+        [ "$path" = / ] && break
+        path=$(dirname "$path")
+    done
+    echo "${1%/}/var/$2"
+}
+
 # Sets BIN: $TANDEM_BIN, or the debug build (built first). Needs a `log` function.
 tandem_binary() {
     BIN=${TANDEM_BIN:-}

@@ -4,7 +4,8 @@
 # Usage: lab/redmine-down.sh [PORT] [--purge]   (--purge also deletes the state dir)
 set -euo pipefail
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VAR_DIR="${TANDEM_TRACKERS_DIR:-$(cd "$LAB_DIR/../.." && pwd)/var/trackers}"
+source "$LAB_DIR/../lib/common.sh"  # tandem_state_dir: var/trackers, or /var/lib/tandem-dev/<hash>/trackers
+VAR_DIR="${TANDEM_TRACKERS_DIR:-$(tandem_state_dir "$(cd "$LAB_DIR/../.." && pwd)" trackers)}"
 PURGE=0; ARGS=()
 for a in "$@"; do [[ "$a" == --purge ]] && PURGE=1 || ARGS+=("$a"); done
 PORT="${ARGS[0]:-${REDMINE_PORT:-3310}}"

@@ -5,7 +5,8 @@
 #
 # Adapted from shared/trackers/redmine-up.sh: state under <repo>/var/trackers.
 # Usage:  eval "$(Ops/trackers/redmine-up.sh [PORT])"   # default port 3310
-# Env:    REDMINE_PORT (default 3310), TANDEM_TRACKERS_DIR (<repo>/var/trackers),
+# Env:    REDMINE_PORT (default 3310), TANDEM_TRACKERS_DIR (<repo>/var/trackers, or
+#         /var/lib/tandem-dev/<hash>/trackers for a repository others cannot enter: up.sh),
 #         REDMINE_STATE_DIR (default <trackers dir>/redmine-<port>), REDMINE_PROJECT (default sync),
 #         REDMINE_ADMIN_PASSWORD (default admin-lab-pw),
 #         REDMINE_USER2_PASSWORD (default alice-lab-pw), REDMINE_START_TIMEOUT (120)
@@ -14,7 +15,8 @@
 set -euo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VAR_DIR="${TANDEM_TRACKERS_DIR:-$(cd "$LAB_DIR/../.." && pwd)/var/trackers}"
+source "$LAB_DIR/../lib/common.sh"  # tandem_state_dir: var/trackers, or /var/lib/tandem-dev/<hash>/trackers
+VAR_DIR="${TANDEM_TRACKERS_DIR:-$(tandem_state_dir "$(cd "$LAB_DIR/../.." && pwd)" trackers)}"
 PORT="${1:-${REDMINE_PORT:-3310}}"
 HOST=127.0.0.1
 STATE="${REDMINE_STATE_DIR:-$VAR_DIR/redmine-$PORT}"

@@ -5,7 +5,8 @@
 #        the shared venv ROUNDUP_VENV is kept)
 set -euo pipefail
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VAR_DIR="${TANDEM_TRACKERS_DIR:-$(cd "$LAB_DIR/../.." && pwd)/var/trackers}"
+source "$LAB_DIR/../lib/common.sh"  # tandem_state_dir: var/trackers, or /var/lib/tandem-dev/<hash>/trackers
+VAR_DIR="${TANDEM_TRACKERS_DIR:-$(tandem_state_dir "$(cd "$LAB_DIR/../.." && pwd)" trackers)}"
 PURGE=0; ARGS=()
 for a in "$@"; do [[ "$a" == --purge ]] && PURGE=1 || ARGS+=("$a"); done
 PORT="${ARGS[0]:-${ROUNDUP_PORT:-8930}}"

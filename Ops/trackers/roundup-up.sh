@@ -4,10 +4,14 @@
 # re-prints the exports.
 #
 # Adapted from shared/trackers/roundup-up.sh: state under <repo>/var/trackers, and
-# a stock classic tracker (no extra property, no extra REST endpoint).
+# a stock classic tracker (no extra property, no extra REST endpoint). Started as
+# root, roundup-server runs as `nobody`, which must reach the tracker and the venv:
+# from a repository in a folder others cannot enter (a 0700 home folder) the state
+# goes to /var/lib/tandem-dev/<hash of the repository's path>/trackers instead
+# (Ops/lib/common.sh, tandem_state_dir), and what this script makes is world-readable.
 # Usage:  eval "$(Ops/trackers/roundup-up.sh [PORT])"   # default port 8930
 # Env:    ROUNDUP_PORT (8930), ROUNDUP_TRACKER (tracker name in the URL, "lab"),
-#         TANDEM_TRACKERS_DIR (<repo>/var/trackers), ROUNDUP_STATE_DIR
+#         TANDEM_TRACKERS_DIR (<repo>/var/trackers, see above), ROUNDUP_STATE_DIR
 #         (<trackers dir>/roundup-<port>), ROUNDUP_VENV (<trackers dir>/roundup-venv),
 #         ROUNDUP_VERSION (2.6.0), ROUNDUP_ADMIN_PASSWORD (admin-lab-pw),
 #         ROUNDUP_USER2_PASSWORD (alice-lab-pw), ROUNDUP_EXTID (0; 1 adds an
@@ -20,7 +24,8 @@
 set -euo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VAR_DIR="${TANDEM_TRACKERS_DIR:-$(cd "$LAB_DIR/../.." && pwd)/var/trackers}"
+source "$LAB_DIR/../lib/common.sh"  # tandem_state_dir: var/trackers, or /var/lib/tandem-dev/<hash>/trackers
+VAR_DIR="${TANDEM_TRACKERS_DIR:-$(tandem_state_dir "$(cd "$LAB_DIR/../.." && pwd)" trackers)}"
 PORT="${1:-${ROUNDUP_PORT:-8930}}"
 HOST=127.0.0.1
 NAME="${ROUNDUP_TRACKER:-lab}"
@@ -48,6 +53,7 @@ die() { log "ERROR: $*"; exit 1; }
 [[ "$PORT" =~ ^[0-9]+$ ]] || die "port must be numeric: $PORT"
 [[ "$NAME" =~ ^[A-Za-z0-9_-]+$ ]] || die "tracker name must be URL-safe: $NAME"
 export TZ=UTC
+umask 022  # nobody (roundup-server) reads the venv and enters the state folders
 
 pid_alive() { # pid file points at a live roundup-server on our port (not a reused pid)
   local pid; pid="$(cat "$PIDFILE" 2>/dev/null)" || return 1

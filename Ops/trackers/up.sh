@@ -4,6 +4,10 @@
 # Installs what is missing (apt-get / pip, non-interactively; needs root the first
 # time), keeps all state under <repo>/var/trackers (gitignored) with pid files, and
 # is idempotent: re-running while both are up takes well under a second.
+# roundup-server runs as `nobody` when started as root, so its files must be reachable
+# by other users: from a clone in a folder they cannot enter (a 0700 home folder such
+# as /root/tandem) the state goes to /var/lib/tandem-dev/<hash of the repository's
+# path>/trackers instead (Ops/lib/common.sh, tandem_state_dir).
 #
 # Usage:  eval "$(Ops/trackers/up.sh)"
 # Stdout: only `export NAME=value` lines (TANDEM_REDMINE_*, TANDEM_ROUNDUP_*);
@@ -12,10 +16,11 @@
 # Stop:   Ops/trackers/down.sh [--purge]
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export TANDEM_TRACKERS_DIR="${TANDEM_TRACKERS_DIR:-$(cd "$HERE/../.." && pwd)/var/trackers}"
+source "$HERE/../lib/common.sh"  # tandem_state_dir: var/trackers, or /var/lib/tandem-dev/<hash>/trackers
+export TANDEM_TRACKERS_DIR="${TANDEM_TRACKERS_DIR:-$(tandem_state_dir "$(cd "$HERE/../.." && pwd)" trackers)}"
 RM_PORT="${TANDEM_REDMINE_PORT:-3310}"
 RU_PORT="${TANDEM_ROUNDUP_PORT:-8930}"
-mkdir -p "$TANDEM_TRACKERS_DIR"
+(umask 022 && mkdir -p "$TANDEM_TRACKERS_DIR")  # nobody (roundup-server) must be able to enter it
 t0=$SECONDS
 
 # Both at once: Redmine's apt-get dominates (about 60-90 s from nothing); Roundup's

@@ -59,7 +59,7 @@ struct APIAuthTests {
         // And hashing still works through it, many at once.
         let hashes = try await withThrowingTaskGroup(of: Bool.self) { group in
             for index in 0..<6 {
-                group.addTask { try await testHasher.verify("password \(index)", against: try await testHasher.hash("password \(index)")) }
+                group.addTask { await testHasher.verify("password \(index)", against: try await testHasher.hash("password \(index)")) }
             }
             return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
         }

@@ -6,7 +6,7 @@ import NIOCore
 import Postgres
 import TandemConfig
 public import TandemQueue
-public import TandemStore
+import TandemStore
 
 /// The web UI under `/ui`: server-rendered HTML (built with `HTML`, every value escaped), one stylesheet and one tiny
 /// script, no external resources. It logs in with the same sessions as the API (cookie `tandem_session`), carries the
