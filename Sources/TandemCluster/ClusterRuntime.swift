@@ -85,25 +85,24 @@ public final class ClusterRuntime: Sendable {
         return snapshot
     }
 
-    /// Whether a repository's configuration or credentials changed since the snapshot in use: the configuration is read
-    /// again now. A failure of the connection is then tried again with the new ones rather than reported.
+    /// Whether a repository's configuration or credentials differ from those its current connector was built with: the
+    /// configuration is read again now. A failed connection is then tried again with the new ones rather than reported.
     public func changedSinceSnapshot(repository name: String) async -> Bool {
-        func fingerprint() -> String? {
-            self.state.withLock { state in
-                guard let repository = state.snapshot?.configuration.repositories.first(where: { $0.name == name }) else { return nil }
-                let secrets = state.secrets[name] ?? [:]
-                return "\(repository)|\(secrets.keys.sorted())|\(secrets.values.map { $0.hashValue }.sorted())"
-            }
+        guard let snapshot = try? await self.snapshot(force: true), let repository = snapshot.repository(name) else { return false }
+        return self.state.withLock { state in
+            state.connectors[name].map { $0.fingerprint != Self.fingerprint(repository, state.secrets[name] ?? [:]) } ?? false
         }
-        let before = fingerprint()
-        guard (try? await self.snapshot(force: true)) != nil else { return false }
-        return fingerprint() != before
+    }
+
+    /// What a connector is built from: the repository's configuration and its secrets (hashed, never kept in clear).
+    static func fingerprint(_ repository: RepositoryConfig, _ secrets: [String: String]) -> String {
+        "\(repository)|\(secrets.keys.sorted())|\(secrets.values.map { $0.hashValue }.sorted())"
     }
 
     /// The connector of a repository, rebuilt when its configuration or credentials change.
     public func connector(for repository: RepositoryConfig) throws -> any Connector {
         let secrets = self.state.withLock { $0.secrets[repository.name] ?? [:] }
-        let fingerprint = "\(repository)|\(secrets.keys.sorted())|\(secrets.values.map { $0.hashValue }.sorted())"
+        let fingerprint = Self.fingerprint(repository, secrets)
         if let cached = self.state.withLock({ $0.connectors[repository.name] }), cached.fingerprint == fingerprint {
             return cached.connector
         }

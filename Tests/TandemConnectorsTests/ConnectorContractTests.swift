@@ -393,6 +393,43 @@ extension ConnectorContractTests {
             #expect(author.displayName == "Alice Lab")
         }
 
+        /// The server's text formatting is read from the server (the lab's Redmine is provisioned with CommonMark: an
+        /// issue's editing form, then a new wiki page's), the option overrides it, and descriptions and notes are read in it
+        /// with Redmine's CR LF as LF (issue 13: every Redmine text was taken for Markdown and converted to HTML elsewhere).
+        @Test func textFormattingFromTheServer() async throws {
+            let base = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
+            let project = ProcessInfo.processInfo.environment["TANDEM_REDMINE_PROJECT"] ?? "sync"
+            let fresh = RedmineConnector(base.configuration, client: ConnectorUnderTest.client)
+            #expect(try await fresh.textFormatting(issue: nil, projects: [project]) == .commonMark)
+            #expect(try await fresh.textMarkups(projects: [project]) == TextMarkups(.markdown, fields: ["description"]))
+            let wikiOnly = RedmineConnector(base.configuration, client: ConnectorUnderTest.client)
+            #expect(try await wikiOnly.textFormatting(issue: "0", projects: [project]) == .commonMark, "from the wiki page's form")
+            var configured = base.configuration
+            configured.textFormatting = .textile
+            #expect(try await RedmineConnector(configured, client: ConnectorUnderTest.client).textMarkups(projects: [])?.comments == .textile)
+            let text = "two\nlines & <b> \"q\" 'a' é😀  \n"
+            let id = try await base.createArtifact(
+                ArtifactDraft(
+                    project: project, artifactType: "1", fields: ["subject": .string("text"), "description": .richText(text, markup: .markdown)])
+            ).artifactID
+            _ = try await base.addComment(id: id, text: text)
+            let read = try await fresh.artifact(id: id)
+            #expect(read.fields["description"] == .richText(text, markup: .markdown))
+            #expect(read.comments.last?.text == text && read.comments.last?.markup == .markdown)
+        }
+
+        /// Each formatter's toolbar names it; an editing form without one is "none"; a page without a form tells nothing.
+        @Test func textFormattingFromAPage() {
+            func page(_ body: String) -> Data { Data("<html><head>\(body)</head></html>".utf8) }
+            #expect(RedmineConnector.textFormatting(inPage: page("<script src=\"/javascripts/jstoolbar/common_mark.js?1\">")) == .commonMark)
+            #expect(RedmineConnector.textFormatting(inPage: page("<script src=\"/javascripts/jstoolbar/textile.js\">")) == .textile)
+            #expect(RedmineConnector.textFormatting(inPage: page("<script src=\"/javascripts/jstoolbar/markdown.js\">")) == .markdown)
+            #expect(
+                RedmineConnector.textFormatting(inPage: page("<textarea class=\"wiki-edit\" id=\"issue_notes\">"))
+                    == RedmineConnector.TextFormatting.none)
+            #expect(RedmineConnector.textFormatting(inPage: page("<p>Login</p>")) == nil)
+        }
+
         /// A collection may name its tracker: any case, the id passes through, and an unknown name needs attention
         /// and lists the trackers there are (the ids compared with what the project lists, not assumed).
         @Test func trackersByNameOrID() async throws {

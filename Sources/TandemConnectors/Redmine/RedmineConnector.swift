@@ -404,8 +404,13 @@ public struct RedmineConnector: Connector {
         }
         for project in projects { pages.append("/projects/\(RESTSession.encode(project))/wiki/Tandem_text_formatting") }
         for page in pages {
-            let response = try await self.session.send(
-                self.session.request(.get, page, headers: [HTTPHeader("Accept", "text/html")], idempotent: true))
+            let response: HTTPResponse
+            do {
+                response = try await self.session.send(
+                    self.session.request(.get, page, headers: [HTTPHeader("Accept", "text/html")], idempotent: true))
+            } catch let error as ConnectorError where error.code == .notFound || error.code == .permissionDenied {
+                continue  // an issue since deleted, a project without a wiki or without the right to edit it
+            }
             guard response.status == 200, let found = Self.textFormatting(inPage: response.body) else { continue }
             self.formatting.withLock { $0 = found }
             return found
@@ -418,7 +423,7 @@ public struct RedmineConnector: Connector {
     }
 
     /// The formatting an HTML page's editing form shows, or nil when the page has no editing form.
-    static func textFormatting(inPage body: Data) -> TextFormatting? {
+    public static func textFormatting(inPage body: Data) -> TextFormatting? {
         let page = String(decoding: body.prefix(4 << 20), as: UTF8.self)
         for formatting in [TextFormatting.commonMark, .markdown, .textile] where page.contains("jstoolbar/\(formatting.rawValue).js") {
             return formatting

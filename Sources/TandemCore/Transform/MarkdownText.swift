@@ -1,3 +1,5 @@
+import Foundation
+
 /// Plain text ↔ Markdown (CommonMark, as Redmine, GitHub and GitLab store it), line by line and byte-faithful.
 ///
 /// Plain → Markdown escapes only what Markdown would otherwise read as syntax (a `*` that could start emphasis, a `#`
@@ -276,18 +278,9 @@ enum MarkdownText {
             k += 1
         }
         guard let close, close + 1 < s.count, s[close + 1] == "(", let end = s[(close + 2)...].firstIndex(of: ")") else { return nil }
-        var url = String(String.UnicodeScalarView(s[(close + 2)..<end])).trimmingSpaces
+        var url = String(String.UnicodeScalarView(s[(close + 2)..<end])).trimmingCharacters(in: .whitespaces)
         if let space = url.firstIndex(of: " ") { url = String(url[..<space]) }
         if url.hasPrefix("<"), url.hasSuffix(">") { url = String(url.dropFirst().dropLast()) }
         return (Array(s[(i + 1)..<close]), url, end + 1)
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -363,26 +363,16 @@ public struct ActivityStore: Sendable {
                         RetryTarget(
                             activityID: row.id, integration: integration, repository: repositories[integrationID]?[side], side: side,
                             artifactID: artifact, pairID: row.pairID))
-                } else if row.kind == "blocker", row.repository != nil {
+                } else {
                     // A repository's blocker: its pause ends and its connection is tried again now (the coordinator
                     // queues its change detection); the repository's next answer resolves it, a new failure reopens it.
+                    // Another blocker (or an error without an artifact) is closed; reported again if its cause persists.
+                    let retest = row.kind == "blocker" && row.repository != nil
                     try await connection.query(
                         """
-                        UPDATE activity SET status = 'retrying', retries = retries + 1, resolved_at = NULL, retest_at = now(),
+                        UPDATE activity SET status = CASE WHEN \(retest) THEN 'retrying' ELSE 'done' END, retries = retries + 1,
+                            resolved_at = CASE WHEN \(retest) THEN NULL ELSE now() END, retest_at = CASE WHEN \(retest) THEN now() END,
                             acted_by = \(actor), acted_at = now()
-                        WHERE id = \(row.id)
-                        """)
-                    if let integration = row.integration {
-                        result.retries.append(
-                            RetryTarget(
-                                activityID: row.id, integration: integration, repository: row.repository, side: nil, artifactID: nil, pairID: nil))
-                    }
-                } else {
-                    // A blocker without a repository (or an error without an artifact): closed; reported again if its
-                    // cause persists.
-                    try await connection.query(
-                        """
-                        UPDATE activity SET status = 'done', retries = retries + 1, resolved_at = now(), acted_by = \(actor), acted_at = now()
                         WHERE id = \(row.id)
                         """)
                     if let integration = row.integration {
