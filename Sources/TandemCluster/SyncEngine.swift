@@ -486,8 +486,19 @@ public struct SyncEngine: Sendable {
                 throw error
             }
             created = 1
-        case .update(let plan):
+        case .update, .noLongerEligible:
             guard let stored else { return }
+            // A pair leaving the integration gets its last change and then the twinless update, in one write.
+            var plan = UpdatePlan(fields: [], transitions: [], comments: [], attachments: [], reentered: false)
+            var twinless: TwinlessPlan?
+            switch decision.action {
+            case .update(let update): plan = update
+            case .noLongerEligible(let leaving):
+                plan = leaving.final ?? plan
+                plan.fields += leaving.fields
+                twinless = leaving
+            default: return
+            }
             let targetID = stored.pair.id(on: t)
             var fields: [String: FieldValue] = [:]
             for write in plan.fields { fields[write.repositoryField] = write.value }
@@ -517,12 +528,17 @@ public struct SyncEngine: Sendable {
                 plan.attachments, of: sourceArtifact, context: context, target: target, twin: targetArtifact, targetID: targetID,
                 unrecorded: &unrecorded, pair: &pair, connection: connection)
             reasons = Self.joined(reasons, found + attachments.reasons)
-            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "ok", reason: nil, on: connection)
+            if let comment = twinless?.comment { _ = try await target.addComment(id: targetID, text: comment) }
+            try await self.pairs.update(
+                id: stored.id, pair: pair, ledger: ledger, status: twinless == nil ? "ok" : "twinless", reason: twinless == nil ? nil : reasons,
+                on: connection)
             if let failure = attachments.failure { throw failure }
             updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty && attachments.copied == 0 ? 0 : 1
         case .nothing:
-            if let stored, stored.status != "ok" {
-                try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "ok", reason: nil, on: connection)
+            // A pair that left the integration stays twinless; another one's earlier error or conflict is over.
+            if let stored, stored.status != (stored.pair.eligible ? "ok" : "twinless") {
+                let status = stored.pair.eligible ? "ok" : "twinless"
+                try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: status, reason: nil, on: connection)
             }
         case .conflict(let conflicts):
             let fields = conflicts.map(\.field).joined(separator: ", ")
@@ -534,15 +550,6 @@ public struct SyncEngine: Sendable {
                 kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
                 message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved",
                 on: connection)
-        case .noLongerEligible(let plan):
-            guard let stored else { return }
-            let targetID = stored.pair.id(on: t)
-            var fields: [String: FieldValue] = [:]
-            for write in plan.fields { fields[write.repositoryField] = write.value }
-            if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
-            if let comment = plan.comment { _ = try await target.addComment(id: targetID, text: comment) }
-            let (pair, ledger) = try context.synchronizer.record(decision, for: input)
-            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "twinless", reason: reasons, on: connection)
         }
         try await self.pairs.traceSynced(
             integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,

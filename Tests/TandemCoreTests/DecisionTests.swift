@@ -175,10 +175,16 @@ struct CreationTests {
                     == .noLongerEligible(
                         TwinlessPlan(
                             fields: [FieldWrite(repositoryField: "status", modelField: "Status", value: .select("Closed"))],
-                            comment: "No longer synchronised with Jira.")))
+                            comment: "No longer synchronised with Jira.",
+                            // The change that made it leave (priority Low) still reaches the twin (issue 13).
+                            final: UpdatePlan(
+                                fields: [FieldWrite(repositoryField: "priority", modelField: "Priority", value: .select("Low"))], transitions: [],
+                                comments: [], attachments: [], reentered: false))))
             let (after, ledger) = try sync.record(d, for: input)
             #expect(after.eligible == false)
             #expect(ledger.right["status"] == .select("Closed"))
+            #expect(ledger.right["priority"] == .select("Low"))
+            #expect(after.right.synced["Priority"] == .select("Low"), "the last change is recorded as synced")
             // Still out: nothing more. Back in: every field is synchronised again.
             var again = input
             again.pair = after
@@ -210,6 +216,28 @@ struct CreationTests {
         // Already equal: nothing to write, even when reprocessing.
         input.targetArtifact = Fixture.qtestDefect()
         #expect(try sync.decide(input).writes.isEmpty)
+    }
+
+    /// Issue 13: with the filter `status not-equals Closed`, closing an issue made its pair ineligible before the close
+    /// flowed, so the twin stayed open. The change that makes it leave still flows (guide L7786–7861), then it is twinless.
+    @Test func closingReachesTheTwinThenThePairLeaves() throws {
+        let filter = ArtifactFilter([FilterStatement(.bothCollections, .not(.condition(FilterCondition("Status", .equals(.select("Closed"))))))])
+        let sync = Fixture.synchronizer(Fixture.rules(filter: filter))
+        let input = SyncInput(
+            source: .right, sourceArtifact: Fixture.qtestDefect(status: "Closed"), targetArtifact: Fixture.jiraIssue(), pair: Fixture.syncedPair(sync)
+        )
+        let d = try sync.decide(input)
+        guard case .noLongerEligible(let plan) = d.action, let final = plan.final else {
+            Issue.record("expected the last change with the twinless update: \(d)")
+            return
+        }
+        #expect(final.transitions.map(\.to) == ["Closed"], "the twin is closed through its workflow: \(final)")
+        #expect(d.reasonKinds.contains(.noLongerEligible))
+        let (after, _) = try sync.record(d, for: input)
+        #expect(!after.eligible)
+        var again = input
+        again.pair = after
+        #expect(try sync.decide(again).reasonKinds == [.stillIneligible])
     }
 
     @Test func unroutedProjectOfAPairIsNoLongerEligible() throws {

@@ -114,10 +114,14 @@ public struct UpdatePlan: Sendable, Hashable {
 public struct TwinlessPlan: Sendable, Hashable {
     public var fields: [FieldWrite]
     public var comment: String?
+    /// The change that made the artifact leave (a status that no longer meets the filter, say): it still reaches the
+    /// twin, before the twinless update (which wins where both write a field).
+    public var final: UpdatePlan?
 
-    public init(fields: [FieldWrite], comment: String?) {
+    public init(fields: [FieldWrite], comment: String?, final: UpdatePlan? = nil) {
         self.fields = fields
         self.comment = comment
+        self.final = final
     }
 }
 
@@ -226,6 +230,10 @@ extension SyncDecision {
                 lines.append("  conflict on '\(c.field)': left \(c.left.text.debugDescription), right \(c.right.text.debugDescription)")
             }
         case .noLongerEligible(let plan):
+            if let final = plan.final {
+                lines.append(
+                    "  the last change: \(final.fields.count) fields, \(final.transitions.count) transitions, \(final.comments.count) comments")
+            }
             lines.append("  final update of the twin: \(plan.fields.count) fields\(plan.comment == nil ? "" : " and a comment")")
         case .nothing:
             break
@@ -248,6 +256,7 @@ extension SyncDecision {
             for write in plan.fields { result.fields[write.repositoryField] = write.value }
             for (field, state) in plan.statuses { result.fields[field] = .select(state) }
         case .noLongerEligible(let plan):
+            if let final = plan.final { result = SyncDecision(source: self.source, action: .update(final), reasons: []).apply(to: result) }
             for write in plan.fields { result.fields[write.repositoryField] = write.value }
         case .nothing, .conflict:
             break

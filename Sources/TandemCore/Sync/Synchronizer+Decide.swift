@@ -4,7 +4,10 @@ extension Synchronizer {
     ///
     /// Throws for what blocks this artifact: a select value the mapping does not accept, no transition path to a
     /// status, no conditional route under the error fallback, a twin that no longer exists.
-    public func decide(_ input: SyncInput) throws(SyncError) -> SyncDecision {
+    public func decide(_ input: SyncInput) throws(SyncError) -> SyncDecision { try self.decide(input, leaving: false) }
+
+    /// `leaving`: the pair is leaving the integration; its last change is decided as if it were still eligible.
+    func decide(_ input: SyncInput, leaving: Bool) throws(SyncError) -> SyncDecision {
         let s = input.source, t = s.opposite
         let source = input.sourceArtifact
         var reasons: [Reason] = []
@@ -61,13 +64,23 @@ extension Synchronizer {
         }
         let filteredOut = failing != nil && self.rules.filter?.scope == .creationAndUpdate
         let routed = self.participates(source.project, on: s)
-        if filteredOut || !routed {
+        if (filteredOut || !routed) && !leaving {
             let why = filteredOut ? "it no longer meets the filter" : "project '\(source.project)' is no longer routed"
             guard pair.eligible else {
                 reasons.append(Reason(.stillIneligible, "", why))
                 return decision(.nothing)
             }
             reasons.append(Reason(.noLongerEligible, "", why))
+            // The change that makes it leave still flows — closing an issue closes its twin — and then the twinless
+            // update (guide L7786–7861). A conflict in that change holds the pair as any conflict does.
+            let last = try self.decide(input, leaving: true)
+            reasons += last.reasons
+            var final: UpdatePlan?
+            switch last.action {
+            case .conflict: return decision(last.action)
+            case .update(let plan): final = plan
+            default: break
+            }
             var writes: [FieldWrite] = []
             for (name, v) in (self.rules.twinless.fields[t] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 guard let i = self.fieldIndex[name], let mapping = self.fields[i].outbound(t),
@@ -76,7 +89,14 @@ extension Synchronizer {
                 else { continue }
                 writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: w))
             }
-            return decision(.noLongerEligible(TwinlessPlan(fields: writes, comment: self.rules.twinless.comment[t])))
+            if var plan = final {
+                // The twinless update wins where both write a field.
+                let overridden = Set(writes.map(\.repositoryField))
+                plan.fields.removeAll { overridden.contains($0.repositoryField) }
+                plan.transitions.removeAll { overridden.contains($0.repositoryField) }
+                final = plan.fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty && plan.attachments.isEmpty ? nil : plan
+            }
+            return decision(.noLongerEligible(TwinlessPlan(fields: writes, comment: self.rules.twinless.comment[t], final: final)))
         }
         let reentered = !pair.eligible
         let resyncAll = (reentered && self.rules.twinless.resyncOnReentry) || input.reprocess
@@ -292,21 +312,20 @@ extension Synchronizer {
         case .nothing, .conflict:
             return (pair, ledger)
         case .noLongerEligible(let plan):
-            pair.eligible = false
-            for w in plan.fields { ledger[t][w.repositoryField] = w.value }
-            return (pair, ledger)
+            guard let final = plan.final else {
+                pair.eligible = false
+                for w in plan.fields { ledger[t][w.repositoryField] = w.value }
+                return (pair, ledger)
+            }
+            // The last change flowed as an update does; the pair then leaves.
+            before = input.targetArtifact ?? Artifact(id: targetID ?? "", project: "", fields: [:])
+            writes = Self.writes(of: final, before: before) + plan.fields
         case .create(let plan):
             before = Artifact(id: targetID ?? "", project: plan.project, fields: [:], summary: source.summary)
             writes = plan.fields
         case .update(let plan):
             before = input.targetArtifact ?? Artifact(id: targetID ?? "", project: "", fields: [:])
-            writes =
-                plan.fields
-                + plan.transitions.map {
-                    FieldWrite(
-                        repositoryField: $0.repositoryField, modelField: "", value: SyncDecision.state($0.to, like: before.fields[$0.repositoryField])
-                    )
-                }
+            writes = Self.writes(of: plan, before: before)
         }
         let after = decision.apply(to: before)
         let sourceModel = try self.modelValues(source, s)
@@ -326,8 +345,17 @@ extension Synchronizer {
         for w in writes { ledger[t][w.repositoryField] = w.value }
         // Once the source shows something other than Tandem's last write there, that write is no longer an echo.
         for (field, written) in ledger[s] where (source.fields[field] ?? .null) != written { ledger[s][field] = nil }
-        pair.eligible = true
+        if case .noLongerEligible = decision.action { pair.eligible = false } else { pair.eligible = true }
         return (pair, ledger)
+    }
+
+    /// An update's field writes with its transitions as the states they reach.
+    static func writes(of plan: UpdatePlan, before: Artifact) -> [FieldWrite] {
+        plan.fields
+            + plan.transitions.map {
+                FieldWrite(
+                    repositoryField: $0.repositoryField, modelField: "", value: SyncDecision.state($0.to, like: before.fields[$0.repositoryField]))
+            }
     }
 
     /// Records what a side holds after Tandem wrote to it, where it stores something other than what was written (a
