@@ -555,11 +555,13 @@ public struct SyncEngine: Sendable {
             integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,
             on: connection)
         // A conflict the policy resolved stays on record in the pair's history (the trace is replaced by the next sync).
-        for reason in decision.reasons where reason.kind == .conflictWon || reason.kind == .conflictLost {
+        let resolved = decision.reasons.filter { $0.kind == .conflictWon || $0.kind == .conflictLost }
+        for reason in resolved {
             try await self.pairs.conflictResolved(
                 integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
                 message: "\(sourceArtifact.formattedID): field '\(reason.subject)' \(reason.detail)", on: connection)
         }
+        if !resolved.isEmpty { try? await MetricsStore.record(integrationID: id, conflicts: resolved.count, on: connection) }
         if created + updated > 0 {
             try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, on: connection)
             try? await MetricsStore.record(integrationID: id, created: created, updated: updated, on: connection)

@@ -205,6 +205,9 @@ struct ClusterEndToEndTests {
                         "\(policy): \(records)")
                 }
                 #expect(records.contains { $0.contains("'from left'") && $0.contains("'from right'") }, "\(policy): \(records)")
+                let counted = try await h.database.client.query(
+                    "SELECT coalesce(sum(value), 0)::bigint FROM metrics_rollups WHERE metric = 'conflicts'")
+                #expect(try counted.first?.decode(Int64.self, at: 0) == Int64(records.count), "each resolved conflict is counted in the metrics")
             }
         }
     }

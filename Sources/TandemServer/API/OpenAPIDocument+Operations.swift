@@ -303,9 +303,12 @@ extension OpenAPIDocument {
                 "side": Self.sideEnum, "projects": Self.array(Self.text), "requestedBy": Self.text, "requestedAt": Self.dateTime,
                 "scheduledAt": Self.dateTime, "status": Self.enumeration(BackgroundJobs.statuses),
             ], required: ["id", "integration", "kind", "projects", "requestedBy", "requestedAt", "status"])
-        let counts: KeyValuePairs<String, JSONNode> = ["created": Self.count, "updated": Self.count, "failed": Self.count]
+        let counts: KeyValuePairs<String, JSONNode> = [
+            "created": Self.count, "updated": Self.count, "failed": Self.count, "conflicts": Self.count,
+        ]
         let daily = Self.object(
-            ["day": Self.day, "created": Self.count, "updated": Self.count, "failed": Self.count], required: ["day", "created", "updated", "failed"])
+            ["day": Self.day, "created": Self.count, "updated": Self.count, "failed": Self.count, "conflicts": Self.count],
+            required: ["day", "created", "updated", "failed", "conflicts"])
         let cell = Self.object(
             ["weekday": Self.integer(1...7), "hour": Self.integer(0...23), "created": Self.count, "updated": Self.count, "failed": Self.count],
             required: ["weekday", "hour", "created", "updated", "failed"])
@@ -379,20 +382,22 @@ extension OpenAPIDocument {
                     [
                         "integration": Self.text, "timeZone": Self.timeZone, "from": Self.day, "to": Self.day,
                         "previousFrom": Self.day, "previousTo": Self.day, "days": Self.array(daily), "previousDays": Self.array(daily),
-                        "totals": Self.object(counts, required: ["created", "updated", "failed"]),
-                        "previousTotals": Self.object(counts, required: ["created", "updated", "failed"]), "weekdayHour": Self.array(cell),
+                        "totals": Self.object(counts, required: ["created", "updated", "failed", "conflicts"]),
+                        "previousTotals": Self.object(counts, required: ["created", "updated", "failed", "conflicts"]),
+                        "weekdayHour": Self.array(cell),
                         "integrations": Self.array(
                             Self.object(
                                 [
                                     "integration": Self.text, "left": Self.text, "right": Self.text,
-                                    "counts": Self.object(counts, required: ["created", "updated", "failed"]),
-                                    "previous": Self.object(counts, required: ["created", "updated", "failed"]), "pairs": Self.integer(0...Int.max),
+                                    "counts": Self.object(counts, required: ["created", "updated", "failed", "conflicts"]),
+                                    "previous": Self.object(counts, required: ["created", "updated", "failed", "conflicts"]),
+                                    "pairs": Self.integer(0...Int.max),
                                 ], required: ["integration", "left", "right", "counts", "previous", "pairs"],
                                 description: "One integration's synchronisations in the period and the previous one, and its artifact pairs now.")),
                         "repositories": Self.array(
                             Self.object(
                                 [
-                                    "repository": Self.text, "counts": Self.object(counts, required: ["created", "updated", "failed"]),
+                                    "repository": Self.text, "counts": Self.object(counts, required: ["created", "updated", "failed", "conflicts"]),
                                     "pairs": Self.integer(0...Int.max),
                                 ], required: ["repository", "counts", "pairs"],
                                 description: "The synchronisations of the integrations a repository takes part in, and their pairs.")),

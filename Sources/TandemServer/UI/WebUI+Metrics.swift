@@ -115,7 +115,8 @@ extension WebUI {
         let p = report.previousTotals
         let stats: HTML = """
             <div class="grid stats">\(stat("Created", t.created, p.created))\(stat("Updated", t.updated, p.updated))\
-            \(stat("Created + updated", t.created + t.updated, p.created + p.updated))\(stat("Failed", t.failed, p.failed, tone: t.failed > 0 ? "err" : ""))</div>
+            \(stat("Created + updated", t.created + t.updated, p.created + p.updated))\(stat("Failed", t.failed, p.failed, tone: t.failed > 0 ? "err" : ""))\
+            \(stat("Conflicts resolved", t.conflicts, p.conflicts))</div>
             """
         let lengths = HTML.join(
             Self.periodLengths.map { "<option value=\"\($0)\"\($0 == length ? HTML(" selected") : "")>\($0) days</option>" })

@@ -6,11 +6,14 @@ public struct MetricCounts: Sendable, Hashable, Codable {
     public var created: Int
     public var updated: Int
     public var failed: Int
+    /// Conflicts a policy resolved (the same field changed on both sides; the pair's history keeps each).
+    public var conflicts: Int
 
-    public init(created: Int = 0, updated: Int = 0, failed: Int = 0) {
+    public init(created: Int = 0, updated: Int = 0, failed: Int = 0, conflicts: Int = 0) {
         self.created = created
         self.updated = updated
         self.failed = failed
+        self.conflicts = conflicts
     }
 }
 
@@ -20,12 +23,14 @@ public struct DailyMetrics: Sendable, Hashable, Codable {
     public var created: Int
     public var updated: Int
     public var failed: Int
+    public var conflicts: Int
 
-    public init(day: String, created: Int = 0, updated: Int = 0, failed: Int = 0) {
+    public init(day: String, created: Int = 0, updated: Int = 0, failed: Int = 0, conflicts: Int = 0) {
         self.day = day
         self.created = created
         self.updated = updated
         self.failed = failed
+        self.conflicts = conflicts
     }
 }
 
@@ -126,7 +131,7 @@ public struct MetricsReport: Sendable, Hashable, Codable {
 
 /// Hourly rollups of synchronisations per integration (`metrics_rollups`): the engine records, the metrics page reads.
 public struct MetricsStore: Sendable {
-    public static let metrics = ["created", "updated", "failed"]
+    public static let metrics = ["created", "updated", "failed", "conflicts"]
     /// The longest period one report covers.
     public static let maximumDays = 366
 
@@ -137,15 +142,21 @@ public struct MetricsStore: Sendable {
     /// Adds to the current hour's counters of an integration, on `connection` (cheap: one upsert; zero counts are skipped).
     /// `at` (tests, imports) files the counts under another hour.
     public static func record(
-        integrationID: Int64, created: Int = 0, updated: Int = 0, failed: Int = 0, at: Date? = nil, on connection: PostgresConnection
+        integrationID: Int64, created: Int = 0, updated: Int = 0, failed: Int = 0, conflicts: Int = 0, at: Date? = nil,
+        on connection: PostgresConnection
     ) async throws {
-        guard let query = Self.recordQuery(integrationID: integrationID, created: created, updated: updated, failed: failed, at: at) else { return }
+        guard
+            let query = Self.recordQuery(
+                integrationID: integrationID, created: created, updated: updated, failed: failed, conflicts: conflicts, at: at)
+        else { return }
         try await connection.query(query)
     }
 
     /// The statement of `record` (nil when every count is zero), for a caller that runs it its own way.
-    public static func recordQuery(integrationID: Int64, created: Int = 0, updated: Int = 0, failed: Int = 0, at: Date? = nil) -> PostgresQuery? {
-        let values = [("created", created), ("updated", updated), ("failed", failed)].filter { $0.1 > 0 }
+    public static func recordQuery(
+        integrationID: Int64, created: Int = 0, updated: Int = 0, failed: Int = 0, conflicts: Int = 0, at: Date? = nil
+    ) -> PostgresQuery? {
+        let values = [("created", created), ("updated", updated), ("failed", failed), ("conflicts", conflicts)].filter { $0.1 > 0 }
         guard !values.isEmpty else { return nil }
         return
             """
@@ -240,6 +251,7 @@ public struct MetricsStore: Sendable {
             case "created": perDay[day, default: MetricCounts()].created += value
             case "updated": perDay[day, default: MetricCounts()].updated += value
             case "failed": perDay[day, default: MetricCounts()].failed += value
+            case "conflicts": perDay[day, default: MetricCounts()].conflicts += value
             default: break
             }
         }
@@ -247,7 +259,7 @@ public struct MetricsStore: Sendable {
             (0..<dayCount).map { offset in
                 let day = name(local.date(byAdding: .day, value: offset, to: first) ?? first)
                 let counts = perDay[day] ?? MetricCounts()
-                return DailyMetrics(day: day, created: counts.created, updated: counts.updated, failed: counts.failed)
+                return DailyMetrics(day: day, created: counts.created, updated: counts.updated, failed: counts.failed, conflicts: counts.conflicts)
             }
         }
         func total(_ days: [DailyMetrics]) -> MetricCounts {
@@ -255,6 +267,7 @@ public struct MetricsStore: Sendable {
                 $0.created += $1.created
                 $0.updated += $1.updated
                 $0.failed += $1.failed
+                $0.conflicts += $1.conflicts
             }
         }
         let days = series(from: start)
@@ -305,6 +318,8 @@ public struct MetricsStore: Sendable {
                 coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'created'), 0)::bigint,
                 coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'updated'), 0)::bigint,
                 coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'failed'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket >= \(start) AND m.metric = 'conflicts'), 0)::bigint,
+                coalesce(sum(m.value) FILTER (WHERE m.bucket < \(start) AND m.metric = 'conflicts'), 0)::bigint,
                 (SELECT count(*) FROM artifact_pairs p WHERE p.integration_id = i.id)
             FROM integrations i
             JOIN collections lc ON lc.id = i.left_collection_id JOIN repositories lr ON lr.id = lc.repository_id
@@ -320,8 +335,9 @@ public struct MetricsStore: Sendable {
                 IntegrationMetrics(
                     integration: try row.decode(String.self, at: 0), left: try row.decode(String.self, at: 1),
                     right: try row.decode(String.self, at: 2),
-                    counts: MetricCounts(created: try count(3), updated: try count(4), failed: try count(5)),
-                    previous: MetricCounts(created: try count(6), updated: try count(7), failed: try count(8)), pairs: try count(9)))
+                    counts: MetricCounts(created: try count(3), updated: try count(4), failed: try count(5), conflicts: try count(9)),
+                    previous: MetricCounts(created: try count(6), updated: try count(7), failed: try count(8), conflicts: try count(10)),
+                    pairs: try count(11)))
         }
         func busiest(_ a: MetricCounts, _ an: String, _ b: MetricCounts, _ bn: String) -> Bool {
             let (x, y) = (a.created + a.updated, b.created + b.updated)
@@ -335,6 +351,7 @@ public struct MetricsStore: Sendable {
                 r.counts.created += i.counts.created
                 r.counts.updated += i.counts.updated
                 r.counts.failed += i.counts.failed
+                r.counts.conflicts += i.counts.conflicts
                 r.pairs += i.pairs
                 byRepository[repository] = r
             }
