@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Postgres
+import TandemConfig
 import TandemConnectors
 import TandemCore
 
@@ -113,7 +114,7 @@ extension SyncEngine {
     /// that one instead of writing it again. Returns the trace reasons of those found.
     func writeComments(
         _ comments: [CommentWrite], target: any Connector, targetID: String, on t: Side, unrecorded: inout UnrecordedWrites,
-        pair: inout ArtifactPair
+        pair: inout ArtifactPair, changedByRepository: inout [String: FieldValue]
     ) async throws -> [Reason] {
         var reasons: [Reason] = []
         for comment in comments {
@@ -126,6 +127,7 @@ extension SyncEngine {
             }
             let result = try await target.addComment(id: targetID, text: comment.body)
             pair.recordComment(comment, createdID: result.itemID ?? "", on: t)
+            changedByRepository.merge(result.changedByRepository) { _, new in new }
         }
         return reasons
     }
@@ -135,5 +137,25 @@ extension SyncEngine {
     /// The decision's reasons followed by the engine's own (for the trace).
     static func joined(_ reasons: String, _ more: [Reason]) -> String {
         ([reasons].filter { !$0.isEmpty } + more.map(\.description)).joined(separator: "; ")
+    }
+}
+
+extension SyncEngine {
+    /// Puts back what the target changed on its own while Tandem wrote to it — Roundup reopens a resolved issue
+    /// (`chatting`) when a message is added — where Tandem synchronises that field: the twin ends in the state the
+    /// source has, and the repository's reaction neither stays nor flows back as a user's edit. `intended` holds the
+    /// values the fields should have; only fields of the collection are restored. One write, only when needed.
+    func restore(
+        _ changed: [String: FieldValue], intended: [String: FieldValue], collection: CollectionConfig, target: any Connector,
+        targetID: String
+    ) async throws -> [Reason] {
+        let mapped = Set(collection.fields.map(\.field))
+        var restore: [String: FieldValue] = [:]
+        for (field, now) in changed where mapped.contains(field) {
+            if let value = intended[field], value != now { restore[field] = value }
+        }
+        guard !restore.isEmpty else { return [] }
+        _ = try await target.updateFields(id: targetID, restore)
+        return restore.keys.sorted().map { Reason(.fieldChanged, $0, "changed by the \(target.tool) itself while Tandem wrote to it: restored") }
     }
 }

@@ -456,13 +456,27 @@ public struct SyncEngine: Sendable {
                 guard let targetID else { throw JobOutcome.permanent("create returned no id") }
                 try await self.pairs.createdTwin(integration: id, side: s, source: sourceArtifact.id, target: targetID, on: connection)
                 var (pair, ledger) = try context.synchronizer.record(decision, for: input, targetID: targetID)
+                var commentEffects: [String: FieldValue] = [:]
                 let found = try await self.writeComments(
-                    plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair)
+                    plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair,
+                    changedByRepository: &commentEffects)
                 let attachments = await self.copyAttachments(
                     plan.attachments, of: sourceArtifact, context: context, target: target, twin: twin, targetID: targetID,
                     unrecorded: &unrecorded, pair: &pair, connection: connection)
                 reasons = Self.joined(reasons, found + attachments.reasons)
                 twin = try? await target.artifact(id: targetID)
+                if let read = twin {
+                    // What the twin no longer holds of what was written (the tracker reacted to the comments): put back.
+                    let drifted = fields.filter { read.fields[$0.key] != $0.value }.reduce(into: [String: FieldValue]()) {
+                        $0[$1.key] = read.fields[$1.key] ?? .null
+                    }
+                    let restored = try await self.restore(
+                        drifted, intended: fields, collection: targetCollection, target: target, targetID: targetID)
+                    if !restored.isEmpty {
+                        reasons = Self.joined(reasons, restored)
+                        twin = try? await target.artifact(id: targetID)
+                    }
+                }
                 if let twin {
                     // What the twin stores where it differs from what was written is what later detections compare with.
                     let stored = fields.filter { twin.fields[$0.key] != $0.value }.reduce(into: [String: FieldValue]()) {
@@ -523,7 +537,16 @@ public struct SyncEngine: Sendable {
             // Comments and attachments an earlier attempt left on the target without recording them are claimed, not
             // written again (the target as read for this decision, before any write of it).
             var unrecorded = UnrecordedWrites(input.targetArtifact, pair: stored.pair, on: t)
-            let found = try await self.writeComments(plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair)
+            var commentEffects: [String: FieldValue] = [:]
+            let found = try await self.writeComments(
+                plan.comments, target: target, targetID: targetID, on: t, unrecorded: &unrecorded, pair: &pair,
+                changedByRepository: &commentEffects)
+            // A field the tracker changed on its own because of the comments goes back to what it was (or was written).
+            var intended = input.targetArtifact?.fields ?? [:]
+            for (field, value) in fields { intended[field] = value }
+            reasons = Self.joined(
+                reasons,
+                try await self.restore(commentEffects, intended: intended, collection: targetCollection, target: target, targetID: targetID))
             let attachments = await self.copyAttachments(
                 plan.attachments, of: sourceArtifact, context: context, target: target, twin: targetArtifact, targetID: targetID,
                 unrecorded: &unrecorded, pair: &pair, connection: connection)

@@ -387,3 +387,38 @@ final class Locked<Value: Sendable>: Sendable {
     func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { self.mutex.withLock { body(&$0) } }
     var value: Value { self.mutex.withLock { $0 } }
 }
+
+/// One real-tracker scenario at a time in this process (issue 13 §6). Redmine answers on one Puma thread, so a
+/// scenario's waits would otherwise depend on how busy another keeps it: an attachment test timed out while the
+/// 200-issue test was creating its issues. Each scenario also works in a Redmine project of its own and takes only its
+/// own Roundup issues (by a tag), so what one writes never enters another's checks.
+actor RealTrackerLock {
+    static let shared = RealTrackerLock()
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard self.held else {
+            self.held = true
+            return
+        }
+        await withCheckedContinuation { self.waiters.append($0) }
+    }
+
+    func release() {
+        if self.waiters.isEmpty { self.held = false } else { self.waiters.removeFirst().resume() }
+    }
+
+    /// Runs `body` holding the lock.
+    static func exclusive<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await Self.shared.acquire()
+        do {
+            let result = try await body()
+            await Self.shared.release()
+            return result
+        } catch {
+            await Self.shared.release()
+            throw error
+        }
+    }
+}

@@ -62,12 +62,14 @@ struct ExampleConfigurationTests {
 
     @Test(
         "the Redmine ↔ Roundup example against the real trackers: twins, exact text, no error; closing reaches the twin",
-        .timeLimit(.minutes(8)), .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"),
+        .timeLimit(.minutes(20)), .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"),
         .enabled(
             if: ["TANDEM_REDMINE_URL", "TANDEM_REDMINE_API_KEY", "TANDEM_ROUNDUP_URL", "TANDEM_ROUNDUP_PASSWORD"].allSatisfy {
                 ProcessInfo.processInfo.environment[$0] != nil
             }, "needs the real trackers (Ops/trackers/up.sh)"))
-    func redmineRoundupExample() async throws {
+    func redmineRoundupExample() async throws { try await RealTrackerLock.exclusive { try await self.redmineRoundupExampleExclusive() } }
+
+    func redmineRoundupExampleExclusive() async throws {
         let tag = "ex" + UUID().uuidString.prefix(8).lowercased()
         let project = try RealTrackerEndToEndTests.createRedmineProject(tag)
         let yaml = try Self.runnable(project: project, tag: tag)

@@ -266,7 +266,9 @@ struct RealTrackerEndToEndTests {
             }
             var problems: [String] = []
             if Self.text(l.fields["subject"]) != Self.text(r.fields["title"]) { problems.append("title") }
-            if Self.redmineStatus[Self.text(l.fields["status"])] != Self.roundupStatus[Self.text(r.fields["status"])] { problems.append("status") }
+            if Self.redmineStatus[Self.text(l.fields["status"])] != Self.roundupStatus[Self.text(r.fields["status"])] {
+                problems.append("status \(Self.text(l.fields["status"]))/\(Self.text(r.fields["status"]))")
+            }
             if Self.redminePriority[Self.text(l.fields["priority"])] != Self.roundupPriority[Self.text(r.fields["priority"])] {
                 problems.append("priority")
             }
@@ -289,9 +291,23 @@ struct RealTrackerEndToEndTests {
 
     @Test("N issues with comments both ways between real trackers: one twin each, value maps, comments once; changes flow; then no writes")
     func realTrackers() async throws {
+        // The trackers are this test's alone until it has converged; its quiet period checks only its own issues.
+        await RealTrackerLock.shared.acquire()
+        var locked = true
+        func unlock() async {
+            if locked { await RealTrackerLock.shared.release() }
+            locked = false
+        }
         let tag = "e2e" + UUID().uuidString.prefix(8).lowercased()
-        let project = try Self.createRedmineProject(tag)
-        let h = try await ClusterHarness.start(environment: Self.environment) { _, _ in Self.yaml(redmineProject: project, tag: tag) }
+        let project: String
+        let h: ClusterHarness
+        do {
+            project = try Self.createRedmineProject(tag)
+            h = try await ClusterHarness.start(environment: Self.environment) { _, _ in Self.yaml(redmineProject: project, tag: tag) }
+        } catch {
+            await unlock()
+            throw error
+        }
         do {
             let snapshot = try await h.runtime.snapshot(force: true)
             let sides = Sides(
@@ -387,6 +403,7 @@ struct RealTrackerEndToEndTests {
             (report, _, _) = try await Self.report(h, sides, tag: tag)
             #expect(report.converged(Self.issues), "after changes: \(report)")
 
+            await unlock()
             // Quiet: nothing is written to either tracker. Every write moves an issue's update time, so each feed read
             // from the start of the quiet period must hold no issue of the run updated since then.
             try await Task.sleep(for: .seconds(6))  // let the last detections pass
@@ -416,9 +433,11 @@ struct RealTrackerEndToEndTests {
             )
             #expect(h.exitedProcesses.isEmpty)
         } catch {
+            await unlock()
             await h.finish()
             throw error
         }
+        await unlock()
         await h.finish()
     }
 }

@@ -13,7 +13,7 @@ import Testing
 /// description flowing Redmine → Roundup on every update (the documentation's example), nothing is reported as changed
 /// after the creates: no error, no write (a write's own result is what later detections compare with).
 @Suite(
-    "Text carried exactly between real Redmine and Roundup", .serialized, .timeLimit(.minutes(10)),
+    "Text carried exactly between real Redmine and Roundup", .serialized, .timeLimit(.minutes(20)),
     .disabled(if: ProcessInfo.processInfo.environment["TANDEM_E2E"] == "0", "TANDEM_E2E=0"),
     .enabled(
         if: ["TANDEM_REDMINE_URL", "TANDEM_REDMINE_API_KEY", "TANDEM_ROUNDUP_URL", "TANDEM_ROUNDUP_PASSWORD"].allSatisfy {
@@ -43,7 +43,9 @@ struct RealTrackerTextTests {
         """
 
     @Test("descriptions and comments keep their exact text both ways; no spurious change after the creates")
-    func textBothWays() async throws {
+    func textBothWays() async throws { try await RealTrackerLock.exclusive { try await self.textBothWaysExclusive() } }
+
+    func textBothWaysExclusive() async throws {
         let environment = RealTrackerEndToEndTests.environment
         let tag = "txt" + UUID().uuidString.prefix(8).lowercased()
         let project = try RealTrackerEndToEndTests.createRedmineProject(tag)
