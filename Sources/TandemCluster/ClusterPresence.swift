@@ -11,17 +11,25 @@ import Synchronization
 /// was killed: its session, and so the lock, ended with it — can be taken over at once instead of after it goes stale
 /// (two minutes, for a holder that may still be waiting for its tracker's answer). Just after the server started, every
 /// key is briefly missing: live processes are given `settle` to take theirs again before any claim counts as abandoned.
+///
+/// A worker also holds a lock on its id (`identity`), taken with `takeIdentity()` before it takes any job: while it is
+/// held no other live process runs as that worker, so the jobs still leased under that id in Redis are a killed
+/// predecessor's and can be given back at once (`JobQueue.reapOrphans`) instead of when their leases expire.
 public final class ClusterPresence: Service, Sendable, CustomStringConvertible {
     public let key: String
+    /// The key of the lock on the worker id, if this process runs as a worker.
+    public let identity: String?
     public let settle: Duration
     private let client: PostgresClient
     private let logger: Logger
     private let held = Mutex(false)
+    private let identityHeld = Mutex(false)
 
     public var description: String { "ClusterPresence" }
 
-    public init(configuration: PostgresConfiguration, logger: Logger, settle: Duration = .seconds(5)) {
+    public init(configuration: PostgresConfiguration, logger: Logger, settle: Duration = .seconds(5), worker: String? = nil) {
         self.key = "tandem-presence:\(UUID().uuidString.lowercased())"
+        self.identity = worker.map { "tandem-worker:\($0)" }
         self.settle = settle
         var configuration = configuration
         configuration.maximumConnections = 1
@@ -32,22 +40,39 @@ public final class ClusterPresence: Service, Sendable, CustomStringConvertible {
     /// The key to name in a claim, while the lock is held.
     public var current: String? { self.held.withLock { $0 } ? self.key : nil }
 
+    /// Takes the lock on the worker id, trying for up to `patience` (a killed predecessor's session may take a moment
+    /// to end). Returns whether it is held: false when another live process runs as the same worker, or without an id.
+    public func takeIdentity(patience: Duration = .seconds(3)) async throws -> Bool {
+        guard let identity else { return false }
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let taken = try await self.client.withConnection { connection in
+                try await Self.hold(identity, on: connection, wait: false)
+            }
+            self.identityHeld.withLock { $0 = taken }
+            if taken || ContinuousClock.now >= deadline { return taken }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
     public func run() async throws {
+        var warned = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let key = self.key
-                try await self.client.withConnection { connection in
-                    let rows = try await connection.query(
-                        """
-                        SELECT EXISTS (
-                            SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_backend_pid()
-                              AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(\(key), 0))
-                        """)
-                    if try rows.first?.decode(Bool.self, at: 0) != true {
-                        try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key), 0))")
-                    }
+                let (key, identity) = (self.key, self.identity)
+                // The id's lock is kept (taken again after a restart of the server) only once this process had it.
+                let keepIdentity = self.identityHeld.withLock { $0 }
+                let clash = try await self.client.withConnection { connection in
+                    _ = try await Self.hold(key, on: connection, wait: true)
+                    if keepIdentity, let identity { return try await !Self.hold(identity, on: connection, wait: false) }
+                    return false
                 }
                 self.held.withLock { $0 = true }
+                if clash && !warned {
+                    warned = true
+                    self.logger.warning(
+                        "Another live process runs as this worker (its id is not unique)", metadata: ["tandem.presence": "\(identity ?? "")"])
+                }
             } catch {
                 self.held.withLock { $0 = false }
                 self.logger.debug("Presence lock not held", metadata: ["tandem.error": "\(error)"])
@@ -56,5 +81,22 @@ public final class ClusterPresence: Service, Sendable, CustomStringConvertible {
         }
         self.held.withLock { $0 = false }
         await self.client.shutdown()
+    }
+
+    /// Makes sure this session holds the advisory lock on `key`: waits for it (a key of this process's own, held by no
+    /// one else) or only tries. Returns whether it is held.
+    static func hold(_ key: String, on connection: PostgresConnection, wait: Bool) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_backend_pid()
+                  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(\(key), 0))
+            """)
+        if try rows.first?.decode(Bool.self, at: 0) == true { return true }
+        if wait {
+            try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key), 0))")
+            return true
+        }
+        return try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))").first?.decode(Bool.self, at: 0) == true
     }
 }

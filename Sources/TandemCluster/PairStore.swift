@@ -198,20 +198,42 @@ public struct PairStore: Sendable {
 
     // MARK: Cursors
 
-    public func cursors(integration: Int64, side: Side) async throws -> [String: String] {
-        let rows = try await self.client.query(
-            "SELECT cursor FROM cursors WHERE integration_id = \(integration) AND side = \(side.rawValue)")
-        guard let text = try rows.first?.decode(String.self, at: 0) else { return [:] }
-        return (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    /// A side's change-detection cursors (by project) and how many times they were rewound (`rewinds`, the fence of
+    /// `saveCursors`).
+    public struct Cursors: Sendable {
+        public var positions: [String: String]
+        public var rewinds: Int64
     }
 
-    public func saveCursors(_ cursors: [String: String], integration: Int64, side: Side) async throws {
+    /// The side's cursors. A side without a row gets an empty one first, so that a rewind from now on counts on it.
+    public func cursors(integration: Int64, side: Side) async throws -> Cursors {
+        func select() async throws -> PostgresRows {
+            try await self.client.query("SELECT cursor, rewinds FROM cursors WHERE integration_id = \(integration) AND side = \(side.rawValue)")
+        }
+        var rows = try await select()
+        if rows.isEmpty {
+            try await self.client.query(
+                "INSERT INTO cursors (integration_id, side, cursor) VALUES (\(integration), \(side.rawValue), '{}') ON CONFLICT DO NOTHING")
+            rows = try await select()
+        }
+        guard let row = rows.first else { return Cursors(positions: [:], rewinds: 0) }
+        let (text, rewinds) = try row.decode((String, Int64).self)
+        return Cursors(positions: (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:], rewinds: rewinds)
+    }
+
+    /// Saves the side's cursors. With `rewinds` (what `cursors` read), only while the cursors have not been rewound
+    /// since: returns false, saving nothing, when they were (the rewind stands).
+    @discardableResult
+    public func saveCursors(_ cursors: [String: String], integration: Int64, side: Side, rewinds: Int64? = nil) async throws -> Bool {
         let text = String(decoding: try Self.encoder.encode(cursors), as: UTF8.self)
-        try await self.client.query(
+        let rows = try await self.client.query(
             """
             INSERT INTO cursors (integration_id, side, cursor, last_detect_at) VALUES (\(integration), \(side.rawValue), \(text), now())
             ON CONFLICT (integration_id, side) DO UPDATE SET cursor = EXCLUDED.cursor, last_detect_at = now(), updated_at = now()
+            WHERE \(rewinds)::bigint IS NULL OR cursors.rewinds = \(rewinds)
+            RETURNING 1
             """)
+        return !rows.isEmpty
     }
 
     // MARK: Activity and traces

@@ -12,44 +12,36 @@ public import TandemQueue
 /// installation is new) and it rewinds every cursor to the beginning; detection then re-reads the feeds and enqueues
 /// a sync for every artifact, and those already in step decide "nothing" (no write).
 ///
-/// A detect job that was running across the loss may save its cursor over the rewind, so the rewind is repeated once
-/// after `settle` (longer than a detect job lasts; the job's lease is gone with the data anyway).
+/// A detect job that was running across the loss read its cursor before the rewind and may have enqueued syncs Redis
+/// then lost: it must not save its cursor over the rewind. Each rewind counts in the cursor's row (`rewinds`), and a
+/// detect job saves only while the count is the one it read (`PairStore.saveCursors`), so one rewind is enough — no
+/// second pass after a guessed delay.
 public final class RedisEpochGuard: Sendable {
-    public let settle: Duration
-    private let secondRewind = Mutex<ContinuousClock.Instant?>(nil)
-    /// Rewinds done (both passes), for tests and logs.
+    /// Rewinds done, for tests and logs.
     public var rewinds: Int { self.count.withLock { $0 } }
     private let count = Mutex(0)
+    /// The epoch was found missing and set again, but the rewind has not succeeded yet (PostgreSQL away).
+    private let pending = Mutex(false)
 
-    public init(settle: Duration = .seconds(30)) { self.settle = settle }
+    public init() {}
 
-    /// Checks the epoch; rewinds the cursors when it is missing (and once more `settle` later). Returns whether it
-    /// rewound.
+    /// Checks the epoch; rewinds the cursors when it is missing (and, until it succeeds, at every check after a rewind
+    /// that failed). Returns whether it rewound.
     @discardableResult
     public func check(queue: JobQueue, client: PostgresClient, logger: Logger) async throws -> Bool {
         let key = queue.configuration.prefix + "epoch"
-        let reply = try await queue.client.send("SET", key, "\(Date().timeIntervalSince1970)", "NX")
-        if reply == .status("OK") {
+        if try await queue.client.send("SET", key, "\(Date().timeIntervalSince1970)", "NX") == .status("OK") {
             logger.warning("Redis has no epoch (its data was lost, or the installation is new): rewinding every change-detection cursor")
-            try await Self.rewind(client)
-            self.secondRewind.withLock { $0 = .now + self.settle }
-            self.count.withLock { $0 += 1 }
-            return true
+            self.pending.withLock { $0 = true }
         }
-        let due = self.secondRewind.withLock { due -> Bool in
-            guard let at = due, at <= .now else { return false }
-            due = nil
-            return true
-        }
-        if due {
-            try await Self.rewind(client)
-            self.count.withLock { $0 += 1 }
-            return true
-        }
-        return false
+        guard self.pending.withLock({ $0 }) else { return false }
+        try await Self.rewind(client)
+        self.pending.withLock { $0 = false }
+        self.count.withLock { $0 += 1 }
+        return true
     }
 
     static func rewind(_ client: PostgresClient) async throws {
-        try await client.query("UPDATE cursors SET cursor = '{}', updated_at = now()")
+        try await client.query("UPDATE cursors SET cursor = '{}', rewinds = rewinds + 1, updated_at = now()")
     }
 }

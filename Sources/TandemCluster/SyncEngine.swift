@@ -183,7 +183,8 @@ public struct SyncEngine: Sendable {
 
     func detect(_ context: Context, _ job: Job) async throws {
         let (connector, collection, repository) = try self.connector(context, context.side)
-        var cursors = try await self.pairs.cursors(integration: context.integrationID, side: context.side)
+        let read = try await self.pairs.cursors(integration: context.integrationID, side: context.side)
+        var cursors = read.positions
         var pages = 0
         var more = false
         for project in collection.projects {
@@ -201,8 +202,18 @@ public struct SyncEngine: Sendable {
                     integration: context.integrationID, side: context.side, artifacts: page.changes.map { ($0.id, $0.version) })
                 cursor = page.cursor
                 cursors[project] = page.cursor.rawValue
-                // Checkpoint after every page: a crash re-reads at most one page (syncs are idempotent).
-                try await self.pairs.saveCursors(cursors, integration: context.integrationID, side: context.side)
+                // Checkpoint after every page: a crash re-reads at most one page (syncs are idempotent). Not over a
+                // rewind made since the cursors were read: Redis lost its data, perhaps with the syncs just enqueued,
+                // and detection reads the feed again from the beginning.
+                guard
+                    try await self.pairs.saveCursors(
+                        cursors, integration: context.integrationID, side: context.side, rewinds: read.rewinds)
+                else {
+                    self.logger.info(
+                        "The change-detection cursors were rewound while this detection ran: it stops, and the next one reads from the beginning",
+                        metadata: ["tandem.integration": "\(context.integration.name)", "tandem.side": "\(context.side.rawValue)"])
+                    return
+                }
                 pages += 1
                 more = page.hasMore
             } while more && pages < self.maxPagesPerDetect

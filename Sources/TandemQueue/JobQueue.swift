@@ -237,6 +237,16 @@ public final class JobQueue: Sendable {
         }
     }
 
+    /// Returns every job `worker` holds to the head of its queue at once, as if its lease had expired (an attempt is
+    /// counted): for a worker known to be dead — a new process that took over its id. Returns how many.
+    ///
+    /// A worker killed with SIGKILL cannot give its jobs back, and their leases (with the repository and integration
+    /// slots they fill) would otherwise stay taken until they expire, which slows the whole integration meanwhile.
+    @discardableResult
+    public func reapOrphans(of worker: String) async throws -> Int {
+        try await self.run(QueueScripts.requeue, ["orphaned", worker]).int ?? 0
+    }
+
     /// Waits until a producer or an ack may have made work admissible, or `timeout` passes.
     /// `client` must be one the caller may block (its own lane).
     func waitForWork(on client: RedisClient, timeout: Duration) async throws {

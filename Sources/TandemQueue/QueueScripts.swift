@@ -421,15 +421,16 @@ enum QueueScripts {
             """#)
 
     /// Returns jobs to the head of their queue: those whose lease expired, at the cost of an attempt
-    /// (ARGV: P, deadLimit, 'expired') or the given ones `worker` still holds (ARGV: P, deadLimit, 'given', worker, then
-    /// per job: record, repo, integration). Returns the number of jobs returned.
+    /// (ARGV: P, deadLimit, 'expired'); every lease `worker` holds, as if expired, when that worker is known to be dead
+    /// (ARGV: P, deadLimit, 'orphaned', worker); or the given ones `worker` still holds (ARGV: P, deadLimit, 'given',
+    /// worker, then per job: record, repo, integration). Returns the number of jobs returned.
     static let requeue = RedisScript(
         name: "requeue",
         source: prelude + #"""
             local now = nowms()
             local n = 0
-            if ARGV[3] == 'expired' then
-              for _, member in ipairs(redis.call('ZRANGEBYSCORE', P .. 'inflight', '-inf', now, 'LIMIT', 0, 500)) do
+            local function expired(members)
+              for _, member in ipairs(members) do
                 local worker, rec = string.match(member, '^([^\t]*)\t(.*)$')
                 local _, _, repo, int = nil, nil, nil, nil
                 if rec then _, _, repo, int = parse(rec) end
@@ -452,6 +453,16 @@ enum QueueScripts {
                 n = n + 1
               end
               if n > 0 then redis.call('HINCRBY', P .. 'stats', 'rescued', n) end
+            end
+            if ARGV[3] == 'expired' then
+              expired(redis.call('ZRANGEBYSCORE', P .. 'inflight', '-inf', now, 'LIMIT', 0, 500))
+            elseif ARGV[3] == 'orphaned' then
+              -- The leases are few (at most the workers' total concurrency): every member is looked at.
+              local mine, prefix = {}, ARGV[4] .. '\t'
+              for _, member in ipairs(redis.call('ZRANGE', P .. 'inflight', 0, -1)) do
+                if string.sub(member, 1, #prefix) == prefix then mine[#mine + 1] = member end
+              end
+              expired(mine)
             else
               for _, job in ipairs(release(ARGV[4], jobsfrom(5), true)) do
                 requeuehead(job[1], now)

@@ -27,8 +27,9 @@ struct ClusterOptions: ParsableArguments {
     }
 
     /// Connects everything (migrating the database under its advisory lock), runs `body`, and closes it all.
+    /// `worker`: the id of a worker process, whose presence then also holds a lock on that id (ClusterPresence).
     func withCluster(
-        _ label: String, _ body: (ClusterRuntime, JobQueue, RedisClient, Logger) async throws -> Void
+        _ label: String, worker: String? = nil, _ body: (ClusterRuntime, JobQueue, RedisClient, Logger) async throws -> Void
     ) async throws {
         let logger = Logger(label: label)
         let masterKey = try self.key.resolved()
@@ -42,7 +43,7 @@ struct ClusterOptions: ParsableArguments {
             throw error
         }
         // Started by the processes that take create claims (workers): see ClusterPresence.
-        let presence = ClusterPresence(configuration: client.configuration, logger: logger)
+        let presence = ClusterPresence(configuration: client.configuration, logger: logger, worker: worker)
         let runtime = ClusterRuntime(client: client, box: SecretBox(key: masterKey), logger: logger, presence: presence)
         let queue = JobQueue(client: redis, configuration: .init(prefix: self.prefix))
         do {
@@ -108,8 +109,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds to finish jobs in hand on SIGTERM before giving the rest back.") var drainTimeout = 8
 
     func run() async throws {
+        let id = self.id ?? defaultProcessID()
         try await clearly {
-            try await self.cluster.withCluster("tandem.worker") { runtime, queue, redis, logger in
+            try await self.cluster.withCluster("tandem.worker", worker: id) { runtime, queue, redis, logger in
+                try await Self.reapPredecessor(id, runtime: runtime, queue: queue, logger: logger)
                 let recorder = MetricsRecorder(redis: redis, prefix: self.cluster.prefix, logger: logger)
                 var engine = SyncEngine(runtime: runtime, queue: queue, logger: logger)
                 engine.onSynced = { integration, created, updated, lag in
@@ -120,7 +123,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 let waiter = try await RedisClient.connect(configuration: try self.cluster.redisConfiguration(), lanes: 1, logger: logger)
                 let consumer = QueueConsumer(
                     queue: queue, waitClient: waiter,
-                    configuration: .init(workerID: self.id ?? defaultProcessID(), concurrency: self.concurrency),
+                    configuration: .init(workerID: id, concurrency: self.concurrency),
                     handlers: handlers, logger: logger)
                 let worker = Worker(consumer: consumer, drainTimeout: .seconds(self.drainTimeout))
                 let notifier = SystemdNotifier()
@@ -140,6 +143,29 @@ struct WorkerCommand: AsyncParsableCommand {
                 _ = notifier.stopping()
                 await waiter.close()
             }
+        }
+    }
+
+    /// Before the first job: once no other live process runs as worker `id`, the jobs still leased under that id are a
+    /// killed predecessor's (a supervisor restarts a worker under the same id): they go back to their queues now rather
+    /// than when their leases expire, and free the repository and integration slots they fill.
+    static func reapPredecessor(_ id: String, runtime: ClusterRuntime, queue: JobQueue, logger: Logger) async throws {
+        guard let presence = runtime.presence else { return }
+        guard (try? await presence.takeIdentity()) == true else {
+            logger.warning(
+                "Another live process may run as this worker (its id is not unique): jobs leased under the id are left to expire",
+                metadata: ["tandem.worker.id": "\(id)"])
+            return
+        }
+        do {
+            let returned = try await queue.reapOrphans(of: id)
+            if returned > 0 {
+                logger.notice(
+                    "Returned the jobs a previous process of this worker left in hand to their queues",
+                    metadata: ["tandem.worker.id": "\(id)", "tandem.jobs": "\(returned)"])
+            }
+        } catch {
+            logger.info("Could not return a previous process's jobs; their leases will expire", metadata: ["tandem.error": "\(error)"])
         }
     }
 

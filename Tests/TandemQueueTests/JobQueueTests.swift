@@ -154,6 +154,29 @@ struct JobQueueTests {
         }
     }
 
+    /// A worker restarted under its id (its predecessor was killed) returns the predecessor's jobs at once, as if their
+    /// leases had expired, and frees their slots; other workers' leases are left alone.
+    @Test func aKilledWorkersLeasesAreReapedAtOnceByItsSuccessor() async throws {
+        try await withTestQueue { t in
+            try await t.queue.setMaxConcurrency(2, integration: "i")
+            try await t.queue.enqueue((0..<3).map { _ in Job(kind: .sync, repository: "r", integration: "i") })
+            let dead = try await t.queue.dequeue(worker: "worker-1", max: 1).deliveries
+            let alive = try await t.queue.dequeue(worker: "worker-10", max: 1).deliveries
+            #expect(dead.count == 1 && alive.count == 1)
+            // The integration's two slots are taken: nothing more is admitted until one is freed.
+            #expect(try await t.queue.dequeue(worker: "worker-2", max: 1).deliveries.isEmpty)
+            #expect(try await t.queue.reapOrphans(of: "worker-1") == 1)
+            #expect(try await t.queue.reapOrphans(of: "worker-1") == 0)
+            let again = try await t.queue.dequeue(worker: "worker-1", max: 1).deliveries
+            #expect(again.map(\.id) == dead.map(\.id))  // back at the head
+            #expect(again.first?.job.attempt == 1)  // as an expired lease, it costs an attempt
+            #expect(try await t.queue.ack(dead) == 0)  // the dead process's lease is gone
+            #expect(try await t.queue.extendLeases(alive).isEmpty)  // worker-10's is untouched
+            #expect(try await t.queue.ack(again + alive) == 2)
+            #expect(try await t.counter("rescued") == 1)
+        }
+    }
+
     @Test func aJobWhoseWorkersKeepDyingEndsInTheDeadSet() async throws {
         try await withTestQueue(lease: .milliseconds(200)) { t in
             try await t.queue.enqueue(Job(kind: .sync, repository: "poison", integration: "i", maxAttempts: 2))
