@@ -6,7 +6,7 @@ import TandemConfig
 import TandemConnectors
 public import TandemCore
 public import TandemQueue
-import TandemStore
+public import TandemStore
 
 /// What a detect, scan or sync job carries.
 public struct JobPayload: Codable, Sendable, Hashable {
@@ -106,7 +106,7 @@ public struct SyncEngine: Sendable {
         else { return }  // stopped or removed since it was enqueued
         guard let synchronizer = snapshot.synchronizers[job.integration] else {
             let reason = snapshot.broken[job.integration] ?? "rules unavailable"
-            try? await self.pairs.activity(kind: "blocker", code: "invalid-rules", integration: id, artifact: nil, message: reason)
+            try? await self.pairs.activity(kind: .blocker, code: "invalid-rules", integration: id, artifact: nil, message: reason)
             throw JobOutcome.permanent("integration \(job.integration) cannot run: \(reason)")
         }
         let context = Context(
@@ -117,7 +117,7 @@ public struct SyncEngine: Sendable {
             try await self.classify(error, context: context, job: job)
         } catch let error as SyncError {
             try? await self.pairs.activity(
-                kind: "error", code: "sync-\(error.code)", integration: id, artifact: payload.artifact, side: payload.side, message: "\(error)")
+                kind: .error, code: "sync-\(error.code)", integration: id, artifact: payload.artifact, side: payload.side, message: "\(error)")
             throw JobOutcome.permanent("\(error)")
         }
     }
@@ -136,11 +136,11 @@ public struct SyncEngine: Sendable {
         case .permanent:
             if error.code == .artifactGone { return try await self.gone(context: context, job: job) }
             try? await self.pairs.activity(
-                kind: "error", code: error.code.rawValue, integration: id, artifact: context.payload.artifact, side: context.side,
+                kind: .error, code: error.code.rawValue, integration: id, artifact: context.payload.artifact, side: context.side,
                 message: error.description)
             if let artifact = context.payload.artifact {
                 try? await self.pairs.traceSynced(
-                    integration: id, side: context.side, artifact: artifact, outcome: "failed", reasons: "", error: error.description)
+                    integration: id, side: context.side, artifact: artifact, outcome: .failed, reasons: "", error: error.description)
             }
             throw JobOutcome.permanent(error.description)
         case .needsAttention:
@@ -151,7 +151,7 @@ public struct SyncEngine: Sendable {
                 throw JobOutcome.retry(after: .milliseconds(200), "repository \(repository): its configuration changed; trying again")
             }
             try? await self.pairs.activity(
-                kind: "blocker", code: error.code.rawValue, integration: id, artifact: nil, repository: repository,
+                kind: .blocker, code: error.code.rawValue, integration: id, artifact: nil, repository: repository,
                 message: "repository \(repository): \(error.description)")
             if repository == job.repository { throw JobOutcome.pauseRepository(for: self.credentialPause, error.description) }
             throw JobOutcome.pauseRepository(
@@ -163,7 +163,7 @@ public struct SyncEngine: Sendable {
         // Tandem does not delete across repositories (guide L7874): a deleted artifact ends its part in the sync.
         if let artifact = context.payload.artifact {
             try? await self.pairs.traceSynced(
-                integration: context.integrationID, side: context.side, artifact: artifact, outcome: "gone", reasons: "artifact deleted",
+                integration: context.integrationID, side: context.side, artifact: artifact, outcome: .gone, reasons: "artifact deleted",
                 error: nil)
         }
         throw JobOutcome.permanent("artifact gone")
@@ -332,7 +332,7 @@ public struct SyncEngine: Sendable {
                 }
                 if ignored {
                     try await self.pairs.traceSynced(
-                        integration: id, side: s, artifact: artifactID, outcome: "ignored", reasons: Self.ignoredReason, error: nil,
+                        integration: id, side: s, artifact: artifactID, outcome: .ignored, reasons: Self.ignoredReason, error: nil,
                         on: connection)
                     try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
                     return
@@ -343,7 +343,7 @@ public struct SyncEngine: Sendable {
                 guard sourceArtifact.artifactType == sourceCollection.artifactType else {
                     // Another type in the same project (a Redmine feature, say): not this collection's business.
                     try await self.pairs.traceSynced(
-                        integration: id, side: s, artifact: artifactID, outcome: "nothing",
+                        integration: id, side: s, artifact: artifactID, outcome: .nothing,
                         reasons: "artifact type \(sourceArtifact.artifactType) is not the collection's (\(sourceCollection.artifactType))",
                         error: nil, on: connection)
                     try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
@@ -401,7 +401,7 @@ public struct SyncEngine: Sendable {
                 where error.code == .artifactGone
             {
                 try await self.pairs.update(
-                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "error", reason: "twin \(stored.pair.id(on: t)) was deleted",
+                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: .error, reason: "twin \(stored.pair.id(on: t)) was deleted",
                     on: connection)
                 throw JobOutcome.permanent("the twin was deleted")
             }
@@ -482,7 +482,9 @@ public struct SyncEngine: Sendable {
                 try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
                 if let failure = attachments.failure { throw failure }
             } catch {
-                await self.pairs.releaseClaim(integration: id, side: s, source: sourceArtifact.id, claim: claim, on: connection)
+                await self.pairs.releaseClaim(
+                    integration: id, side: s, source: sourceArtifact.id, claim: claim, on: connection,
+                    retryingWhile: { InfrastructureFailure($0) != nil })
                 throw error
             }
             created = 1
@@ -517,21 +519,21 @@ public struct SyncEngine: Sendable {
                 plan.attachments, of: sourceArtifact, context: context, target: target, twin: targetArtifact, targetID: targetID,
                 unrecorded: &unrecorded, pair: &pair, connection: connection)
             reasons = Self.joined(reasons, found + attachments.reasons)
-            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "ok", reason: nil, on: connection)
+            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: .ok, reason: nil, on: connection)
             if let failure = attachments.failure { throw failure }
             updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty && attachments.copied == 0 ? 0 : 1
         case .nothing:
-            if let stored, stored.status != "ok" {
-                try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "ok", reason: nil, on: connection)
+            if let stored, stored.status != .ok {
+                try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: .ok, reason: nil, on: connection)
             }
         case .conflict(let conflicts):
             let fields = conflicts.map(\.field).joined(separator: ", ")
             if let stored {
                 try await self.pairs.update(
-                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "conflict", reason: "conflict on \(fields)", on: connection)
+                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: .conflict, reason: "conflict on \(fields)", on: connection)
             }
             try await self.pairs.activity(
-                kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
+                kind: .error, code: "conflict", integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
                 message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved",
                 on: connection)
         case .noLongerEligible(let plan):
@@ -542,10 +544,10 @@ public struct SyncEngine: Sendable {
             if !fields.isEmpty { _ = try await target.updateFields(id: targetID, fields) }
             if let comment = plan.comment { _ = try await target.addComment(id: targetID, text: comment) }
             let (pair, ledger) = try context.synchronizer.record(decision, for: input)
-            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: "twinless", reason: reasons, on: connection)
+            try await self.pairs.update(id: stored.id, pair: pair, ledger: ledger, status: .twinless, reason: reasons, on: connection)
         }
         try await self.pairs.traceSynced(
-            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,
+            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.outcome, reasons: reasons, error: nil,
             on: connection)
         // A conflict the policy resolved stays on record in the pair's history (the trace is replaced by the next sync).
         for reason in decision.reasons where reason.kind == .conflictWon || reason.kind == .conflictLost {
@@ -557,7 +559,7 @@ public struct SyncEngine: Sendable {
             try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, on: connection)
             try? await MetricsStore.record(integrationID: id, created: created, updated: updated, on: connection)
             self.onSynced?(context.integration.name, created, updated, Date().timeIntervalSince(sourceArtifact.updated))
-        } else if decision.action.name != "conflict" {
+        } else if decision.action.outcome != .conflict {
             // An operator's retry that found nothing to do is done too.
             try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, open: false, on: connection)
         }

@@ -4,6 +4,7 @@ import Redis
 import TandemCluster
 import TandemConnectors
 import TandemCore
+import TandemStore
 import Testing
 
 extension ClusterEndToEndTests {

@@ -73,8 +73,8 @@ extension AdminAPI {
             },
             Endpoint(.get, "/api/v1/blockers", .readActivity) { request, _ in
                 var filter = try Self.activityFilter(request, kind: false, status: false)
-                filter.kind = "blocker"
-                filter.status = "open"
+                filter.kind = ActivityKind.blocker.rawValue
+                filter.status = ActivityStatus.open.rawValue
                 return Self.encoded(try await ActivityStore(client: self.postgres).list(filter))
             },
         ]

@@ -167,8 +167,8 @@ public struct ActivityActionResult: Sendable, Hashable, Codable {
 
 /// Activity in PostgreSQL: the list with its filters and counts, and the operator's actions on it.
 public struct ActivityStore: Sendable {
-    public static let kinds = ["error", "blocker", "job", "info"]
-    public static let statuses = ["open", "retrying", "cleared", "ignored", "done"]
+    public static let kinds = ActivityKind.allCases.map(\.rawValue)
+    public static let statuses = ActivityStatus.allCases.map(\.rawValue)
     /// At most this many items are changed by one action on "everything matching a filter".
     public static let maximumBulk = 10_000
 
@@ -305,8 +305,8 @@ public struct ActivityStore: Sendable {
 
     struct Row {
         var id: Int64
-        var kind: String
-        var status: String
+        var kind: ActivityKind
+        var status: ActivityStatus
         var integrationID: Int64?
         var integration: String?
         var repository: String?
@@ -321,7 +321,8 @@ public struct ActivityStore: Sendable {
         try await connection.query("SET LOCAL plan_cache_mode = force_custom_plan")
         var rows: [Row] = try await connection.query(query).map { row in
             Row(
-                id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), status: try row.decode(String.self, at: 2),
+                id: try row.decode(Int64.self, at: 0), kind: try row.decode(ActivityKind.self, at: 1),
+                status: try row.decode(ActivityStatus.self, at: 2),
                 integrationID: try row.decode(Int64?.self, at: 3), integration: try row.decode(String?.self, at: 4),
                 repository: try row.decode(String?.self, at: 5), side: try row.decode(String?.self, at: 6),
                 artifact: try row.decode(String?.self, at: 7), pairID: try row.decode(Int64?.self, at: 8))
@@ -339,11 +340,11 @@ public struct ActivityStore: Sendable {
         for row in rows {
             switch action {
             case .retry:
-                guard row.status != "done" else {
+                guard row.status != .done else {
                     result.skipped.append(.init(id: row.id, reason: "it is done"))
                     continue
                 }
-                guard row.kind == "error" || row.kind == "blocker" else {
+                guard row.kind == .error || row.kind == .blocker else {
                     result.skipped.append(.init(id: row.id, reason: "only errors and blockers can be retried"))
                     continue
                 }
@@ -363,7 +364,7 @@ public struct ActivityStore: Sendable {
                         RetryTarget(
                             activityID: row.id, integration: integration, repository: repositories[integrationID]?[side], side: side,
                             artifactID: artifact, pairID: row.pairID))
-                } else if row.kind == "blocker", row.repository != nil {
+                } else if row.kind == .blocker, row.repository != nil {
                     // A repository's blocker: its pause ends and its connection is tried again now (the coordinator
                     // queues its change detection); the repository's next answer resolves it, a new failure reopens it.
                     try await connection.query(
@@ -393,19 +394,19 @@ public struct ActivityStore: Sendable {
                 }
                 result.changed.append(row.id)
             case .clear:
-                guard row.status == "open" || row.status == "retrying" else {
-                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status), not in error"))
+                guard row.status == .open || row.status == .retrying else {
+                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status.rawValue), not in error"))
                     continue
                 }
                 try await connection.query(
                     "UPDATE activity SET status = 'cleared', resolved_at = now(), acted_by = \(actor), acted_at = now() WHERE id = \(row.id)")
                 result.changed.append(row.id)
             case .clearAndIgnore:
-                guard row.status == "open" || row.status == "retrying" || row.status == "cleared" else {
-                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status), not in error"))
+                guard row.status == .open || row.status == .retrying || row.status == .cleared else {
+                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status.rawValue), not in error"))
                     continue
                 }
-                guard row.kind == "error", let artifact = row.artifact, let integrationID = row.integrationID else {
+                guard row.kind == .error, let artifact = row.artifact, let integrationID = row.integrationID else {
                     result.skipped.append(.init(id: row.id, reason: "only an artifact's error can be ignored"))
                     continue
                 }

@@ -199,7 +199,7 @@ public struct PairDetails: Sendable, Hashable, Codable {
 
 /// Artifact pairs for operators: search, details with history, and (audited) deletion.
 public struct PairQuery: Sendable {
-    public static let statuses = ["ok", "conflict", "error", "twinless"]
+    public static let statuses = PairStatus.allCases.map(\.rawValue)
     /// The audit log's entity name for pairs (`entity_name` is the pair's id).
     public static let auditEntity = "artifact-pair"
 
