@@ -3,6 +3,7 @@ public import Logging
 public import Postgres
 public import ServiceLifecycle
 import Synchronization
+import TandemStore
 
 /// This process's presence in PostgreSQL: a session advisory lock on a key of its own, held on a connection of its own
 /// while the process runs, and taken again within a second when that connection or the server comes back.
@@ -37,14 +38,8 @@ public final class ClusterPresence: Service, Sendable, CustomStringConvertible {
             do {
                 let key = self.key
                 try await self.client.withConnection { connection in
-                    let rows = try await connection.query(
-                        """
-                        SELECT EXISTS (
-                            SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_backend_pid()
-                              AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(\(key), 0))
-                        """)
-                    if try rows.first?.decode(Bool.self, at: 0) != true {
-                        try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key), 0))")
+                    if try await !AdvisoryLock.isHeld(key, on: connection) {
+                        try await AdvisoryLock.lock(key, on: connection)
                     }
                 }
                 self.held.withLock { $0 = true }

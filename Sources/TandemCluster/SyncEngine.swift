@@ -224,12 +224,8 @@ public struct SyncEngine: Sendable {
         if context.payload.fullRead == true { return try await self.fullRead(context, job) }
         let reprocess = context.payload.reprocess == true
         let (_, _, repository) = try self.connector(context, context.side)
-        let column = context.side == .left ? "left_id" : "right_id"
-        let rows = try await self.runtime.client.query(
-            "SELECT \(unescaped: column) FROM artifact_pairs WHERE integration_id = \(context.integrationID) ORDER BY id")
         var jobs: [Job] = []
-        for row in rows {
-            let id = try row.decode(String.self, at: 0)
+        for id in try await self.pairs.pairedArtifacts(integration: context.integrationID, side: context.side) {
             jobs.append(
                 Job(
                     kind: .sync, repository: repository.name, integration: context.integration.name, priority: .low,
@@ -242,8 +238,7 @@ public struct SyncEngine: Sendable {
             }
         }
         if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
-        try await self.runtime.client.query(
-            "UPDATE cursors SET last_scan_at = now() WHERE integration_id = \(context.integrationID) AND side = \(context.side.rawValue)")
+        try await self.pairs.scanned(integration: context.integrationID, side: context.side)
     }
 
     /// "Initiate Synchronization" (guide L7418–7429): reads the side's feed of the chosen projects from the beginning and
@@ -318,7 +313,7 @@ public struct SyncEngine: Sendable {
             do {
                 stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
                 if let found = stored, lock.hasPrefix("create:") {
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    try await AdvisoryLock.unlock(lock, on: connection)
                     lock = "pair:\(id):\(found.pair.leftID)"
                     try await Self.lock(lock, on: connection)
                     stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
@@ -334,7 +329,7 @@ public struct SyncEngine: Sendable {
                     try await self.pairs.traceSynced(
                         integration: id, side: s, artifact: artifactID, outcome: .ignored, reasons: Self.ignoredReason, error: nil,
                         on: connection)
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    try await AdvisoryLock.unlock(lock, on: connection)
                     return
                 }
                 // The source is read under the lock: a version read before it could be older than what another sync
@@ -346,7 +341,7 @@ public struct SyncEngine: Sendable {
                         integration: id, side: s, artifact: artifactID, outcome: .nothing,
                         reasons: "artifact type \(sourceArtifact.artifactType) is not the collection's (\(sourceCollection.artifactType))",
                         error: nil, on: connection)
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    try await AdvisoryLock.unlock(lock, on: connection)
                     return
                 }
                 try await self.decideAndWrite(
@@ -362,12 +357,12 @@ public struct SyncEngine: Sendable {
                     try await self.decideAndWrite(
                         back, sourceArtifact: twin, stored: after, target: source, targetCollection: sourceCollection, connection: connection)
                 }
-                try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                try await AdvisoryLock.unlock(lock, on: connection)
             } catch {
                 // A session lock outlives the job on the pooled connection: release it even when the job was cancelled
                 // (a cancelled task's queries throw at once), in a task of its own.
                 let held = lock
-                await Task { _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(held), 0))") }.value
+                await Task { try? await AdvisoryLock.unlock(held, on: connection) }.value
                 throw error
             }
         }
@@ -380,8 +375,7 @@ public struct SyncEngine: Sendable {
         let deadline = ContinuousClock.now + patience
         var pause = Duration.milliseconds(5)
         while true {
-            let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))")
-            if try rows.first?.decode(Bool.self, at: 0) == true { return }
+            if try await AdvisoryLock.tryLock(key, on: connection) { return }
             guard ContinuousClock.now < deadline else { throw JobOutcome.retry(after: .seconds(1), "lock \(key) still held by another sync") }
             try await Task.sleep(for: pause * Double.random(in: 0.5...1))
             pause = min(pause * 2, .milliseconds(250))

@@ -741,4 +741,13 @@ extension ConfigStore {
             return (loaded.configuration, loaded.secrets)
         }
     }
+
+    /// Every integration's id by its name (the key of its pairs, cursors, traces and activity).
+    public func integrationIDs() async throws -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        for row in try await self.client.query("SELECT name, id FROM integrations") {
+            ids[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
+        }
+        return ids
+    }
 }

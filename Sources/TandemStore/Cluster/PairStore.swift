@@ -215,6 +215,26 @@ public struct PairStore: Sendable {
             """)
     }
 
+    /// A scan of `side` finished: when is shown as the side's last full scan.
+    public func scanned(integration: Int64, side: Side) async throws {
+        try await self.client.query("UPDATE cursors SET last_scan_at = now() WHERE integration_id = \(integration) AND side = \(side.rawValue)")
+    }
+
+    /// Rewinds every change-detection cursor of every integration to the beginning (Redis lost the syncs enqueued for
+    /// changes behind them: `RedisEpochGuard`).
+    public func rewindAllCursors() async throws {
+        try await self.client.query("UPDATE cursors SET cursor = '{}', updated_at = now()")
+    }
+
+    // MARK: Scans
+
+    /// The ids on `side` of every pair of the integration, oldest pair first.
+    public func pairedArtifacts(integration: Int64, side: Side) async throws -> [String] {
+        try await self.client.query(
+            "SELECT \(unescaped: Self.column(side)) FROM artifact_pairs WHERE integration_id = \(integration) ORDER BY id"
+        ).decode(String.self)
+    }
+
     // MARK: Activity and traces
 
     /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated. A failure of an
