@@ -742,6 +742,11 @@ extension ConfigStore {
         }
     }
 
+    /// Whether a repository of this name is configured.
+    public func repositoryExists(_ name: String) async throws -> Bool {
+        try await !self.client.query("SELECT 1 FROM repositories WHERE name = \(name)").isEmpty
+    }
+
     /// Every integration's id by its name (the key of its pairs, cursors, traces and activity).
     public func integrationIDs() async throws -> [String: Int64] {
         var ids: [String: Int64] = [:]

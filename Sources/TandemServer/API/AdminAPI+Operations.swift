@@ -264,7 +264,7 @@ extension AdminAPI {
 
     /// 404 unless `name` is a configured repository (pausing a made-up name would only leave keys behind).
     func requireRepository(_ name: String) async throws {
-        if try await self.postgres.query("SELECT 1 FROM repositories WHERE name = \(name)").isEmpty {
+        if try await !self.config.repositoryExists(name) {
             throw APIError.notFound("no repository named '\(name)'")
         }
     }

@@ -23,6 +23,8 @@ extension WebUI {
         }
     }
 
+    static func statusBadge(_ status: ActivityStatus) -> HTML { Self.statusBadge(status.rawValue) }
+
     var operatorActions: OperatorActions { OperatorActions(client: self.postgres, queue: self.queue) }
 
     func registerActivity(on router: Router<APIContext>) {
@@ -130,7 +132,7 @@ extension WebUI {
             """
         var rows: [HTML] = []
         for item in page.items {
-            let inError = item.status == "open" || item.status == "retrying"
+            let inError = item.status == .open || item.status == .retrying
             let artifact: HTML =
                 item.artifactID.map { id in
                     let label = item.artifactKey ?? id
@@ -146,7 +148,7 @@ extension WebUI {
             rows.append(
                 """
                 <tr data-id="\(item.id)"><td><a href="/ui/activity/\(item.id)" title="Details" aria-label="Details of item \(item.id)">\(Icons.info)</a></td>\
-                <td>\(Self.statusBadge(item.status))<div class="muted">\(item.kind)</div></td>\
+                <td>\(Self.statusBadge(item.status))<div class="muted">\(item.kind.rawValue)</div></td>\
                 <td>\(item.integration ?? "—")<div class="muted">\(item.repository ?? "")\(item.side.map { " · \($0)" } ?? "")</div></td>\
                 <td>\(artifact)\(pair)</td>\
                 <td>\(item.message)\(item.code.map { " <code class=\"muted\">\($0)</code>" as HTML })</td>\
@@ -198,7 +200,7 @@ extension WebUI {
     }
 
     func activityItemPage(_ item: ActivityItem, session: Session, notice: String?) -> HTML {
-        let inError = item.status == "open" || item.status == "retrying"
+        let inError = item.status == .open || item.status == .retrying
         let menu: HTML =
             session.user.has(.actOnActivity)
             ? self.gearMenu(session: session, back: "/ui/activity/\(item.id)", count: false, single: item.id, inError: inError) : ""
@@ -210,7 +212,7 @@ extension WebUI {
         let pair: HTML =
             item.pairID.map { id in session.user.has(.viewPairs) ? "<a href=\"/ui/pairs/\(id)\">pair #\(id)</a>" : "pair #\(id)" } ?? "—"
         let facts: HTML = """
-            <dl class="facts"><dt>Status</dt><dd>\(Self.statusBadge(item.status)) <span class="muted">\(item.kind)</span></dd>
+            <dl class="facts"><dt>Status</dt><dd>\(Self.statusBadge(item.status)) <span class="muted">\(item.kind.rawValue)</span></dd>
             <dt>Integration</dt><dd>\(item.integration ?? "—")</dd><dt>Repository</dt><dd>\(item.repository ?? "—") \(item.side.map { "(\($0))" })</dd>
             <dt>Artifact</dt><dd>\(artifactLink)</dd><dt>Pair</dt><dd>\(pair)</dd>
             <dt>Message</dt><dd>\(item.message)</dd><dt>Code</dt><dd>\(item.code ?? "—")</dd>

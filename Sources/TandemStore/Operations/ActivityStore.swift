@@ -5,10 +5,8 @@ import TandemConfig
 /// One row of the activity list: a failed item, a blocker, a background job's note or an information.
 public struct ActivityItem: Sendable, Hashable, Codable {
     public var id: Int64
-    /// `error`, `blocker`, `job` or `info`.
-    public var kind: String
-    /// `open`, `retrying`, `cleared`, `ignored` or `done`.
-    public var status: String
+    public var kind: ActivityKind
+    public var status: ActivityStatus
     public var code: String?
     public var integration: String?
     public var repository: String?
@@ -31,7 +29,7 @@ public struct ActivityItem: Sendable, Hashable, Codable {
     public var actedAt: Date?
 
     public init(
-        id: Int64, kind: String, status: String, code: String? = nil, integration: String? = nil, repository: String? = nil,
+        id: Int64, kind: ActivityKind, status: ActivityStatus, code: String? = nil, integration: String? = nil, repository: String? = nil,
         side: String? = nil, artifactID: String? = nil, pairID: Int64? = nil, artifactKey: String? = nil, artifactURL: String? = nil,
         message: String, occurrences: Int = 1, retries: Int = 0, firstSeenAt: Date, lastSeenAt: Date, resolvedAt: Date? = nil,
         actedBy: String? = nil, actedAt: Date? = nil
@@ -194,8 +192,9 @@ public struct ActivityStore: Sendable {
 
     static func item(_ row: PostgresRow) throws -> ActivityItem {
         ActivityItem(
-            id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), status: try row.decode(String.self, at: 2),
-            code: try row.decode(String?.self, at: 3), integration: try row.decode(String?.self, at: 4),
+            id: try row.decode(Int64.self, at: 0), kind: try row.decode(ActivityKind.self, at: 1),
+            status: try row.decode(ActivityStatus.self, at: 2), code: try row.decode(String?.self, at: 3),
+            integration: try row.decode(String?.self, at: 4),
             repository: try row.decode(String?.self, at: 5), side: try row.decode(String?.self, at: 6),
             artifactID: try row.decode(String?.self, at: 7), pairID: try row.decode(Int64?.self, at: 8),
             artifactKey: try row.decode(String?.self, at: 9), artifactURL: try row.decode(String?.self, at: 10),
