@@ -8,22 +8,20 @@ import TandemStore
 /// checkboxes and a gear menu with Retry, Clear Errors and Clear Errors and Ignore Changes (the clearing actions only
 /// while every selected item is in error); one item's page with the same menu.
 extension WebUI {
-    static let statusLabels: [(String, String)] = [
-        ("open", "In error"), ("retrying", "Retrying"), ("cleared", "Cleared"), ("ignored", "Ignored"), ("done", "Done"),
+    static let statusLabels: [(ActivityStatus, String)] = [
+        (.open, "In error"), (.retrying, "Retrying"), (.cleared, "Cleared"), (.ignored, "Ignored"), (.done, "Done"),
     ]
 
-    static func statusBadge(_ status: String) -> HTML {
-        let label = Self.statusLabels.first { $0.0 == status }?.1 ?? status
+    static func statusBadge(_ status: ActivityStatus) -> HTML {
+        let label = Self.statusLabels.first { $0.0 == status }?.1 ?? status.rawValue
         switch status {
-        case "open": return Self.badge(label, "err")
-        case "retrying": return Self.badge(label, "info")
-        case "ignored": return Self.badge(label, "warn")
-        case "done": return Self.badge(label, "ok")
-        default: return Self.badge(label)
+        case .open: return Self.badge(label, "err")
+        case .retrying: return Self.badge(label, "info")
+        case .ignored: return Self.badge(label, "warn")
+        case .done: return Self.badge(label, "ok")
+        case .cleared: return Self.badge(label)
         }
     }
-
-    static func statusBadge(_ status: ActivityStatus) -> HTML { Self.statusBadge(status.rawValue) }
 
     var operatorActions: OperatorActions { OperatorActions(client: self.postgres, queue: self.queue) }
 
@@ -108,7 +106,7 @@ extension WebUI {
         var statusLinks: [HTML] = [
             "<a href=\"\(link(status: nil))\"\(filter.status == nil ? HTML(" class=\"active\"") : "")><span>All</span><span class=\"count\">\(total)</span></a>"
         ]
-        for (status, label) in Self.statusLabels {
+        for (status, label) in Self.statusLabels.map({ ($0.0.rawValue, $0.1) }) {
             statusLinks.append(
                 "<a href=\"\(link(status: status))\"\(filter.status == status ? HTML(" class=\"active\"") : "") data-status=\"\(status)\"><span>\(label)</span><span class=\"count\">\(counts[status] ?? 0)</span></a>"
             )
@@ -160,9 +158,9 @@ extension WebUI {
         let table: HTML =
             rows.isEmpty
             ? Self.empty(
-                filter.status == "open" ? "No errors" : "Nothing here",
-                filter.status == "open" ? "Every synchronization is healthy." : "No activity matches these filters.",
-                icon: filter.status == "open" ? "✓" : "◌")
+                filter.status == ActivityStatus.open.rawValue ? "No errors" : "Nothing here",
+                filter.status == ActivityStatus.open.rawValue ? "Every synchronization is healthy." : "No activity matches these filters.",
+                icon: filter.status == ActivityStatus.open.rawValue ? "✓" : "◌")
             : """
             <div class="table-wrap"><table id="activity"><thead><tr><th></th><th>Status</th><th>Integration</th><th>Artifact</th><th>Message</th>\
             <th class="num">Seen</th><th>Last</th>\(selectAll)</tr></thead><tbody>\(rows)</tbody></table></div>
@@ -235,11 +233,11 @@ extension WebUI {
 
     func activityStats() async throws -> [HTML] {
         let counts = try await ActivityStore(client: self.postgres).counts(ActivityFilter())
-        let open = counts["open"] ?? 0
+        let open = counts[ActivityStatus.open.rawValue] ?? 0
         return [
             """
             <a class="stat\(open > 0 ? " err" : " ok")" href="/ui/activity?status=open"><div class="label">Items in error</div><div class="value">\(open)</div>\
-            <div class="note">\(counts["retrying"] ?? 0) retrying, \(counts["ignored"] ?? 0) ignored</div></a>
+            <div class="note">\(counts[ActivityStatus.retrying.rawValue] ?? 0) retrying, \(counts[ActivityStatus.ignored.rawValue] ?? 0) ignored</div></a>
             """
         ]
     }
