@@ -3,6 +3,7 @@ public import Logging
 public import Postgres
 public import ServiceLifecycle
 import Synchronization
+import TandemStore
 
 /// This process's presence in PostgreSQL: a session advisory lock on a key of its own, held on a connection of its own
 /// while the process runs, and taken again within a second when that connection or the server comes back.

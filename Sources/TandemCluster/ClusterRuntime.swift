@@ -63,10 +63,7 @@ public final class ClusterRuntime: Sendable {
             return cached
         }
         let (configuration, secrets) = try await self.store.loadForRuntime()
-        var ids: [String: Int64] = [:]
-        for row in try await self.client.query("SELECT name, id FROM integrations") {
-            ids[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
-        }
+        let ids = try await self.store.integrationIDs()
         var synchronizers: [String: Synchronizer] = [:]
         var broken: [String: String] = [:]
         for integration in configuration.integrations {

@@ -4,6 +4,7 @@ public import Postgres
 import Redis
 import Synchronization
 public import TandemQueue
+import TandemStore
 
 /// Detection enqueues syncs in Redis and then moves its cursor on in PostgreSQL, so when Redis loses its data
 /// (flushed, restarted without persistence, failed over to an empty replica) the syncs enqueued for changes behind
@@ -42,6 +43,6 @@ public final class RedisEpochGuard: Sendable {
     }
 
     static func rewind(_ client: PostgresClient) async throws {
-        try await client.query("UPDATE cursors SET cursor = '{}', rewinds = rewinds + 1, updated_at = now()")
+        try await PairStore(client: client).rewindAllCursors()
     }
 }

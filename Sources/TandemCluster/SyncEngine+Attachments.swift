@@ -4,6 +4,7 @@ import Postgres
 import TandemConfig
 import TandemConnectors
 import TandemCore
+import TandemStore
 
 extension SyncEngine {
     /// What copying a plan's attachments did: how many were created on the target, why others were left, and the
@@ -50,7 +51,7 @@ extension SyncEngine {
             pair[s].flowedAttachments.insert(copy.sourceID)
             outcome.reasons.append(Reason(.attachmentSkipped, info.filename, why))
             try? await self.pairs.activity(
-                kind: "info", code: "attachment-skipped", integration: context.integrationID, artifact: sourceArtifact.id,
+                kind: .info, code: "attachment-skipped", integration: context.integrationID, artifact: sourceArtifact.id,
                 message: "\(sourceArtifact.formattedID): attachment \(info.filename) not copied: \(why)", on: connection)
         }
         for copy in copies {

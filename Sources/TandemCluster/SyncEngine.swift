@@ -6,7 +6,7 @@ import TandemConfig
 import TandemConnectors
 public import TandemCore
 public import TandemQueue
-import TandemStore
+public import TandemStore
 
 /// What a detect, scan or sync job carries.
 public struct JobPayload: Codable, Sendable, Hashable {
@@ -106,7 +106,7 @@ public struct SyncEngine: Sendable {
         else { return }  // stopped or removed since it was enqueued
         guard let synchronizer = snapshot.synchronizers[job.integration] else {
             let reason = snapshot.broken[job.integration] ?? "rules unavailable"
-            try? await self.pairs.activity(kind: "blocker", code: "invalid-rules", integration: id, artifact: nil, message: reason)
+            try? await self.pairs.activity(kind: .blocker, code: "invalid-rules", integration: id, artifact: nil, message: reason)
             throw JobOutcome.permanent("integration \(job.integration) cannot run: \(reason)")
         }
         let context = Context(
@@ -117,7 +117,7 @@ public struct SyncEngine: Sendable {
             try await self.classify(error, context: context, job: job)
         } catch let error as SyncError {
             try? await self.pairs.activity(
-                kind: "error", code: "sync-\(error.code)", integration: id, artifact: payload.artifact, side: payload.side, message: "\(error)")
+                kind: .error, code: "sync-\(error.code)", integration: id, artifact: payload.artifact, side: payload.side, message: "\(error)")
             throw JobOutcome.permanent("\(error)")
         }
     }
@@ -136,11 +136,11 @@ public struct SyncEngine: Sendable {
         case .permanent:
             if error.code == .artifactGone { return try await self.gone(context: context, job: job) }
             try? await self.pairs.activity(
-                kind: "error", code: error.code.rawValue, integration: id, artifact: context.payload.artifact, side: context.side,
+                kind: .error, code: error.code.rawValue, integration: id, artifact: context.payload.artifact, side: context.side,
                 message: error.description)
             if let artifact = context.payload.artifact {
                 try? await self.pairs.traceSynced(
-                    integration: id, side: context.side, artifact: artifact, outcome: "failed", reasons: "", error: error.description)
+                    integration: id, side: context.side, artifact: artifact, outcome: .failed, reasons: "", error: error.description)
             }
             throw JobOutcome.permanent(error.description)
         case .needsAttention:
@@ -151,7 +151,7 @@ public struct SyncEngine: Sendable {
                 throw JobOutcome.retry(after: .milliseconds(200), "repository \(repository): its configuration changed; trying again")
             }
             try? await self.pairs.activity(
-                kind: "blocker", code: error.code.rawValue, integration: id, artifact: nil, repository: repository,
+                kind: .blocker, code: error.code.rawValue, integration: id, artifact: nil, repository: repository,
                 message: "repository \(repository): \(error.description)")
             if repository == job.repository { throw JobOutcome.pauseRepository(for: self.credentialPause, error.description) }
             throw JobOutcome.pauseRepository(
@@ -163,7 +163,7 @@ public struct SyncEngine: Sendable {
         // Tandem does not delete across repositories (guide L7874): a deleted artifact ends its part in the sync.
         if let artifact = context.payload.artifact {
             try? await self.pairs.traceSynced(
-                integration: context.integrationID, side: context.side, artifact: artifact, outcome: "gone", reasons: "artifact deleted",
+                integration: context.integrationID, side: context.side, artifact: artifact, outcome: .gone, reasons: "artifact deleted",
                 error: nil)
         }
         throw JobOutcome.permanent("artifact gone")
@@ -235,12 +235,8 @@ public struct SyncEngine: Sendable {
         if context.payload.fullRead == true { return try await self.fullRead(context, job) }
         let reprocess = context.payload.reprocess == true
         let (_, _, repository) = try self.connector(context, context.side)
-        let column = context.side == .left ? "left_id" : "right_id"
-        let rows = try await self.runtime.client.query(
-            "SELECT \(unescaped: column) FROM artifact_pairs WHERE integration_id = \(context.integrationID) ORDER BY id")
         var jobs: [Job] = []
-        for row in rows {
-            let id = try row.decode(String.self, at: 0)
+        for id in try await self.pairs.pairedArtifacts(integration: context.integrationID, side: context.side) {
             jobs.append(
                 Job(
                     kind: .sync, repository: repository.name, integration: context.integration.name, priority: .low,
@@ -253,8 +249,7 @@ public struct SyncEngine: Sendable {
             }
         }
         if !jobs.isEmpty { _ = try await self.queue.enqueue(jobs) }
-        try await self.runtime.client.query(
-            "UPDATE cursors SET last_scan_at = now() WHERE integration_id = \(context.integrationID) AND side = \(context.side.rawValue)")
+        try await self.pairs.scanned(integration: context.integrationID, side: context.side)
     }
 
     /// "Initiate Synchronization" (guide L7418–7429): reads the side's feed of the chosen projects from the beginning and
@@ -329,7 +324,7 @@ public struct SyncEngine: Sendable {
             do {
                 stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
                 if let found = stored, lock.hasPrefix("create:") {
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    try await AdvisoryLock.unlock(lock, on: connection)
                     lock = "pair:\(id):\(found.pair.leftID)"
                     try await Self.lock(lock, on: connection)
                     stored = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection)
@@ -343,9 +338,9 @@ public struct SyncEngine: Sendable {
                 }
                 if ignored {
                     try await self.pairs.traceSynced(
-                        integration: id, side: s, artifact: artifactID, outcome: "ignored", reasons: Self.ignoredReason, error: nil,
+                        integration: id, side: s, artifact: artifactID, outcome: .ignored, reasons: Self.ignoredReason, error: nil,
                         on: connection)
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    try await AdvisoryLock.unlock(lock, on: connection)
                     return
                 }
                 // The source is read under the lock: a version read before it could be older than what another sync
@@ -354,10 +349,10 @@ public struct SyncEngine: Sendable {
                 guard sourceArtifact.artifactType == sourceCollection.artifactType else {
                     // Another type in the same project (a Redmine feature, say): not this collection's business.
                     try await self.pairs.traceSynced(
-                        integration: id, side: s, artifact: artifactID, outcome: "nothing",
+                        integration: id, side: s, artifact: artifactID, outcome: .nothing,
                         reasons: "artifact type \(sourceArtifact.artifactType) is not the collection's (\(sourceCollection.artifactType))",
                         error: nil, on: connection)
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                    try await AdvisoryLock.unlock(lock, on: connection)
                     return
                 }
                 try await self.decideAndWrite(
@@ -373,12 +368,12 @@ public struct SyncEngine: Sendable {
                     try await self.decideAndWrite(
                         back, sourceArtifact: twin, stored: after, target: source, targetCollection: sourceCollection, connection: connection)
                 }
-                try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lock), 0))")
+                try await AdvisoryLock.unlock(lock, on: connection)
             } catch {
                 // A session lock outlives the job on the pooled connection: release it even when the job was cancelled
                 // (a cancelled task's queries throw at once), in a task of its own.
                 let held = lock
-                await Task { _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(held), 0))") }.value
+                await Task { try? await AdvisoryLock.unlock(held, on: connection) }.value
                 throw error
             }
         }
@@ -391,8 +386,7 @@ public struct SyncEngine: Sendable {
         let deadline = ContinuousClock.now + patience
         var pause = Duration.milliseconds(5)
         while true {
-            let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))")
-            if try rows.first?.decode(Bool.self, at: 0) == true { return }
+            if try await AdvisoryLock.tryLock(key, on: connection) { return }
             guard ContinuousClock.now < deadline else { throw JobOutcome.retry(after: .seconds(1), "lock \(key) still held by another sync") }
             try await Task.sleep(for: pause * Double.random(in: 0.5...1))
             pause = min(pause * 2, .milliseconds(250))
@@ -412,7 +406,7 @@ public struct SyncEngine: Sendable {
                 where error.code == .artifactGone
             {
                 try await self.pairs.update(
-                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "error", reason: "twin \(stored.pair.id(on: t)) was deleted",
+                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: .error, reason: "twin \(stored.pair.id(on: t)) was deleted",
                     on: connection)
                 throw JobOutcome.permanent("the twin was deleted")
             }
@@ -507,7 +501,9 @@ public struct SyncEngine: Sendable {
                 try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
                 if let failure = attachments.failure { throw failure }
             } catch {
-                await self.pairs.releaseClaim(integration: id, side: s, source: sourceArtifact.id, claim: claim, on: connection)
+                await self.pairs.releaseClaim(
+                    integration: id, side: s, source: sourceArtifact.id, claim: claim, on: connection,
+                    retryingWhile: { InfrastructureFailure($0) != nil })
                 throw error
             }
             created = 1
@@ -564,29 +560,29 @@ public struct SyncEngine: Sendable {
             reasons = Self.joined(reasons, found + attachments.reasons)
             if let comment = twinless?.comment { _ = try await target.addComment(id: targetID, text: comment) }
             try await self.pairs.update(
-                id: stored.id, pair: pair, ledger: ledger, status: twinless == nil ? "ok" : "twinless", reason: twinless == nil ? nil : reasons,
+                id: stored.id, pair: pair, ledger: ledger, status: twinless == nil ? .ok : .twinless, reason: twinless == nil ? nil : reasons,
                 on: connection)
             if let failure = attachments.failure { throw failure }
             updated = fields.isEmpty && plan.transitions.isEmpty && plan.comments.isEmpty && attachments.copied == 0 ? 0 : 1
         case .nothing:
             // A pair that left the integration stays twinless; another one's earlier error or conflict is over.
-            if let stored, stored.status != (stored.pair.eligible ? "ok" : "twinless") {
-                let status = stored.pair.eligible ? "ok" : "twinless"
+            if let stored, stored.status != (stored.pair.eligible ? PairStatus.ok : .twinless) {
+                let status: PairStatus = stored.pair.eligible ? .ok : .twinless
                 try await self.pairs.update(id: stored.id, pair: stored.pair, ledger: stored.ledger, status: status, reason: nil, on: connection)
             }
         case .conflict(let conflicts):
             let fields = conflicts.map(\.field).joined(separator: ", ")
             if let stored {
                 try await self.pairs.update(
-                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: "conflict", reason: "conflict on \(fields)", on: connection)
+                    id: stored.id, pair: stored.pair, ledger: stored.ledger, status: .conflict, reason: "conflict on \(fields)", on: connection)
             }
             try await self.pairs.activity(
-                kind: "error", code: "conflict", integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
+                kind: .error, code: "conflict", integration: id, artifact: sourceArtifact.id, side: s, pairID: stored?.id,
                 message: "\(sourceArtifact.formattedID): the same fields changed on both sides (\(fields)); the pair is held until resolved",
                 on: connection)
         }
         try await self.pairs.traceSynced(
-            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.name, reasons: reasons, error: nil,
+            integration: id, side: s, artifact: sourceArtifact.id, outcome: decision.action.outcome, reasons: reasons, error: nil,
             on: connection)
         // A conflict the policy resolved stays on record in the pair's history (the trace is replaced by the next sync).
         let resolved = decision.reasons.filter { $0.kind == .conflictWon || $0.kind == .conflictLost }
@@ -600,7 +596,7 @@ public struct SyncEngine: Sendable {
             try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, on: connection)
             try? await MetricsStore.record(integrationID: id, created: created, updated: updated, on: connection)
             self.onSynced?(context.integration.name, created, updated, Date().timeIntervalSince(sourceArtifact.updated))
-        } else if decision.action.name != "conflict" {
+        } else if decision.action.outcome != .conflict {
             // An operator's retry that found nothing to do is done too.
             try? await self.pairs.resolveActivity(integration: id, artifact: sourceArtifact.id, side: s, open: false, on: connection)
         }

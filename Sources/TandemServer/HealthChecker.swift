@@ -71,7 +71,7 @@ public struct HealthChecker: Sendable {
 
     func checkDatabase() async -> String {
         do {
-            _ = try await self.postgres.query("SELECT 1")
+            try await DatabaseHealth.ping(self.postgres)
             return "ok"
         } catch {
             return "unreachable: \(error)"

@@ -741,4 +741,18 @@ extension ConfigStore {
             return (loaded.configuration, loaded.secrets)
         }
     }
+
+    /// Whether a repository of this name is configured.
+    public func repositoryExists(_ name: String) async throws -> Bool {
+        try await !self.client.query("SELECT 1 FROM repositories WHERE name = \(name)").isEmpty
+    }
+
+    /// Every integration's id by its name (the key of its pairs, cursors, traces and activity).
+    public func integrationIDs() async throws -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        for row in try await self.client.query("SELECT name, id FROM integrations") {
+            ids[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
+        }
+        return ids
+    }
 }

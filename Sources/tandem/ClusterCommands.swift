@@ -251,46 +251,25 @@ struct TraceCommand: AsyncParsableCommand {
                     guard let id = snapshot.integrationIDs[integration.name] else { continue }
                     print("integration \(integration.name) (\(side.rawValue) side), \(integration.running ? "running" : "stopped")")
                     if let reason = snapshot.broken[integration.name] { print("  rules: BROKEN — \(reason)") }
-                    let column = side == .left ? "left_id" : "right_id"
                     let other = side == .left ? "right" : "left"
-                    let pairs = try await runtime.client.query(
-                        """
-                        SELECT id, left_id, right_id, left_key, right_key, status, coalesce(status_reason, ''), last_synced_at::text
-                        FROM artifact_pairs WHERE integration_id = \(id) AND \(unescaped: column) = \(self.artifact)
-                        """)
-                    if let p = pairs.first {
+                    let store = PairQuery(client: runtime.client)
+                    if let p = try await store.pair(integrationID: id, side: side, artifact: self.artifact) {
                         print(
-                            "  pair #\(try p.decode(Int64.self, at: 0)): left \(try p.decode(String.self, at: 1)) ↔ right \(try p.decode(String.self, at: 2)), status \(try p.decode(String.self, at: 5)) \(try p.decode(String.self, at: 6)), last synced \(try p.decode(String.self, at: 7))"
+                            "  pair #\(p.id): left \(p.left.id) ↔ right \(p.right.id), status \(p.status.rawValue) \(p.statusReason ?? ""), last synced \(p.lastSyncedAt.formatted(.iso8601))"
                         )
                     } else {
                         print("  no pair: no twin in the \(other) repository yet")
                     }
-                    let traces = try await runtime.client.query(
-                        """
-                        SELECT coalesce(detected_at::text, 'never'), coalesce(detected_version, ''), coalesce(last_sync_at::text, 'never'),
-                               coalesce(last_outcome, ''), coalesce(last_reasons, ''), coalesce(last_error, '')
-                        FROM artifact_trace WHERE integration_id = \(id) AND side = \(side.rawValue) AND artifact_id = \(self.artifact)
-                        """)
-                    if let t = traces.first {
-                        print("  last detected: \(try t.decode(String.self, at: 0)) (version \(try t.decode(String.self, at: 1)))")
-                        print("  last sync: \(try t.decode(String.self, at: 2)) → \(try t.decode(String.self, at: 3))")
-                        let reasons = try t.decode(String.self, at: 4)
-                        if !reasons.isEmpty { print("  why: \(reasons)") }
-                        let error = try t.decode(String.self, at: 5)
-                        if !error.isEmpty { print("  last error: \(error)") }
+                    if let t = try await store.trace(integrationID: id, side: side, artifact: self.artifact) {
+                        print("  last detected: \(t.detectedAt?.formatted(.iso8601) ?? "never") (version \(t.detectedVersion ?? ""))")
+                        print("  last sync: \(t.lastSyncAt?.formatted(.iso8601) ?? "never") → \(t.lastOutcome?.rawValue ?? "")")
+                        if let reasons = t.lastReasons, !reasons.isEmpty { print("  why: \(reasons)") }
+                        if let error = t.lastError, !error.isEmpty { print("  last error: \(error)") }
                     } else {
                         print("  never seen by change detection")
                     }
-                    let errors = try await runtime.client.query(
-                        """
-                        SELECT kind, code, message, occurrences, last_seen_at::text FROM activity
-                        WHERE integration_id = \(id) AND (artifact_id = \(self.artifact) OR kind = 'blocker') AND status = 'open'
-                        ORDER BY last_seen_at DESC LIMIT 5
-                        """)
-                    for e in errors {
-                        print(
-                            "  open \(try e.decode(String.self, at: 0)) [\(try e.decode(String.self, at: 1))] ×\(try e.decode(Int.self, at: 3)): \(try e.decode(String.self, at: 2))"
-                        )
+                    for e in try await store.openProblems(integrationID: id, artifact: self.artifact) {
+                        print("  open \(e.kind.rawValue) [\(e.code ?? "")] ×\(e.occurrences): \(e.message)")
                     }
                     for status in try await queue.queues() where status.repository == self.repository {
                         let next = status.nextAdmission.map { "next admission \($0)" } ?? "admitting now"

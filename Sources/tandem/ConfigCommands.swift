@@ -212,19 +212,10 @@ struct Repositories: AsyncParsableCommand {
             try await clearly {
                 try await self.database.withClient { client, logger in
                     try await Migrator.bundled().migrate(client, logger: logger)
-                    let rows = try await client.query(
-                        """
-                        SELECT r.name, r.kind, r.url, r.auth_kind, r.enabled, r.credentials IS NOT NULL, r.event_rate_limit,
-                               r.concurrency_limit, (SELECT count(*) FROM collections c WHERE c.repository_id = r.id)
-                        FROM repositories r ORDER BY r.name
-                        """
-                    ).map { row in
+                    let rows = try await RepositoryListing.all(in: client).map { r in
                         Row(
-                            name: try row.decode(String.self, at: 0), type: try row.decode(String.self, at: 1),
-                            url: try row.decode(String.self, at: 2),
-                            auth: try row.decode(String.self, at: 3), enabled: try row.decode(Bool.self, at: 4),
-                            hasCredentials: try row.decode(Bool.self, at: 5), eventRateLimit: try row.decode(Int?.self, at: 6),
-                            concurrencyLimit: try row.decode(Int?.self, at: 7), collections: try row.decode(Int.self, at: 8))
+                            name: r.name, type: r.kind.rawValue, url: r.url, auth: r.authKind, enabled: r.enabled, hasCredentials: r.hasCredentials,
+                            eventRateLimit: r.eventRateLimit, concurrencyLimit: r.concurrencyLimit, collections: r.collections)
                     }
                     if self.json {
                         let encoder = JSONEncoder()

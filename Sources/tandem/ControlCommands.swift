@@ -54,21 +54,10 @@ struct Integrations: AsyncParsableCommand {
             try await controlling {
                 try await self.database.withClient { client, logger in
                     try await Migrator.bundled().migrate(client, logger: logger)
-                    let rows = try await client.query(
-                        """
-                        SELECT i.name, i.running, l.name, r.name,
-                               (SELECT count(*) FROM artifact_pairs p WHERE p.integration_id = i.id),
-                               (SELECT count(*) FROM activity a WHERE a.integration_id = i.id AND a.status = 'open'),
-                               (SELECT count(*) FROM integration_requests q WHERE q.integration_id = i.id AND q.scheduled_at IS NULL)
-                        FROM integrations i JOIN collections l ON l.id = i.left_collection_id
-                        JOIN collections r ON r.id = i.right_collection_id ORDER BY i.name
-                        """
-                    ).map { row in
+                    let rows = try await IntegrationListing.all(in: client).map { i in
                         Row(
-                            name: try row.decode(String.self, at: 0), running: try row.decode(Bool.self, at: 1),
-                            left: try row.decode(String.self, at: 2), right: try row.decode(String.self, at: 3),
-                            pairs: try row.decode(Int.self, at: 4), openErrors: try row.decode(Int.self, at: 5),
-                            pendingRequests: try row.decode(Int.self, at: 6))
+                            name: i.name, running: i.running, left: i.left, right: i.right, pairs: i.pairs, openErrors: i.openItems,
+                            pendingRequests: i.pendingRequests)
                     }
                     if self.json {
                         let encoder = JSONEncoder()

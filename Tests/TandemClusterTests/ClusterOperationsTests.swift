@@ -34,14 +34,14 @@ struct ClusterOperationsTests {
             try await h.update(.left, id, ["title": .string("")])
             h.startCoordinator(id: "coordinator")
             try await h.startWorker(id: "worker-1")
-            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == "open" })
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == .open })
             let failed = try #require(try await self.activity(h, artifact: id))
             #expect(failed.side == "left" && failed.integration == h.integration)
 
             // Retry while the cause persists: retrying, then open again (the same row).
             let retry = try await actions.perform(.retry, ids: [failed.id], actor: "alice")
             #expect(retry.changed == [failed.id] && retry.retries.first?.repository == h.leftName)
-            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == "open" })
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == .open })
             #expect(try await self.activity(h, artifact: id)?.retries == 1)
 
             // Clear and ignore: the fix is detected but not synchronised.
@@ -52,12 +52,12 @@ struct ClusterOperationsTests {
                 try await h.waitUntil(timeout: .seconds(30)) { try await self.lastReasons(h, artifact: id) == SyncEngine.ignoredReason })
             try await Task.sleep(for: .seconds(2))
             #expect(try await h.artifacts(.right).isEmpty)
-            #expect(try await self.activity(h, artifact: id)?.status == "ignored")
+            #expect(try await self.activity(h, artifact: id)?.status == .ignored)
 
             // Retry: synchronised now, and the item is done.
             _ = try await actions.perform(.retry, ids: [failed.id], actor: "bob")
             #expect(try await h.waitUntil(timeout: .seconds(30)) { try await h.pairs().count == 1 })
-            #expect(try await h.waitUntil(timeout: .seconds(10)) { try await self.activity(h, artifact: id)?.status == "done" })
+            #expect(try await h.waitUntil(timeout: .seconds(10)) { try await self.activity(h, artifact: id)?.status == .done })
 
             // A pair whose changes are ignored: an update on either side is skipped.
             let pair = try #require(try await h.pairs().first)
@@ -91,7 +91,7 @@ struct ClusterOperationsTests {
             )[0].decode(Int64.self, at: 0)
             let result = try await OperatorActions(client: h.database.client, queue: nil).perform(.retry, ids: [id], actor: "alice")
             #expect(result.changed.isEmpty && result.skipped.map(\.id) == [id])
-            #expect(try await ActivityStore(client: h.database.client).item(id: id)?.status == "open")
+            #expect(try await ActivityStore(client: h.database.client).item(id: id)?.status == .open)
             // With the queue, the sync job is there (coalesced under the artifact's key).
             let queued = try await OperatorActions(client: h.database.client, queue: h.queue).perform(.retry, ids: [id], actor: "alice")
             #expect(queued.changed == [id])
@@ -134,7 +134,7 @@ struct ClusterOperationsTests {
             try await client.query("UPDATE activity SET acted_at = now() - interval '6 minutes' WHERE id = \(id)")
             #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep(requeued: [id]))
             #expect(try await pendingSync(), "queued again")
-            #expect(try await ActivityStore(client: client).item(id: id)?.status == "retrying")
+            #expect(try await ActivityStore(client: client).item(id: id)?.status == .retrying)
             // Re-stamped: the next sweep leaves it alone for another patience.
             #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep())
 
@@ -144,7 +144,7 @@ struct ClusterOperationsTests {
             try await client.query("UPDATE activity SET acted_at = now() - interval '6 minutes' WHERE id = \(id)")
             #expect(try await coordinator.sweepRetries() == Coordinator.RetrySweep(reopened: [id]))
             let item = try #require(try await ActivityStore(client: client).item(id: id))
-            #expect(item.status == "open")
+            #expect(item.status == .open)
             #expect(item.message.contains("its integration is not running"))
         } catch {
             await h.finish()

@@ -4,6 +4,7 @@ import Redis
 import TandemCluster
 import TandemConnectors
 import TandemCore
+import TandemStore
 import Testing
 
 /// The whole cluster against the real Redmine and Roundup (Ops/trackers/up.sh): an attachment added in Redmine

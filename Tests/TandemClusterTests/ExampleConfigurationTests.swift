@@ -5,6 +5,7 @@ import TandemCluster
 import TandemConfig
 import TandemConnectors
 import TandemCore
+import TandemStore
 import Testing
 
 /// Every example configuration shipped is run by a test (issue 13): each file under `docs/examples` parses, validates

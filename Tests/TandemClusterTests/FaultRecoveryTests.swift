@@ -3,6 +3,7 @@ import Logging
 import Postgres
 import TandemCore
 import TandemQueue
+import TandemStore
 import Testing
 
 @testable import TandemCluster

@@ -5,6 +5,7 @@ import Redis
 import TandemCluster
 import TandemConnectors
 import TandemCore
+import TandemStore
 import Testing
 
 /// The cluster against the real trackers (Ops/trackers/up.sh): a Redmine project made for the run ↔ Roundup's `lab`

@@ -4,6 +4,7 @@ import Redis
 import TandemCluster
 import TandemConnectors
 import TandemCore
+import TandemStore
 import Testing
 
 /// Text carried exactly between the real Redmine (CommonMark) and Roundup (plain text), through the cluster (issue 13):

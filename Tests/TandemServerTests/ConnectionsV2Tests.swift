@@ -214,8 +214,9 @@ struct ConnectionsV2Tests {
                 "INSERT INTO integration_requests (integration_id, kind, requested_by) SELECT id, 'process-all', 'admin' FROM integrations")
             try await api.postgres.query(
                 """
-                INSERT INTO activity (kind, code, integration_id, message)
-                SELECT 'blocker', 'unauthorized', id, 'repository Redmine Integration: the credentials were rejected' FROM integrations
+                INSERT INTO activity (kind, code, integration_id, repository_id, message)
+                SELECT 'blocker', 'unauthorized', id, (SELECT id FROM repositories WHERE name = 'Redmine Integration'),
+                    'repository Redmine Integration: the credentials were rejected' FROM integrations
                 """)
             for uri in [
                 Self.base, Self.base + "?include=last_job", Self.base + "\(id)/", Self.base + "\(id)/?include=last_job", Self.base + "?project=4",
@@ -259,6 +260,43 @@ struct ConnectionsV2Tests {
             let later = try await api.call(.get, Self.base + "\(id)/?include=last_job")
             #expect(later.json["in_progress"] == .bool(false))
             #expect(later.json["last_job"]?["kind"]?.stringValue == "full-scan" && later.json["last_job"]?["automatic"] == .bool(true))
+        }
+    }
+
+    /// `inaccessible` is the repository's own open blocker (its `repository_id`), whatever the blocker's message says
+    /// (issue 13 §5: it was decided by matching "repository <name>:" at the start of any blocker's message).
+    @Test func inaccessibleIsTheRepositorysOpenBlockerNotItsMessage() async throws {
+        try await withAPI { api in
+            let id = try Self.id(try await api.call(.post, Self.base, body: Self.redmine()))
+            try await Self.useRepository(api, "Redmine Integration")
+            func inaccessible() async throws -> (redmine: JSONNode?, other: JSONNode?) {
+                let results = try await api.call(.get, Self.base).json["results"]?.arrayValue ?? []
+                return (
+                    results.first { $0["id"]?.intValue == id }?["inaccessible"],
+                    results.first { $0["alias"]?.stringValue == "other" }?["inaccessible"]
+                )
+            }
+            // The other repository's blocker, worded as if it were Redmine's (the wrong-repository message of issue 13 §2).
+            try await api.postgres.query(
+                """
+                INSERT INTO activity (kind, code, integration_id, repository_id, message)
+                SELECT 'blocker', 'credentials-rejected', id, (SELECT id FROM repositories WHERE name = 'other'),
+                    'repository Redmine Integration: other rejected the credentials' FROM integrations
+                """)
+            var now = try await inaccessible()
+            #expect(now.redmine == .bool(false) && now.other == .bool(true), "\(now)")
+            // Redmine's own blocker, however worded, makes it inaccessible while it is open.
+            try await api.postgres.query(
+                """
+                INSERT INTO activity (kind, code, integration_id, repository_id, message)
+                SELECT 'blocker', 'forbidden', id, (SELECT id FROM repositories WHERE name = 'Redmine Integration'), 'no permission'
+                FROM integrations
+                """)
+            now = try await inaccessible()
+            #expect(now.redmine == .bool(true), "\(now)")
+            try await api.postgres.query("UPDATE activity SET status = 'done'")
+            now = try await inaccessible()
+            #expect(now.redmine == .bool(false) && now.other == .bool(false), "\(now)")
         }
     }
 

@@ -67,7 +67,7 @@ func insertActivity(
             #expect(last.items.map(\.artifactID) == ["1"])
             #expect(last.next == nil)
 
-            #expect(try await store.list(ActivityFilter(text: "UNAUTHORIZED")).items.map(\.kind) == ["blocker"])
+            #expect(try await store.list(ActivityFilter(text: "UNAUTHORIZED")).items.map(\.kind) == [.blocker])
             #expect(try await store.list(ActivityFilter(text: "UNAUTHORIZED")).items.first?.repository == nil, "no side, no repository")
             #expect(try await store.list(ActivityFilter(text: "#3")).items.map(\.artifactID) == ["3"])
             #expect(try await store.list(ActivityFilter(text: "5")).items.map(\.artifactID) == ["5"])  // exact artifact id
@@ -111,14 +111,14 @@ func insertActivity(
             #expect(target.side == "right" && target.repository == "roundup" && target.artifactID == "20" && target.pairID == pair)
             #expect(retry.retries.first { $0.activityID == paired }?.repository == "redmine")
             #expect(retry.retries.first { $0.activityID == blocker }?.artifactID == nil)
-            #expect(try await store.item(id: paired)?.status == "retrying")
+            #expect(try await store.item(id: paired)?.status == .retrying)
             #expect(try await store.item(id: paired)?.retries == 1)
             #expect(try await store.item(id: paired)?.actedBy == "alice")
-            #expect(try await store.item(id: blocker)?.status == "done")
+            #expect(try await store.item(id: blocker)?.status == .done)
 
             let clear = try await store.perform(.clear, ids: [paired, done], actor: "bob")
             #expect(clear.changed == [paired])
-            #expect(try await store.item(id: paired)?.status == "cleared")
+            #expect(try await store.item(id: paired)?.status == .cleared)
 
             let ignore = try await store.perform(.clearAndIgnore, ids: [legacy, unpaired, blocker], actor: "bob")
             #expect(ignore.changed == [legacy, unpaired])

@@ -134,15 +134,7 @@ public enum SyncAction: Sendable, Hashable {
     case conflict([FieldConflict])
     case noLongerEligible(TwinlessPlan)
 
-    public var name: String {
-        switch self {
-        case .create: "create"
-        case .update: "update"
-        case .nothing: "nothing"
-        case .conflict: "conflict"
-        case .noLongerEligible: "no-longer-eligible"
-        }
-    }
+    public var name: String { self.outcome.rawValue }
 }
 
 /// Why the decision came out as it did, one step at a time, for `tandem trace`.

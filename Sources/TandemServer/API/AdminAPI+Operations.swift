@@ -73,8 +73,8 @@ extension AdminAPI {
             },
             Endpoint(.get, "/api/v1/blockers", .readActivity) { request, _ in
                 var filter = try Self.activityFilter(request, kind: false, status: false)
-                filter.kind = "blocker"
-                filter.status = "open"
+                filter.kind = ActivityKind.blocker.rawValue
+                filter.status = ActivityStatus.open.rawValue
                 return Self.encoded(try await ActivityStore(client: self.postgres).list(filter))
             },
         ]
@@ -264,7 +264,7 @@ extension AdminAPI {
 
     /// 404 unless `name` is a configured repository (pausing a made-up name would only leave keys behind).
     func requireRepository(_ name: String) async throws {
-        if try await self.postgres.query("SELECT 1 FROM repositories WHERE name = \(name)").isEmpty {
+        if try await !self.config.repositoryExists(name) {
             throw APIError.notFound("no repository named '\(name)'")
         }
     }

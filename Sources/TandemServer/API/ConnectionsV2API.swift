@@ -318,57 +318,27 @@ struct ConnectionsV2: Sendable {
 
     /// What is known of each repository's runs: the last full scan of the integration sides that read it, whether an
     /// operator request on those integrations waits for the coordinator or a scan job for it is queued or running (in
-    /// the work queue, when the API has it), whether one of them is blocked by
-    /// this repository (credentials, permissions, configuration), and the last operator request.
+    /// the work queue, when the API has it), whether the repository has an open blocker (credentials, permissions,
+    /// configuration: the blocker's repository, not its message, says whose), and the last operator request.
     struct Activity: Sendable {
         var lastScan: Date?
         var pending = false
         var blocked = false
-        var lastRequest: (id: Int64, kind: String, requestedAt: Date, scheduledAt: Date?, user: Int64?)?
+        var lastRequest: RepositoryRequest?
     }
 
     func connections(lastJob: Bool, only: Int64? = nil) async throws -> [Connection] {
         let configuration = try await self.api.config.export()
         var activity: [Int64: Activity] = [:]
         var names: [(Int64, String)] = []
-        let rows = try await self.api.postgres.query(
-            """
-            SELECT r.id, r.name,
-                (SELECT max(cu.last_scan_at) FROM cursors cu JOIN integrations i ON i.id = cu.integration_id
-                    JOIN collections c ON c.id = CASE cu.side WHEN 'left' THEN i.left_collection_id ELSE i.right_collection_id END
-                    WHERE c.repository_id = r.id),
-                EXISTS (SELECT 1 FROM integration_requests q JOIN integrations i ON i.id = q.integration_id
-                    JOIN collections c ON c.id IN (i.left_collection_id, i.right_collection_id)
-                    WHERE c.repository_id = r.id AND q.scheduled_at IS NULL),
-                EXISTS (SELECT 1 FROM activity a JOIN integrations i ON i.id = a.integration_id
-                    JOIN collections c ON c.id IN (i.left_collection_id, i.right_collection_id)
-                    WHERE c.repository_id = r.id AND a.kind = 'blocker' AND a.status = 'open'
-                      AND left(a.message, length(r.name) + 12) = 'repository ' || r.name || ':')
-            FROM repositories r WHERE (\(only)::bigint IS NULL OR r.id = \(only)) ORDER BY r.id
-            """)
-        for row in rows {
-            let id = try row.decode(Int64.self, at: 0)
-            names.append((id, try row.decode(String.self, at: 1)))
-            activity[id] = Activity(
-                lastScan: try row.decode(Date?.self, at: 2), pending: try row.decode(Bool.self, at: 3), blocked: try row.decode(Bool.self, at: 4))
+        let store = RepositoryActivityStore(client: self.api.postgres)
+        for repository in try await store.list(only: only) {
+            names.append((repository.id, repository.name))
+            activity[repository.id] = Activity(
+                lastScan: repository.lastScan, pending: repository.pendingRequest, blocked: repository.blocked)
         }
         if lastJob, !names.isEmpty {
-            for row in try await self.api.postgres.query(
-                """
-                SELECT DISTINCT ON (c.repository_id) c.repository_id, q.id, q.kind, q.requested_at, q.scheduled_at, u.id
-                FROM integration_requests q JOIN integrations i ON i.id = q.integration_id
-                    JOIN collections c ON c.id IN (i.left_collection_id, i.right_collection_id)
-                    LEFT JOIN users u ON u.username = q.requested_by
-                WHERE (\(only)::bigint IS NULL OR c.repository_id = \(only))
-                ORDER BY c.repository_id, q.requested_at DESC, q.id DESC
-                """)
-            {
-                let id = try row.decode(Int64.self, at: 0)
-                activity[id]?.lastRequest = (
-                    try row.decode(Int64.self, at: 1), try row.decode(String.self, at: 2), try row.decode(Date.self, at: 3),
-                    try row.decode(Date?.self, at: 4), try row.decode(Int64?.self, at: 5)
-                )
-            }
+            for (id, request) in try await store.lastRequests(only: only) { activity[id]?.lastRequest = request }
         }
         // Queued and running scans (full scans and operators' requests), when the work queue can be read.
         if let queue = self.api.queue {
@@ -445,11 +415,11 @@ struct ConnectionsV2: Sendable {
         if let request = activity.lastRequest, activity.lastScan.map({ request.requestedAt >= $0 }) ?? true {
             let ready = request.scheduledAt != nil
             return .object([
-                "id": .int(Int(request.id)), "kind": .string(request.kind), "succeeded": .bool(ready), "ready": .bool(ready),
+                "id": .int(Int(request.id)), "kind": .string(request.kind.rawValue), "succeeded": .bool(ready), "ready": .bool(ready),
                 "automatic": .bool(false), "last_run": .string(request.requestedAt.formatted(.iso8601)),
                 "result_message": .string(
                     request.scheduledAt.map { "the coordinator queued its jobs at \($0.formatted(.iso8601))" } ?? "waiting for the coordinator"),
-                "user": request.user.map { .int(Int($0)) } ?? .null, "triggered_by": request.user.map { .int(Int($0)) } ?? .null,
+                "user": request.userID.map { .int(Int($0)) } ?? .null, "triggered_by": request.userID.map { .int(Int($0)) } ?? .null,
             ])
         }
         if let scan = activity.lastScan {

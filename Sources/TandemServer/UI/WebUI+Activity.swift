@@ -8,18 +8,18 @@ import TandemStore
 /// checkboxes and a gear menu with Retry, Clear Errors and Clear Errors and Ignore Changes (the clearing actions only
 /// while every selected item is in error); one item's page with the same menu.
 extension WebUI {
-    static let statusLabels: [(String, String)] = [
-        ("open", "In error"), ("retrying", "Retrying"), ("cleared", "Cleared"), ("ignored", "Ignored"), ("done", "Done"),
+    static let statusLabels: [(ActivityStatus, String)] = [
+        (.open, "In error"), (.retrying, "Retrying"), (.cleared, "Cleared"), (.ignored, "Ignored"), (.done, "Done"),
     ]
 
-    static func statusBadge(_ status: String) -> HTML {
-        let label = Self.statusLabels.first { $0.0 == status }?.1 ?? status
+    static func statusBadge(_ status: ActivityStatus) -> HTML {
+        let label = Self.statusLabels.first { $0.0 == status }?.1 ?? status.rawValue
         switch status {
-        case "open": return Self.badge(label, "err")
-        case "retrying": return Self.badge(label, "info")
-        case "ignored": return Self.badge(label, "warn")
-        case "done": return Self.badge(label, "ok")
-        default: return Self.badge(label)
+        case .open: return Self.badge(label, "err")
+        case .retrying: return Self.badge(label, "info")
+        case .ignored: return Self.badge(label, "warn")
+        case .done: return Self.badge(label, "ok")
+        case .cleared: return Self.badge(label)
         }
     }
 
@@ -106,7 +106,7 @@ extension WebUI {
         var statusLinks: [HTML] = [
             "<a href=\"\(link(status: nil))\"\(filter.status == nil ? HTML(" class=\"active\"") : "")><span>All</span><span class=\"count\">\(total)</span></a>"
         ]
-        for (status, label) in Self.statusLabels {
+        for (status, label) in Self.statusLabels.map({ ($0.0.rawValue, $0.1) }) {
             statusLinks.append(
                 "<a href=\"\(link(status: status))\"\(filter.status == status ? HTML(" class=\"active\"") : "") data-status=\"\(status)\"><span>\(label)</span><span class=\"count\">\(counts[status] ?? 0)</span></a>"
             )
@@ -130,7 +130,7 @@ extension WebUI {
             """
         var rows: [HTML] = []
         for item in page.items {
-            let inError = item.status == "open" || item.status == "retrying"
+            let inError = item.status == .open || item.status == .retrying
             let artifact: HTML =
                 item.artifactID.map { id in
                     let label = item.artifactKey ?? id
@@ -146,7 +146,7 @@ extension WebUI {
             rows.append(
                 """
                 <tr data-id="\(item.id)"><td><a href="/ui/activity/\(item.id)" title="Details" aria-label="Details of item \(item.id)">\(Icons.info)</a></td>\
-                <td>\(Self.statusBadge(item.status))<div class="muted">\(item.kind)</div></td>\
+                <td>\(Self.statusBadge(item.status))<div class="muted">\(item.kind.rawValue)</div></td>\
                 <td>\(item.integration ?? "—")<div class="muted">\(item.repository ?? "")\(item.side.map { " · \($0)" } ?? "")</div></td>\
                 <td>\(artifact)\(pair)</td>\
                 <td>\(item.message)\(item.code.map { " <code class=\"muted\">\($0)</code>" as HTML })</td>\
@@ -158,9 +158,9 @@ extension WebUI {
         let table: HTML =
             rows.isEmpty
             ? Self.empty(
-                filter.status == "open" ? "No errors" : "Nothing here",
-                filter.status == "open" ? "Every synchronization is healthy." : "No activity matches these filters.",
-                icon: filter.status == "open" ? "✓" : "◌")
+                filter.status == ActivityStatus.open.rawValue ? "No errors" : "Nothing here",
+                filter.status == ActivityStatus.open.rawValue ? "Every synchronization is healthy." : "No activity matches these filters.",
+                icon: filter.status == ActivityStatus.open.rawValue ? "✓" : "◌")
             : """
             <div class="table-wrap"><table id="activity"><thead><tr><th></th><th>Status</th><th>Integration</th><th>Artifact</th><th>Message</th>\
             <th class="num">Seen</th><th>Last</th>\(selectAll)</tr></thead><tbody>\(rows)</tbody></table></div>
@@ -198,7 +198,7 @@ extension WebUI {
     }
 
     func activityItemPage(_ item: ActivityItem, session: Session, notice: String?) -> HTML {
-        let inError = item.status == "open" || item.status == "retrying"
+        let inError = item.status == .open || item.status == .retrying
         let menu: HTML =
             session.user.has(.actOnActivity)
             ? self.gearMenu(session: session, back: "/ui/activity/\(item.id)", count: false, single: item.id, inError: inError) : ""
@@ -210,7 +210,7 @@ extension WebUI {
         let pair: HTML =
             item.pairID.map { id in session.user.has(.viewPairs) ? "<a href=\"/ui/pairs/\(id)\">pair #\(id)</a>" : "pair #\(id)" } ?? "—"
         let facts: HTML = """
-            <dl class="facts"><dt>Status</dt><dd>\(Self.statusBadge(item.status)) <span class="muted">\(item.kind)</span></dd>
+            <dl class="facts"><dt>Status</dt><dd>\(Self.statusBadge(item.status)) <span class="muted">\(item.kind.rawValue)</span></dd>
             <dt>Integration</dt><dd>\(item.integration ?? "—")</dd><dt>Repository</dt><dd>\(item.repository ?? "—") \(item.side.map { "(\($0))" })</dd>
             <dt>Artifact</dt><dd>\(artifactLink)</dd><dt>Pair</dt><dd>\(pair)</dd>
             <dt>Message</dt><dd>\(item.message)</dd><dt>Code</dt><dd>\(item.code ?? "—")</dd>
@@ -233,11 +233,11 @@ extension WebUI {
 
     func activityStats() async throws -> [HTML] {
         let counts = try await ActivityStore(client: self.postgres).counts(ActivityFilter())
-        let open = counts["open"] ?? 0
+        let open = counts[ActivityStatus.open.rawValue] ?? 0
         return [
             """
             <a class="stat\(open > 0 ? " err" : " ok")" href="/ui/activity?status=open"><div class="label">Items in error</div><div class="value">\(open)</div>\
-            <div class="note">\(counts["retrying"] ?? 0) retrying, \(counts["ignored"] ?? 0) ignored</div></a>
+            <div class="note">\(counts[ActivityStatus.retrying.rawValue] ?? 0) retrying, \(counts[ActivityStatus.ignored.rawValue] ?? 0) ignored</div></a>
             """
         ]
     }

@@ -34,12 +34,12 @@ extension WebUI {
         }
     }
 
-    static func pairBadge(_ status: String) -> HTML {
+    static func pairBadge(_ status: PairStatus) -> HTML {
         switch status {
-        case "ok": Self.badge("in sync", "ok")
-        case "error": Self.badge("error", "err")
-        case "conflict": Self.badge("conflict", "warn")
-        default: Self.badge(status)
+        case .ok: Self.badge("in sync", "ok")
+        case .error: Self.badge("error", "err")
+        case .conflict: Self.badge("conflict", "warn")
+        case .twinless: Self.badge(status.rawValue)
         }
     }
 

@@ -5,10 +5,8 @@ import TandemConfig
 /// One row of the activity list: a failed item, a blocker, a background job's note or an information.
 public struct ActivityItem: Sendable, Hashable, Codable {
     public var id: Int64
-    /// `error`, `blocker`, `job` or `info`.
-    public var kind: String
-    /// `open`, `retrying`, `cleared`, `ignored` or `done`.
-    public var status: String
+    public var kind: ActivityKind
+    public var status: ActivityStatus
     public var code: String?
     public var integration: String?
     public var repository: String?
@@ -31,7 +29,7 @@ public struct ActivityItem: Sendable, Hashable, Codable {
     public var actedAt: Date?
 
     public init(
-        id: Int64, kind: String, status: String, code: String? = nil, integration: String? = nil, repository: String? = nil,
+        id: Int64, kind: ActivityKind, status: ActivityStatus, code: String? = nil, integration: String? = nil, repository: String? = nil,
         side: String? = nil, artifactID: String? = nil, pairID: Int64? = nil, artifactKey: String? = nil, artifactURL: String? = nil,
         message: String, occurrences: Int = 1, retries: Int = 0, firstSeenAt: Date, lastSeenAt: Date, resolvedAt: Date? = nil,
         actedBy: String? = nil, actedAt: Date? = nil
@@ -167,8 +165,8 @@ public struct ActivityActionResult: Sendable, Hashable, Codable {
 
 /// Activity in PostgreSQL: the list with its filters and counts, and the operator's actions on it.
 public struct ActivityStore: Sendable {
-    public static let kinds = ["error", "blocker", "job", "info"]
-    public static let statuses = ["open", "retrying", "cleared", "ignored", "done"]
+    public static let kinds = ActivityKind.allCases.map(\.rawValue)
+    public static let statuses = ActivityStatus.allCases.map(\.rawValue)
     /// At most this many items are changed by one action on "everything matching a filter".
     public static let maximumBulk = 10_000
 
@@ -194,8 +192,9 @@ public struct ActivityStore: Sendable {
 
     static func item(_ row: PostgresRow) throws -> ActivityItem {
         ActivityItem(
-            id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), status: try row.decode(String.self, at: 2),
-            code: try row.decode(String?.self, at: 3), integration: try row.decode(String?.self, at: 4),
+            id: try row.decode(Int64.self, at: 0), kind: try row.decode(ActivityKind.self, at: 1),
+            status: try row.decode(ActivityStatus.self, at: 2), code: try row.decode(String?.self, at: 3),
+            integration: try row.decode(String?.self, at: 4),
             repository: try row.decode(String?.self, at: 5), side: try row.decode(String?.self, at: 6),
             artifactID: try row.decode(String?.self, at: 7), pairID: try row.decode(Int64?.self, at: 8),
             artifactKey: try row.decode(String?.self, at: 9), artifactURL: try row.decode(String?.self, at: 10),
@@ -305,8 +304,8 @@ public struct ActivityStore: Sendable {
 
     struct Row {
         var id: Int64
-        var kind: String
-        var status: String
+        var kind: ActivityKind
+        var status: ActivityStatus
         var integrationID: Int64?
         var integration: String?
         var repository: String?
@@ -321,7 +320,8 @@ public struct ActivityStore: Sendable {
         try await connection.query("SET LOCAL plan_cache_mode = force_custom_plan")
         var rows: [Row] = try await connection.query(query).map { row in
             Row(
-                id: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), status: try row.decode(String.self, at: 2),
+                id: try row.decode(Int64.self, at: 0), kind: try row.decode(ActivityKind.self, at: 1),
+                status: try row.decode(ActivityStatus.self, at: 2),
                 integrationID: try row.decode(Int64?.self, at: 3), integration: try row.decode(String?.self, at: 4),
                 repository: try row.decode(String?.self, at: 5), side: try row.decode(String?.self, at: 6),
                 artifact: try row.decode(String?.self, at: 7), pairID: try row.decode(Int64?.self, at: 8))
@@ -339,11 +339,11 @@ public struct ActivityStore: Sendable {
         for row in rows {
             switch action {
             case .retry:
-                guard row.status != "done" else {
+                guard row.status != .done else {
                     result.skipped.append(.init(id: row.id, reason: "it is done"))
                     continue
                 }
-                guard row.kind == "error" || row.kind == "blocker" else {
+                guard row.kind == .error || row.kind == .blocker else {
                     result.skipped.append(.init(id: row.id, reason: "only errors and blockers can be retried"))
                     continue
                 }
@@ -367,7 +367,7 @@ public struct ActivityStore: Sendable {
                     // A repository's blocker: its pause ends and its connection is tried again now (the coordinator
                     // queues its change detection); the repository's next answer resolves it, a new failure reopens it.
                     // Another blocker (or an error without an artifact) is closed; reported again if its cause persists.
-                    let retest = row.kind == "blocker" && row.repository != nil
+                    let retest = row.kind == .blocker && row.repository != nil
                     try await connection.query(
                         """
                         UPDATE activity SET status = CASE WHEN \(retest) THEN 'retrying' ELSE 'done' END, retries = retries + 1,
@@ -383,19 +383,19 @@ public struct ActivityStore: Sendable {
                 }
                 result.changed.append(row.id)
             case .clear:
-                guard row.status == "open" || row.status == "retrying" else {
-                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status), not in error"))
+                guard row.status == .open || row.status == .retrying else {
+                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status.rawValue), not in error"))
                     continue
                 }
                 try await connection.query(
                     "UPDATE activity SET status = 'cleared', resolved_at = now(), acted_by = \(actor), acted_at = now() WHERE id = \(row.id)")
                 result.changed.append(row.id)
             case .clearAndIgnore:
-                guard row.status == "open" || row.status == "retrying" || row.status == "cleared" else {
-                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status), not in error"))
+                guard row.status == .open || row.status == .retrying || row.status == .cleared else {
+                    result.skipped.append(.init(id: row.id, reason: "it is \(row.status.rawValue), not in error"))
                     continue
                 }
-                guard row.kind == "error", let artifact = row.artifact, let integrationID = row.integrationID else {
+                guard row.kind == .error, let artifact = row.artifact, let integrationID = row.integrationID else {
                     result.skipped.append(.init(id: row.id, reason: "only an artifact's error can be ignored"))
                     continue
                 }

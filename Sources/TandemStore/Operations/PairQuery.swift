@@ -1,6 +1,7 @@
 public import Foundation
 public import Postgres
 import TandemConfig
+public import TandemCore
 
 /// One side of an artifact pair: the artifact's id, its formatted key (e.g. `PROJ-12`), its link and its project.
 public struct PairSide: Sendable, Hashable, Codable {
@@ -21,8 +22,7 @@ public struct PairSide: Sendable, Hashable, Codable {
 public struct PairSummary: Sendable, Hashable, Codable {
     public var id: Int64
     public var integration: String
-    /// `ok`, `conflict`, `error` or `twinless`.
-    public var status: String
+    public var status: PairStatus
     public var statusReason: String?
     /// `left`, `right` (the side whose artifact was copied) or `matched`.
     public var createdFrom: String
@@ -35,7 +35,7 @@ public struct PairSummary: Sendable, Hashable, Codable {
     public var lastError: String?
 
     public init(
-        id: Int64, integration: String, status: String, statusReason: String? = nil, createdFrom: String, left: PairSide, right: PairSide,
+        id: Int64, integration: String, status: PairStatus, statusReason: String? = nil, createdFrom: String, left: PairSide, right: PairSide,
         createdAt: Date, lastSyncedAt: Date, ignoreChanges: Bool = false, lastError: String? = nil
     ) {
         self.id = id
@@ -115,13 +115,13 @@ public struct ArtifactTraceRecord: Sendable, Hashable, Codable {
     public var detectedAt: Date?
     public var detectedVersion: String?
     public var lastSyncAt: Date?
-    public var lastOutcome: String?
+    public var lastOutcome: TraceOutcome?
     public var lastReasons: String?
     public var lastError: String?
 
     public init(
         side: String, artifactID: String, detectedAt: Date? = nil, detectedVersion: String? = nil, lastSyncAt: Date? = nil,
-        lastOutcome: String? = nil, lastReasons: String? = nil, lastError: String? = nil
+        lastOutcome: TraceOutcome? = nil, lastReasons: String? = nil, lastError: String? = nil
     ) {
         self.side = side
         self.artifactID = artifactID
@@ -199,7 +199,7 @@ public struct PairDetails: Sendable, Hashable, Codable {
 
 /// Artifact pairs for operators: search, details with history, and (audited) deletion.
 public struct PairQuery: Sendable {
-    public static let statuses = ["ok", "conflict", "error", "twinless"]
+    public static let statuses = PairStatus.allCases.map(\.rawValue)
     /// The audit log's entity name for pairs (`entity_name` is the pair's id).
     public static let auditEntity = "artifact-pair"
 
@@ -214,7 +214,7 @@ public struct PairQuery: Sendable {
 
     static func summary(_ row: PostgresRow) throws -> PairSummary {
         PairSummary(
-            id: try row.decode(Int64.self, at: 0), integration: try row.decode(String.self, at: 1), status: try row.decode(String.self, at: 2),
+            id: try row.decode(Int64.self, at: 0), integration: try row.decode(String.self, at: 1), status: try row.decode(PairStatus.self, at: 2),
             statusReason: try row.decode(String?.self, at: 3), createdFrom: try row.decode(String.self, at: 4),
             left: PairSide(
                 id: try row.decode(String.self, at: 5), key: try row.decode(String?.self, at: 6), url: try row.decode(String?.self, at: 7),
@@ -257,6 +257,48 @@ public struct PairQuery: Sendable {
         return PairPage(items: items, next: next)
     }
 
+    /// The pair of `artifact` on `side` of the integration with id `integrationID` (`tandem trace`).
+    public func pair(integrationID: Int64, side: Side, artifact: String) async throws -> PairSummary? {
+        try await self.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM artifact_pairs p JOIN integrations i ON i.id = p.integration_id
+            WHERE p.integration_id = \(integrationID) AND \(unescaped: side == .left ? "p.left_id" : "p.right_id") = \(artifact)
+            """
+        ).first.map(Self.summary)
+    }
+
+    /// What the last detection saw of `artifact` on `side`, and how its last sync ended (`tandem trace`).
+    public func trace(integrationID: Int64, side: Side, artifact: String) async throws -> ArtifactTraceRecord? {
+        try await self.client.query(
+            """
+            SELECT \(unescaped: Self.traceColumns) FROM artifact_trace
+            WHERE integration_id = \(integrationID) AND side = \(side.rawValue) AND artifact_id = \(artifact)
+            """
+        ).first.map(Self.trace)
+    }
+
+    /// The newest open items of the integration about `artifact`, and its open blockers (`tandem trace`).
+    public func openProblems(integrationID: Int64, artifact: String, limit: Int = 5) async throws -> [ActivityItem] {
+        try await self.client.query(
+            """
+            SELECT \(unescaped: ActivityStore.columns) \(unescaped: ActivityStore.joins)
+            WHERE a.integration_id = \(integrationID) AND (a.artifact_id = \(artifact) OR a.kind = \(literal: ActivityKind.blocker))
+              AND a.status = \(literal: ActivityStatus.open)
+            ORDER BY a.last_seen_at DESC LIMIT \(limit)
+            """
+        ).map(ActivityStore.item)
+    }
+
+    static let traceColumns = "side, artifact_id, detected_at, detected_version, last_sync_at, last_outcome, last_reasons, last_error"
+
+    static func trace(_ row: PostgresRow) throws -> ArtifactTraceRecord {
+        ArtifactTraceRecord(
+            side: try row.decode(String.self, at: 0), artifactID: try row.decode(String.self, at: 1),
+            detectedAt: try row.decode(Date?.self, at: 2), detectedVersion: try row.decode(String?.self, at: 3),
+            lastSyncAt: try row.decode(Date?.self, at: 4), lastOutcome: try row.decode(TraceOutcome?.self, at: 5),
+            lastReasons: try row.decode(String?.self, at: 6), lastError: try row.decode(String?.self, at: 7))
+    }
+
     public func pair(id: Int64) async throws -> PairSummary? {
         try await self.client.query(
             "SELECT \(unescaped: Self.columns) FROM artifact_pairs p JOIN integrations i ON i.id = p.integration_id WHERE p.id = \(id)"
@@ -287,18 +329,12 @@ public struct PairQuery: Sendable {
         ).map(ActivityStore.item)
         let traces = try await self.client.query(
             """
-            SELECT side, artifact_id, detected_at, detected_version, last_sync_at, last_outcome, last_reasons, last_error FROM artifact_trace
+            SELECT \(unescaped: Self.traceColumns) FROM artifact_trace
             WHERE integration_id = \(integrationID)
               AND ((side = 'left' AND artifact_id = \(pair.left.id)) OR (side = 'right' AND artifact_id = \(pair.right.id)))
             ORDER BY side
             """
-        ).map { row in
-            ArtifactTraceRecord(
-                side: try row.decode(String.self, at: 0), artifactID: try row.decode(String.self, at: 1),
-                detectedAt: try row.decode(Date?.self, at: 2), detectedVersion: try row.decode(String?.self, at: 3),
-                lastSyncAt: try row.decode(Date?.self, at: 4), lastOutcome: try row.decode(String?.self, at: 5),
-                lastReasons: try row.decode(String?.self, at: 6), lastError: try row.decode(String?.self, at: 7))
-        }
+        ).map(Self.trace)
         let audit = try await self.client.query(
             """
             SELECT id, actor, action, at, changes::text FROM audit_log
@@ -318,7 +354,7 @@ public struct PairQuery: Sendable {
                         summary: "change detected on \(trace.side) \(trace.artifactID)\(trace.detectedVersion.map { " (version \($0))" } ?? "")"))
             }
             if let at = trace.lastSyncAt {
-                var summary = "synchronised from \(trace.side) \(trace.artifactID): \(trace.lastOutcome ?? "unknown")"
+                var summary = "synchronised from \(trace.side) \(trace.artifactID): \(trace.lastOutcome?.rawValue ?? "unknown")"
                 if let reasons = trace.lastReasons, !reasons.isEmpty { summary += " (\(reasons))" }
                 if let error = trace.lastError { summary += "; error: \(error)" }
                 history.append(PairHistoryEntry(at: at, source: "trace", side: trace.side, summary: summary))
@@ -328,7 +364,8 @@ public struct PairQuery: Sendable {
             history.append(
                 PairHistoryEntry(
                     at: item.lastSeenAt, source: "activity", side: item.side,
-                    summary: "\(item.kind) \(item.code ?? "")".trimmingCharacters(in: .whitespaces) + " (\(item.status)): \(item.message)",
+                    summary: "\(item.kind.rawValue) \(item.code ?? "")".trimmingCharacters(in: .whitespaces)
+                        + " (\(item.status.rawValue)): \(item.message)",
                     actor: item.actedBy, activityID: item.id))
         }
         for entry in audit {

@@ -1,19 +1,18 @@
 import Foundation
 public import Postgres
 public import TandemCore
-import TandemStore
 
 /// A stored artifact pair: the durable link between twins and the core's view of it.
 public struct StoredPair: Sendable {
     public var id: Int64
     public var pair: ArtifactPair
     public var ledger: WriteLedger
-    public var status: String
+    public var status: PairStatus
     /// An operator chose "Clear Errors and Ignore Changes": syncs of this pair are skipped until a retry.
     public var ignoreChanges: Bool = false
 }
 
-/// SQL for pairs, pending creates, cursors, activity and traces.
+/// The sync engine's SQL: pairs, pending creates, cursors, activity and traces.
 public struct PairStore: Sendable {
     public let client: PostgresClient
 
@@ -49,7 +48,7 @@ public struct PairStore: Sendable {
             id: try row.decode(Int64.self, at: 0),
             pair: try decoder.decode(ArtifactPair.self, from: Data(state.utf8)),
             ledger: ledger == "{}" ? WriteLedger() : try decoder.decode(WriteLedger.self, from: Data(ledger.utf8)),
-            status: try row.decode(String.self, at: 3), ignoreChanges: try row.decode(Bool.self, at: 4))
+            status: try row.decode(PairStatus.self, at: 3), ignoreChanges: try row.decode(Bool.self, at: 4))
     }
 
     /// Whether an operator ignores the changes of `artifact`, which has no pair yet (its create failed and was ignored).
@@ -79,7 +78,7 @@ public struct PairStore: Sendable {
     }
 
     public func update(
-        id: Int64, pair: ArtifactPair, ledger: WriteLedger, status: String, reason: String?, on connection: PostgresConnection
+        id: Int64, pair: ArtifactPair, ledger: WriteLedger, status: PairStatus, reason: String?, on connection: PostgresConnection
     )
         async throws
     {
@@ -148,9 +147,11 @@ public struct PairStore: Sendable {
     /// Runs on `connection`, the one the failed sync holds (with its lock): asking the pool for a second connection
     /// while holding one is how syncs as many as the pool's connections wait on each other forever. It runs in a task of
     /// its own (it must happen even when the job was cancelled) and tries for a few seconds while PostgreSQL is
-    /// unreachable (the connection reconnects), so that a restart does not leave the claim to go stale.
+    /// unreachable (`isUnavailable` says which errors mean that; the connection reconnects), so that a restart does not
+    /// leave the claim to go stale.
     public func releaseClaim(
-        integration: Int64, side: Side, source: String, claim: String, on connection: PostgresConnection, patience: Duration = .seconds(10)
+        integration: Int64, side: Side, source: String, claim: String, on connection: PostgresConnection, patience: Duration = .seconds(10),
+        retryingWhile isUnavailable: @escaping @Sendable (any Error) -> Bool
     ) async {
         let query: PostgresQuery = """
             UPDATE pending_creates SET claimed_at = 'epoch'
@@ -164,7 +165,7 @@ public struct PairStore: Sendable {
                     try await connection.query(query)
                     return
                 } catch {
-                    guard InfrastructureFailure(error) != nil, ContinuousClock.now + pause < deadline else { return }
+                    guard isUnavailable(error), ContinuousClock.now + pause < deadline else { return }
                     try? await Task.sleep(for: pause)
                     pause = min(pause * 2, .seconds(2))
                 }
@@ -236,20 +237,40 @@ public struct PairStore: Sendable {
         return !rows.isEmpty
     }
 
+    /// A scan of `side` finished: when is shown as the side's last full scan.
+    public func scanned(integration: Int64, side: Side) async throws {
+        try await self.client.query("UPDATE cursors SET last_scan_at = now() WHERE integration_id = \(integration) AND side = \(side.rawValue)")
+    }
+
+    /// Rewinds every change-detection cursor of every integration to the beginning (Redis lost the syncs enqueued for
+    /// changes behind them: `RedisEpochGuard`).
+    public func rewindAllCursors() async throws {
+        try await self.client.query("UPDATE cursors SET cursor = '{}', rewinds = rewinds + 1, updated_at = now()")
+    }
+
+    // MARK: Scans
+
+    /// The ids on `side` of every pair of the integration, oldest pair first.
+    public func pairedArtifacts(integration: Int64, side: Side) async throws -> [String] {
+        try await self.client.query(
+            "SELECT \(unescaped: Self.column(side)) FROM artifact_pairs WHERE integration_id = \(integration) ORDER BY id"
+        ).decode(String.self)
+    }
+
     // MARK: Activity and traces
 
     /// Records a failure or blocker; the same open problem for the same artifact is counted, not repeated. A failure of an
     /// item an operator is retrying reopens it. Each error also counts as a failed sync in the metrics rollups.
     public func activity(
-        kind: String, code: String, integration: Int64?, artifact: String?, side: Side? = nil, pairID: Int64? = nil,
+        kind: ActivityKind, code: String, integration: Int64?, artifact: String?, side: Side? = nil, pairID: Int64? = nil,
         repository: String? = nil, message: String, on connection: PostgresConnection? = nil
     ) async throws {
         let sideName = artifact == nil ? nil : side?.rawValue
         let updated = try await self.run(
             """
-            UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message), status = 'open',
+            UPDATE activity SET occurrences = occurrences + 1, last_seen_at = now(), message = \(message), status = \(literal: ActivityStatus.open),
                 pair_id = COALESCE(\(pairID), pair_id), side = COALESCE(\(sideName), side), retest_at = NULL
-            WHERE kind = \(kind) AND status IN ('open', 'retrying') AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
+            WHERE kind = \(kind) AND status IN (\(literals: [ActivityStatus.open, .retrying])) AND code = \(code) AND integration_id IS NOT DISTINCT FROM \(integration)
               AND artifact_id IS NOT DISTINCT FROM \(artifact) AND (side IS NULL OR \(sideName)::text IS NULL OR side = \(sideName))
               AND repository_id IS NOT DISTINCT FROM (SELECT id FROM repositories WHERE name = \(repository))
             """, on: connection)
@@ -261,7 +282,7 @@ public struct PairStore: Sendable {
                         (SELECT id FROM repositories WHERE name = \(repository)), \(message))
                 """, on: connection)
         }
-        if kind == "error", let integration, let query = MetricsStore.recordQuery(integrationID: integration, failed: 1) {
+        if kind == .error, let integration, let query = MetricsStore.recordQuery(integrationID: integration, failed: 1) {
             try await self.run(query, on: connection)
         }
     }
@@ -273,9 +294,9 @@ public struct PairStore: Sendable {
     ) async throws {
         try await self.run(
             """
-            UPDATE activity SET status = 'done', resolved_at = now()
-            WHERE integration_id = \(integration) AND artifact_id = \(artifact) AND kind = 'error'
-              AND (status = 'retrying' OR (\(open) AND status = 'open'))
+            UPDATE activity SET status = \(literal: ActivityStatus.done), resolved_at = now()
+            WHERE integration_id = \(integration) AND artifact_id = \(artifact) AND kind = \(literal: ActivityKind.error)
+              AND (status = \(literal: ActivityStatus.retrying) OR (\(open) AND status = \(literal: ActivityStatus.open)))
               AND (side IS NULL OR \(side?.rawValue)::text IS NULL OR side = \(side?.rawValue))
             """, on: connection)
     }
@@ -291,7 +312,7 @@ public struct PairStore: Sendable {
     }
 
     public func traceSynced(
-        integration: Int64, side: Side, artifact: String, outcome: String, reasons: String, error: String?,
+        integration: Int64, side: Side, artifact: String, outcome: TraceOutcome, reasons: String, error: String?,
         on connection: PostgresConnection? = nil
     ) async throws {
         try await self.run(
@@ -307,9 +328,11 @@ public struct PairStore: Sendable {
     public func resolveBlockers(repository: String) async throws {
         try await self.run(
             """
-            UPDATE activity SET status = 'done', resolved_at = now(), retest_at = NULL
-            WHERE kind = 'blocker' AND artifact_id IS NULL AND repository_id = (SELECT id FROM repositories WHERE name = \(repository))
-              AND (status = 'retrying' OR (status = 'open' AND code IN ('credentials-rejected', 'proxy-credentials-rejected')))
+            UPDATE activity SET status = \(literal: ActivityStatus.done), resolved_at = now(), retest_at = NULL
+            WHERE kind = \(literal: ActivityKind.blocker) AND artifact_id IS NULL
+              AND repository_id = (SELECT id FROM repositories WHERE name = \(repository))
+              AND (status = \(literal: ActivityStatus.retrying)
+                   OR (status = \(literal: ActivityStatus.open) AND code IN ('credentials-rejected', 'proxy-credentials-rejected')))
             """, on: nil)
     }
 
@@ -321,7 +344,7 @@ public struct PairStore: Sendable {
         try await self.run(
             """
             INSERT INTO activity (kind, status, code, integration_id, artifact_id, side, pair_id, message, resolved_at)
-            VALUES ('info', 'done', 'conflict-resolved', \(integration), \(artifact), \(side.rawValue), \(pairID), \(message), now())
+            VALUES (\(literal: ActivityKind.info), \(literal: ActivityStatus.done), 'conflict-resolved', \(integration), \(artifact), \(side.rawValue), \(pairID), \(message), now())
             """, on: connection)
     }
 }
