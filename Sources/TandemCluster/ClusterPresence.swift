@@ -87,17 +87,11 @@ public final class ClusterPresence: Service, Sendable, CustomStringConvertible {
     /// Makes sure this session holds the advisory lock on `key`: waits for it (a key of this process's own, held by no
     /// one else) or only tries. Returns whether it is held.
     static func hold(_ key: String, on connection: PostgresConnection, wait: Bool) async throws -> Bool {
-        let rows = try await connection.query(
-            """
-            SELECT EXISTS (
-                SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid = pg_backend_pid()
-                  AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(\(key), 0))
-            """)
-        if try rows.first?.decode(Bool.self, at: 0) == true { return true }
+        if try await AdvisoryLock.isHeld(key, on: connection) { return true }
         if wait {
-            try await connection.query("SELECT pg_advisory_lock(hashtextextended(\(key), 0))")
+            try await AdvisoryLock.lock(key, on: connection)
             return true
         }
-        return try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))").first?.decode(Bool.self, at: 0) == true
+        return try await AdvisoryLock.tryLock(key, on: connection)
     }
 }
