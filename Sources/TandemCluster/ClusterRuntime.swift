@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import HTTP
 public import Logging
 public import Postgres
@@ -19,6 +19,8 @@ public final class ClusterRuntime: Sendable {
         /// Integrations whose rules could not be built, with the reason (they are not run).
         public var broken: [String: String]
         public var loadedAt: ContinuousClock.Instant
+        /// The database's time when the configuration was read: it holds every change committed before then.
+        public var readAt: Date
 
         public func integration(_ name: String) -> IntegrationConfig? { self.configuration.integrations.first { $0.name == name } }
         public func collection(_ name: String) -> CollectionConfig? { self.configuration.collections.first { $0.name == name } }
@@ -58,11 +60,15 @@ public final class ClusterRuntime: Sendable {
     public func shutdown() async { await self.http.shutdown() }
 
     /// The configuration, re-read when older than the refresh interval (or when `force`).
-    public func snapshot(force: Bool = false) async throws -> Snapshot {
-        if !force, let cached = self.state.withLock({ $0.snapshot }), cached.loadedAt.duration(to: .now) < self.refreshInterval {
+    /// With `asOf` (the database's time of an operator's action), a configuration read before then is read again, so
+    /// a mapping fixed just before a retry applies to that retry.
+    public func snapshot(force: Bool = false, asOf: Date? = nil) async throws -> Snapshot {
+        if !force, let cached = self.state.withLock({ $0.snapshot }), cached.loadedAt.duration(to: .now) < self.refreshInterval,
+            asOf.map({ cached.readAt >= $0 }) ?? true
+        {
             return cached
         }
-        let (configuration, secrets) = try await self.store.loadForRuntime()
+        let (configuration, secrets, readAt) = try await self.store.loadForRuntimeAsOf()
         let ids = try await self.store.integrationIDs()
         var synchronizers: [String: Synchronizer] = [:]
         var broken: [String: String] = [:]
@@ -74,7 +80,7 @@ public final class ClusterRuntime: Sendable {
             }
         }
         let snapshot = Snapshot(
-            configuration: configuration, integrationIDs: ids, synchronizers: synchronizers, broken: broken, loadedAt: .now)
+            configuration: configuration, integrationIDs: ids, synchronizers: synchronizers, broken: broken, loadedAt: .now, readAt: readAt)
         self.state.withLock {
             $0.snapshot = snapshot
             $0.secrets = secrets

@@ -200,7 +200,7 @@ public struct Coordinator: Service, CustomStringConvertible {
                 stopped.append(target.activityID)
                 continue
             }
-            guard let job = OperatorActions.syncJob(for: target) else {
+            guard let job = OperatorActions.syncJob(for: target, asOf: nil) else {
                 unknown.append(target.activityID)
                 continue
             }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Postgres
 import TandemCore
 public import TandemQueue
@@ -26,12 +26,13 @@ public struct OperatorActions: Sendable {
     }
 
     /// The sync job that retries one artifact.
-    public static func syncJob(for target: RetryTarget) -> Job? {
+    /// `asOf`: the database's time of the action, so the sync reads the configuration as it was then or later.
+    public static func syncJob(for target: RetryTarget, asOf: Date?) -> Job? {
         guard let artifact = target.artifactID, let repository = target.repository, let side = target.side.flatMap(Side.init(rawValue:))
         else { return nil }
         return Job(
             kind: .sync, repository: repository, integration: target.integration, priority: .high,
-            payload: JobPayload(side: side, artifact: artifact).json,
+            payload: JobPayload(side: side, artifact: artifact, configuredAsOf: asOf).json,
             uniqueKey: Job.syncKey(integration: target.integration, repository: repository, artifact: artifact))
     }
 
@@ -41,10 +42,13 @@ public struct OperatorActions: Sendable {
         var jobs: [(Int64, Job)] = []
         var unqueued: [(Int64, String)] = []
         var repositories: Set<String> = []
+        // An operator who fixed a mapping and then retried expects the fix to apply, however recently the workers read
+        // the configuration.
+        let asOf = try? await DatabaseClock.now(self.activity.client)
         for target in result.retries {
             if target.artifactID == nil {
                 if let repository = target.repository { repositories.insert(repository) }
-            } else if let job = Self.syncJob(for: target) {
+            } else if let job = Self.syncJob(for: target, asOf: asOf) {
                 jobs.append((target.activityID, job))
             } else {
                 unqueued.append((target.activityID, "its repository is unknown"))

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import HTTP
 public import Logging
 import Postgres
@@ -19,9 +19,12 @@ public struct JobPayload: Codable, Sendable, Hashable {
     /// Full read: the projects still to read (nil: all of the collection's), and where the first one resumes.
     public var projects: [String]?
     public var cursor: String?
+    /// An operator's retry: the database's time of the action. The job runs with configuration read at or after it.
+    public var configuredAsOf: Date?
 
     public init(
-        side: Side, artifact: String? = nil, reprocess: Bool? = nil, fullRead: Bool? = nil, projects: [String]? = nil, cursor: String? = nil
+        side: Side, artifact: String? = nil, reprocess: Bool? = nil, fullRead: Bool? = nil, projects: [String]? = nil, cursor: String? = nil,
+        configuredAsOf: Date? = nil
     ) {
         self.side = side
         self.artifact = artifact
@@ -29,6 +32,7 @@ public struct JobPayload: Codable, Sendable, Hashable {
         self.fullRead = fullRead
         self.projects = projects
         self.cursor = cursor
+        self.configuredAsOf = configuredAsOf
     }
     public var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self) }
 }
@@ -100,7 +104,7 @@ public struct SyncEngine: Sendable {
         do { payload = try JSONDecoder().decode(JobPayload.self, from: Data(job.payload.utf8)) } catch {
             throw JobOutcome.permanent("malformed \(job.kind) payload: \(error)")
         }
-        let snapshot = try await self.runtime.snapshot()
+        let snapshot = try await self.runtime.snapshot(asOf: payload.configuredAsOf)
         guard let integration = snapshot.integration(job.integration), integration.running,
             let id = snapshot.integrationIDs[job.integration]
         else { return }  // stopped or removed since it was enqueued

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Logging
 public import Postgres
 public import TandemConfig
@@ -735,10 +735,18 @@ extension ConfigStore {
     /// The configuration and the decrypted secrets per repository (`auth`, `proxy`), for the processes that talk to
     /// repositories. The secrets never leave the process.
     public func loadForRuntime() async throws -> (TandemConfiguration, [String: [String: String]]) {
+        let loaded = try await self.loadForRuntimeAsOf()
+        return (loaded.configuration, loaded.secrets)
+    }
+
+    /// As `loadForRuntime`, with the database's time when the reading began: the configuration holds every change
+    /// committed before that time (a process compares it with `DatabaseClock.now` taken when an operator acted).
+    public func loadForRuntimeAsOf() async throws -> (configuration: TandemConfiguration, secrets: [String: [String: String]], readAt: Date) {
         try await self.client.withConnection { connection in
+            let readAt = try await DatabaseClock.now(on: connection)
             try await self.checkKey(connection)
             let loaded = try await self.load(connection)
-            return (loaded.configuration, loaded.secrets)
+            return (loaded.configuration, loaded.secrets, readAt)
         }
     }
 
@@ -754,5 +762,17 @@ extension ConfigStore {
             ids[try row.decode(String.self, at: 0)] = try row.decode(Int64.self, at: 1)
         }
         return ids
+    }
+}
+
+/// The database's clock: one clock for every process, whatever their hosts' clocks say.
+public enum DatabaseClock {
+    public static func now(_ client: PostgresClient) async throws -> Date {
+        try await client.withConnection { try await Self.now(on: $0) }
+    }
+
+    static func now(on connection: PostgresConnection) async throws -> Date {
+        guard let row = try await connection.query("SELECT clock_timestamp()").first else { return Date() }
+        return try row.decode(Date.self, at: 0)
     }
 }

@@ -55,7 +55,8 @@ final class ClusterHarness: Sendable {
     /// coordinator and worker of the harness.
     static func start(
         redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:], poolSize: Int = 8,
-        rightAcceptedCredentials: Credentials = .none, yaml: (_ left: String, _ right: String) -> String
+        rightAcceptedCredentials: Credentials = .none, refreshInterval: Duration = .seconds(1),
+        yaml: (_ left: String, _ right: String) -> String
     ) async throws -> ClusterHarness {
         let database = try await TestDatabase.create(poolSize: poolSize)
         do {
@@ -81,7 +82,7 @@ final class ClusterHarness: Sendable {
                     prefix: prefix, leaseDuration: .seconds(10), renewInterval: .seconds(2), defaultEventsPerMinute: 0,
                     backoffBase: .milliseconds(100), backoffCap: .seconds(1)))
             let runtime = ClusterRuntime(
-                client: database.client, box: SecretBox(key: Self.masterKey), logger: Self.logger, refreshInterval: .seconds(1))
+                client: database.client, box: SecretBox(key: Self.masterKey), logger: Self.logger, refreshInterval: refreshInterval)
             return ClusterHarness(
                 database: database, redisURL: url, prefix: prefix, redis: redis, queue: queue, runtime: runtime, leftName: leftName,
                 rightName: rightName, left: left, right: right)

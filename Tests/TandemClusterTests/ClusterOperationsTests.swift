@@ -78,6 +78,39 @@ struct ClusterOperationsTests {
         await h.finish()
     }
 
+    @Test("A mapping fixed just before a retry applies to it, however recently the worker read the configuration")
+    func retryAfterAFixUsesTheFix() async throws {
+        // The right collection maps the model's status to `state`, a field the right repository refuses.
+        func yaml(_ left: String, _ right: String, fixed: Bool) -> String {
+            let good = integrationYAML(left: left, right: right)
+            guard !fixed, let split = good.range(of: "- name: right-tasks") else { return good }
+            return String(good[..<split.lowerBound])
+                + good[split.lowerBound...].replacingOccurrences(of: "- field: status\n", with: "- field: state\n")
+        }
+        // Workers re-read the configuration only hourly here: before the fix, the retry ran with the mapping it had read.
+        let h = try await ClusterHarness.start(refreshInterval: .seconds(3600)) { yaml($0, $1, fixed: false) }
+        do {
+            let actions = OperatorActions(client: h.database.client, queue: h.queue)
+            let id = try await h.create(.left, title: "mapped badly")
+            h.startCoordinator(id: "coordinator")
+            try await h.startWorker(id: "worker-1")
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status == .open })
+            let failed = try #require(try await self.activity(h, artifact: id))
+            #expect(failed.message.contains("state"))
+
+            let store = ConfigStore(client: h.database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: ClusterHarness.logger)
+            _ = try await store.apply(yaml: yaml(h.leftName, h.rightName, fixed: true), environment: [:])
+            _ = try await actions.perform(.retry, ids: [failed.id], actor: "alice")
+            #expect(try await h.waitUntil(timeout: .seconds(30)) { try await self.activity(h, artifact: id)?.status != .retrying })
+            #expect(try await self.activity(h, artifact: id)?.status == .done)
+            #expect(try await h.pairs().count == 1)
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
+
     @Test("A retry without a queue goes back to open and says why")
     func retryWithoutQueue() async throws {
         let h = try await ClusterHarness.start { integrationYAML(left: $0, right: $1) }
