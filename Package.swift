@@ -59,10 +59,11 @@ let package = Package(
             dependencies: ["Redis", "TandemCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // Configuration as code: the YAML schema, parsing and validation (pure).
+        // Configuration as code: the YAML schema, parsing and validation (pure; the tools and their options come from
+        // the connector registry).
         .target(
             name: "TandemConfig",
-            dependencies: ["TandemCore", "Yams"],
+            dependencies: ["TandemCore", "TandemConnectors", "Yams"],
             swiftSettings: swiftSettings
         ),
         // PostgreSQL: migrations, secrets, configuration storage.

@@ -115,12 +115,8 @@ public final class ClusterRuntime: Sendable {
     }
 }
 
-/// Builds connectors from repository configuration and decrypted secrets.
+/// Builds connectors from repository configuration and decrypted secrets, through the tool's registration.
 public enum ConnectorFactory {
-    /// In-memory repositories by name, for tests and benchmarks inside one process (memory repositories whose URL is
-    /// not a simulator's `…/repos/<name>`).
-    public static let memory = Mutex<[String: InMemoryRepository]>([:])
-
     public static func make(_ repository: RepositoryConfig, secrets: [String: String], http: HTTPClient) throws -> any Connector {
         let credentials = Self.credentials(repository.auth, secret: secrets["auth"])
         var proxy: ConnectionSettings.Proxy?
@@ -130,31 +126,10 @@ public enum ConnectorFactory {
         guard let url = URL(string: repository.url) else {
             throw ConnectorError(.misconfigured, kind: .needsAttention, message: "repository \(repository.name): invalid URL")
         }
-        switch repository.kind {
-        case .redmine:
-            return RedmineConnector(
-                .init(
-                    baseURL: url, credentials: credentials, settings: settings, markerField: repository.options["markerField"].flatMap(Int.init),
-                    textFormatting: repository.options["textFormatting"].flatMap(RedmineConnector.TextFormatting.init(rawValue:))),
-                client: http)
-        case .roundup:
-            return RoundupConnector(.init(trackerURL: url, credentials: credentials, settings: settings), client: http)
-        case .memory:
-            // `http(s)://host:port/repos/<name>`: a repository of `tandem simulate`, shared by every process.
-            if RemoteMemoryConnector.repositoryName(in: url) != nil {
-                return RemoteMemoryConnector(.init(repositoryURL: url, credentials: credentials, settings: settings), client: http)
-            }
-            let repo = Self.memory.withLock { registry in
-                if let existing = registry[repository.name] { return existing }
-                let created = InMemoryRepository(projects: ["demo", "left", "right"])
-                registry[repository.name] = created
-                return created
-            }
-            return InMemoryConnector(repository: repo, credentials: credentials)
-        case .jira, .github, .gitlab, .azureDevOps:
-            throw ConnectorError(
-                .unsupported, kind: .needsAttention, message: "repository \(repository.name): no \(repository.kind.rawValue) connector yet")
-        }
+        let context = ConnectorContext(
+            repository: repository.name, url: url, credentials: credentials, settings: settings,
+            options: ConnectorOptionValues(repository.options), http: http)
+        return try repository.kind.registration.make(context)
     }
 
     static func credentials(_ auth: AuthConfig, secret: String?) -> Credentials {

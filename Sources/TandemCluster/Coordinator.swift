@@ -95,10 +95,10 @@ public struct Coordinator: Service, CustomStringConvertible {
         let snapshot = try await self.runtime.snapshot()
         let settings = snapshot.configuration.settings
         for repository in snapshot.configuration.repositories {
-            let limit = repository.eventRateLimit ?? settings.eventRateLimit
+            let limit = repository.effectiveEventRateLimit(settings)
             try await self.queue.setLimits(
                 RepositoryLimits(
-                    maxConcurrency: repository.concurrencyLimit, eventsPerMinute: limit.eventsPerMinute,
+                    maxConcurrency: repository.effectiveConcurrencyLimit, eventsPerMinute: limit.eventsPerMinute,
                     rateScope: limit.scope == .all ? .all : .lowPriority),
                 repository: repository.name)
         }

@@ -1,3 +1,4 @@
+import TandemConnectors
 import TandemCore
 import Yams
 
@@ -34,16 +35,11 @@ public enum ConfigValidator {
         let collections = Dictionary(c.collections.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 
         for (ri, repository) in c.repositories.enumerated() {
-            if let value = repository.options[SyncFrequency.optionKey], SyncFrequency(rawValue: value) == nil {
-                report(
-                    .unknownEnumValue, "repositories[\(ri)].options.\(SyncFrequency.optionKey)",
-                    "'\(value)' is not a frequency (\(SyncFrequency.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            let formattings = ["common_mark", "markdown", "textile", "none"]
-            if repository.kind == .redmine, let value = repository.options["textFormatting"], !formattings.contains(value) {
-                report(
-                    .unknownEnumValue, "repositories[\(ri)].options.textFormatting",
-                    "'\(value)' is not a Redmine text formatting (\(formattings.joined(separator: ", ")))")
+            // The tool's registration says which options exist and what values they take.
+            let registration = repository.kind.registration
+            for problem in registration.validate(options: repository.options) {
+                let known = registration.allOptions.contains { $0.name == problem.key }
+                report(known ? .invalidValue : .unknownKey, "repositories[\(ri)].options.\(problem.key)", problem.reason)
             }
         }
 

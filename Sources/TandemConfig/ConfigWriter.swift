@@ -1,3 +1,4 @@
+import TandemConnectors
 import TandemCore
 import Yams
 

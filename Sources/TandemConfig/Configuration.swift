@@ -1,3 +1,4 @@
+public import TandemConnectors
 public import TandemCore
 
 /// The whole configuration of a Tandem installation, as `tandem apply` reads it and `tandem export` writes it.
@@ -90,11 +91,8 @@ public struct Settings: Sendable, Hashable {
 
 // MARK: - Repositories
 
-public enum RepositoryKind: String, Sendable, Hashable, CaseIterable {
-    case redmine, roundup, jira, github, gitlab
-    case azureDevOps = "azure-devops"
-    case memory
-}
+/// The tool a repository is: a registered connector's kind (`ConnectorRegistry`).
+public typealias RepositoryKind = ConnectorKind
 
 public enum AuthConfig: Sendable, Hashable {
     case none
@@ -159,6 +157,18 @@ public struct RepositoryConfig: Sendable, Hashable {
 
     /// Every secret this repository needs, auth first.
     public var secrets: [SecretReference] { self.auth.secrets + (self.proxy?.password.map { [$0] } ?? []) }
+
+    /// The event rate it runs at: its own; else its tool's default (the pace the tool's API tolerates), no faster
+    /// than the global setting; else the global setting.
+    public func effectiveEventRateLimit(_ settings: Settings) -> EventRateLimit {
+        if let own = self.eventRateLimit { return own }
+        var limit = settings.eventRateLimit
+        if let tool = self.kind.registration.defaultLimits.eventsPerMinute { limit.eventsPerMinute = min(tool, limit.eventsPerMinute) }
+        return limit
+    }
+
+    /// Requests at once: its own, else its tool's default (nil: no limit beyond the workers').
+    public var effectiveConcurrencyLimit: Int? { self.concurrencyLimit ?? self.kind.registration.defaultLimits.concurrency }
 }
 
 // MARK: - Models

@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import Postgres
 public import TandemConfig
+import TandemConnectors
 import TandemCore
 
 /// What `apply` did, or would do with `--dry-run`.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Postgres
 import TandemConfig
+import TandemConnectors
 import TandemStore
 
 /// Options every database command shares. Environment first, flags override (DESIGN §8).
@@ -218,9 +219,7 @@ struct Repositories: AsyncParsableCommand {
                             eventRateLimit: r.eventRateLimit, concurrencyLimit: r.concurrencyLimit, collections: r.collections)
                     }
                     if self.json {
-                        let encoder = JSONEncoder()
-                        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                        print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                        try printJSON(rows)
                         return
                     }
                     printTable(
@@ -238,6 +237,14 @@ struct Repositories: AsyncParsableCommand {
 }
 
 /// Prints rows as aligned columns.
+/// Prints `value` as indented JSON with sorted keys and ISO 8601 dates (the CLI's `--json`).
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
 func printTable(_ header: [String], _ rows: [[String]]) {
     let all = [header] + rows
     let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }

@@ -60,9 +60,7 @@ struct Integrations: AsyncParsableCommand {
                             pendingRequests: i.pendingRequests)
                     }
                     if self.json {
-                        let encoder = JSONEncoder()
-                        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                        print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                        try printJSON(rows)
                         return
                     }
                     printTable(

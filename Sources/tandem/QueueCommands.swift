@@ -34,12 +34,6 @@ struct QueueConnectionOptions: ParsableArguments {
         }
     }
 
-    func printJSON(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
 }
 
 fileprivate func describe(_ date: Date?, relativeTo now: Date = Date()) -> String {
@@ -63,7 +57,7 @@ struct QueuesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let queues = try await self.connection.withQueue { try await $0.queues() }
-            if self.connection.json { return try self.connection.printJSON(queues) }
+            if self.connection.json { return try printJSON(queues) }
             func latency(_ seconds: Double?) -> String { seconds.map { String(format: "%.1fs", $0) } ?? "-" }
             printTable(
                 [
@@ -151,7 +145,7 @@ struct JobsCommand: AsyncParsableCommand {
             let jobs = try await self.connection.withQueue {
                 try await $0.jobs(state: state, repository: self.repository, limit: self.limit)
             }
-            if self.connection.json { return try self.connection.printJSON(jobs) }
+            if self.connection.json { return try printJSON(jobs) }
             printTable(
                 ["ID", "KIND", "REPOSITORY", "INTEGRATION", "PRIORITY", "ATTEMPT", "WORKER", "LEASE", "AT", "ERROR"],
                 jobs.map { status in
@@ -222,7 +216,7 @@ struct WorkersCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workers = try await self.connection.withQueue { try await $0.workers() }
-        if self.connection.json { return try self.connection.printJSON(workers) }
+        if self.connection.json { return try printJSON(workers) }
         printTable(
             ["ID", "HOST", "PID", "VERSION", "STARTED", "IN HAND", "LAST HEARTBEAT"],
             workers.map { worker in

@@ -6,6 +6,7 @@ extension Tandem {
         [
             CoordinatorCommand.self, WorkerCommand.self, ServerCommand.self, TraceCommand.self, QueuesCommand.self, JobsCommand.self,
             WorkersCommand.self, Integrations.self, SimulateCommand.self, UsersCommand.self, TokensCommand.self, OpenAPICommand.self,
+            ConnectorsCommand.self,
         ]
     }
 }

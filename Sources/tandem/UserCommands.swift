@@ -100,9 +100,7 @@ struct UsersCommand: AsyncParsableCommand {
                 Row(username: $0.username, roles: $0.roles.map(\.rawValue), disabled: $0.disabled, locked: $0.isLocked(), hasPassword: $0.hasPassword)
             }
             if self.json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                try printJSON(rows)
                 return
             }
             printTable(

@@ -67,7 +67,7 @@ final class ClusterHarness: Sendable {
             let left = InMemoryRepository(projects: ["demo"])
             let right = InMemoryRepository(
                 projects: ["demo"], acceptedCredentials: rightAcceptedCredentials, listsAttachmentSizes: rightListsAttachmentSizes)
-            ConnectorFactory.memory.withLock {
+            InMemoryConnector.repositories.withLock {
                 $0[leftName] = left
                 $0[rightName] = right
             }
@@ -112,7 +112,7 @@ final class ClusterHarness: Sendable {
         for client in self.clients.withLock({ $0 }) { await client.close() }
         await self.runtime.shutdown()
         await self.redis.close()
-        ConnectorFactory.memory.withLock {
+        InMemoryConnector.repositories.withLock {
             $0[self.leftName] = nil
             $0[self.rightName] = nil
         }

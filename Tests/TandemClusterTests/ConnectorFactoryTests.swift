@@ -20,7 +20,7 @@ import Testing
         let local = try ConnectorFactory.make(
             RepositoryConfig(name: name, kind: .memory, url: "http://memory.invalid/\(name)"), secrets: [:], http: http)
         #expect(local is InMemoryConnector)
-        #expect(ConnectorFactory.memory.withLock { $0.removeValue(forKey: name) } != nil)
+        #expect(InMemoryConnector.repositories.withLock { $0.removeValue(forKey: name) } != nil)
         await http.shutdown()
     }
 

@@ -263,10 +263,11 @@ struct APIResourceTests {
                     == 201)
             #expect(try await api.call(.get, "/api/v1/repositories/my%20repo%20%C3%A9").json["name"]?.stringValue == "my repo é")
             #expect(try await api.call(.post, "/api/v1/repositories/my%20repo%20%C3%A9/test").json["reachable"] == .bool(true))
-            // A connector that cannot be made is a failed test, not an error.
-            _ = try await api.call(.post, "/api/v1/repositories", body: #"{"name":"gh","type":"github","url":"https://api.github.com"}"#)
-            let unsupported = try await api.call(.post, "/api/v1/repositories/gh/test")
-            #expect(unsupported.status == 200 && unsupported.json["reachable"] == .bool(false))
+            // A tool without a connector is refused when configured, naming those that have one.
+            let unsupported = try await api.call(
+                .post, "/api/v1/repositories", body: #"{"name":"gh","type":"no-such-tool","url":"https://api.example.com"}"#)
+            #expect(unsupported.status == 422 && unsupported.field == "type", "\(unsupported.text)")
+            #expect(unsupported.text.contains("redmine"), "\(unsupported.text)")
         }
     }
 

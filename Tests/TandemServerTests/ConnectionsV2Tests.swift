@@ -4,6 +4,7 @@ import Postgres
 import Redis
 import Synchronization
 import TandemConfig
+import TandemConnectors
 import TandemQueue
 import TandemStore
 import Testing
@@ -203,7 +204,7 @@ struct ConnectionsV2Tests {
                 try await api.call(
                     .post, Self.base,
                     body:
-                        #"{"alias": "gitlab", "system": {"id": "gitlab"}, "params": {"issue_tracker_server": "https://gitlab.example.com", "issue_tracker_auth_mode": "bearer", "issue_tracker_token": "\#(Self.token)"}}"#
+                        #"{"alias": "tokens", "system": {"id": "roundup"}, "params": {"issue_tracker_server": "https://roundup.example.com/tracker", "issue_tracker_auth_mode": "bearer", "issue_tracker_token": "\#(Self.token)"}}"#
                 ))
             #expect(answers[1].status == 201, "\(answers[1].text)")
             try await Self.useRepository(api, "Redmine Integration")
@@ -252,9 +253,9 @@ struct ConnectionsV2Tests {
             #expect(listed?["in_progress"] == .bool(true) && listed?["inaccessible"] == .bool(true))
             #expect(listed?["params"]?["last_successful_run"]?.stringValue != nil)
             #expect(listed?["params"]?["issue_tracker_project"]?.stringValue == "sync")
-            let gitlab = answers[3].json["results"]?.arrayValue?.first { $0["alias"]?.stringValue == "gitlab" }
-            #expect(gitlab?["in_progress"] == .bool(false) && gitlab?["inaccessible"] == .bool(false) && gitlab?["last_job"] == .null)
-            #expect(gitlab?["params"]?["issue_tracker_token"] == .object(["set": .bool(true)]))
+            let tokens = answers[3].json["results"]?.arrayValue?.first { $0["alias"]?.stringValue == "tokens" }
+            #expect(tokens?["in_progress"] == .bool(false) && tokens?["inaccessible"] == .bool(false) && tokens?["last_job"] == .null)
+            #expect(tokens?["params"]?["issue_tracker_token"] == .object(["set": .bool(true)]))
             // The request carried out, then a newer scan: last_job is the automatic full scan.
             try await api.postgres.query("UPDATE integration_requests SET scheduled_at = now(), requested_at = now() - interval '2 hours'")
             let later = try await api.call(.get, Self.base + "\(id)/?include=last_job")
@@ -314,7 +315,7 @@ struct ConnectionsV2Tests {
                 (.post, Self.base, #"{"alias": "x", "connector": 99, "params": {\#(server)}}"#, 422, "connector"),
                 (.post, Self.base, #"{"alias": "x", "connector": "2", "params": {\#(server)}}"#, 422, "connector"),
                 (.post, Self.base, #"{"alias": "x", "system": {"id": "rally"}, "params": {\#(server)}}"#, 422, "system.id"),
-                (.post, Self.base, #"{"alias": "x", "connector": 1, "system": {"id": "redmine"}, "params": {\#(server)}}"#, 422, "system.id"),
+                (.post, Self.base, #"{"alias": "x", "connector": 3, "system": {"id": "redmine"}, "params": {\#(server)}}"#, 422, "system.id"),
                 (.post, Self.base, #"{"alias": "x", "connector": 2, "frequency": "yearly", "params": {\#(server)}}"#, 422, "frequency"),
                 (.post, Self.base, #"{"alias": "x", "connector": 2, "debug_mode": "yes", "params": {\#(server)}}"#, 422, "debug_mode"),
                 (.post, Self.base, #"{"alias": "x", "connector": 2, "project": 0, "params": {\#(server)}}"#, 422, "project"),

@@ -241,7 +241,7 @@ struct UITests {
                 .repositories, name: nil,
                 body: .object([
                     "name": .string("<script>alert(1)</script>"), "type": .string("memory"), "url": .string("http://memory.invalid/x"),
-                    "options": .object(["note": .string("\"><img src=x>")]),
+                    "options": .object(["param.note": .string("\"><img src=x>")]),
                 ]), create: true, actor: "test")
             let (cookie, _) = try await h.uiLogin("admin", APIHarness.adminPassword)
             let list = try await h.ui(.get, "/ui/repositories", cookie: cookie)
@@ -251,7 +251,7 @@ struct UITests {
             #expect(list.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
             let edit = try await h.ui(.get, "/ui/repositories/%3Cscript%3Ealert(1)%3C%2Fscript%3E", cookie: cookie)
             #expect(edit.status == 200 && !edit.text.contains("<script>alert") && edit.text.contains("&lt;script&gt;"))
-            #expect(!edit.text.contains("<img src=x>") && edit.text.contains("note = &quot;&gt;&lt;img src=x&gt;"))
+            #expect(!edit.text.contains("<img src=x>") && edit.text.contains("param.note = &quot;&gt;&lt;img src=x&gt;"))
             // The dashboard's audit trail shows the name escaped too.
             let dashboard = try await h.ui(.get, "/ui", cookie: cookie)
             #expect(!dashboard.text.contains("<script>alert"))

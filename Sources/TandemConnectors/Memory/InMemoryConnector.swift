@@ -219,12 +219,12 @@ public struct InMemoryConnector: Connector {
         self.credentials = credentials
     }
 
-    public var capabilities: ConnectorCapabilities {
-        ConnectorCapabilities(
-            comments: true, attachments: true, impersonation: false, relationships: false, transitions: true,
-            optimisticConcurrency: false, maxPageSize: 50, timestampPrecision: 1, overlapWindow: 2,
-            rateLimitSignals: [], deletion: .notFoundOnRead)
-    }
+    public var capabilities: ConnectorCapabilities { Self.staticCapabilities }
+
+    static let staticCapabilities = ConnectorCapabilities(
+        comments: true, attachments: true, impersonation: false, relationships: false, transitions: true,
+        optimisticConcurrency: false, maxPageSize: 50, timestampPrecision: 1, overlapWindow: 2,
+        rateLimitSignals: [], deletion: .notFoundOnRead)
 
     private func authenticate() async throws {
         guard self.repository.acceptedCredentials == self.credentials else {

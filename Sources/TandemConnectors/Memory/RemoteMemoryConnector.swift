@@ -43,12 +43,7 @@ public struct RemoteMemoryConnector: Connector {
         return String(parts[1])
     }
 
-    public var capabilities: ConnectorCapabilities {
-        ConnectorCapabilities(
-            comments: true, attachments: true, impersonation: false, relationships: false, transitions: true,
-            optimisticConcurrency: false, maxPageSize: 50, timestampPrecision: 1, overlapWindow: 2,
-            rateLimitSignals: [], deletion: .notFoundOnRead)
-    }
+    public var capabilities: ConnectorCapabilities { InMemoryConnector.staticCapabilities }
 
     // MARK: - Calls
 

@@ -78,10 +78,12 @@ public struct RedmineConnector: Connector {
         self.session = session
     }
 
-    public var capabilities: ConnectorCapabilities {
+    public var capabilities: ConnectorCapabilities { Self.capabilities(overlap: self.configuration.overlap) }
+
+    static func capabilities(overlap: TimeInterval) -> ConnectorCapabilities {
         ConnectorCapabilities(
             comments: true, attachments: true, impersonation: true, relationships: false, transitions: true,
-            optimisticConcurrency: false, maxPageSize: 100, timestampPrecision: 1, overlapWindow: self.configuration.overlap,
+            optimisticConcurrency: false, maxPageSize: 100, timestampPrecision: 1, overlapWindow: overlap,
             rateLimitSignals: ["429", "Retry-After"], deletion: .notFoundOnRead)
     }
 

@@ -52,10 +52,12 @@ public struct RoundupConnector: Connector {
             tool: "Roundup", headers: [HTTPHeader("Origin", origin), HTTPHeader("X-Requested-With", "tandem")])
     }
 
-    public var capabilities: ConnectorCapabilities {
+    public var capabilities: ConnectorCapabilities { Self.capabilities(overlap: self.configuration.overlap) }
+
+    static func capabilities(overlap: TimeInterval) -> ConnectorCapabilities {
         ConnectorCapabilities(
             comments: true, attachments: true, impersonation: false, relationships: true, transitions: false,
-            optimisticConcurrency: true, maxPageSize: 100, timestampPrecision: 1, overlapWindow: self.configuration.overlap,
+            optimisticConcurrency: true, maxPageSize: 100, timestampPrecision: 1, overlapWindow: overlap,
             rateLimitSignals: ["429", "Retry-After", "X-RateLimit-Reset"], deletion: .retired)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Postgres
 import TandemConfig
+import TandemConnectors
 import TandemQueue
 import TandemStore
 
@@ -15,25 +16,21 @@ extension AdminAPI {
     var connectionsV2Endpoints: [Endpoint] { ConnectionsV2(api: self).endpoints }
 }
 
-/// A tracker type as seed 003's `system`, with the fixed `connector` number that stands for it.
+/// A tracker type as seed 003's `system`, with the fixed `connector` number that stands for it (from the tool's
+/// registration).
 struct TrackerSystem: Sendable {
     var kind: RepositoryKind
     var connector: Int
     var shortName: String
     var name: String
 
-    static let all: [TrackerSystem] = [
-        .init(kind: .jira, connector: 1, shortName: "Jira", name: "Atlassian Jira"),
-        .init(kind: .redmine, connector: 2, shortName: "Redmine", name: "Redmine"),
-        .init(kind: .roundup, connector: 3, shortName: "Roundup", name: "Roundup Issue Tracker"),
-        .init(kind: .github, connector: 4, shortName: "GitHub", name: "GitHub Issues"),
-        .init(kind: .gitlab, connector: 5, shortName: "GitLab", name: "GitLab Issues"),
-        .init(kind: .azureDevOps, connector: 6, shortName: "Azure DevOps", name: "Azure DevOps Boards"),
-        .init(kind: .memory, connector: 7, shortName: "Memory", name: "Tandem in-memory repository (simulator)"),
-    ]
+    static var all: [TrackerSystem] {
+        ConnectorRegistry.all.map { .init(kind: $0.kind, connector: $0.apiConnectorNumber, shortName: $0.displayName, name: $0.fullName) }
+    }
 
     static func of(_ kind: RepositoryKind) -> TrackerSystem {
-        Self.all.first { $0.kind == kind } ?? .init(kind: kind, connector: 100, shortName: kind.rawValue, name: kind.rawValue)
+        let registration = kind.registration
+        return .init(kind: kind, connector: registration.apiConnectorNumber, shortName: registration.displayName, name: registration.fullName)
     }
 
     var id: String { self.kind.rawValue }
@@ -393,7 +390,8 @@ struct ConnectionsV2: Sendable {
             params.append(.init("issue_tracker_project", .string(project)))
         }
         for (key, value) in r.options.sorted(by: { $0.key < $1.key }) where !ConnectionParams.reservedOptions.contains(key) {
-            params.append(.init(key, .string(value)))
+            let name = key.hasPrefix(ConnectorOption.passThroughPrefix) ? String(key.dropFirst(ConnectorOption.passThroughPrefix.count)) : key
+            params.append(.init(name, .string(value)))
         }
         if let last = activity.lastScan { params.append(.init("last_successful_run", .string(last.formatted(.iso8601)))) }
         let project = r.options[ConnectionParams.projectOption].flatMap(Int.init)
@@ -529,7 +527,11 @@ struct ConnectionsV2: Sendable {
         if let debug = body.debugMode { set("debugLogging", .bool(debug)) }
         // Options: the connector's, plus frequency, project and the tracker project.
         var options: [String: String] = existing?.options ?? [:]
-        for (key, value) in params.options { options[key] = value }
+        // A parameter the tool has no option for is the client's own: kept under `param.` and returned as it came.
+        let toolOptions = Set(system.kind.registration.allOptions.map(\.name))
+        for (key, value) in params.options {
+            options[toolOptions.contains(key) ? key : ConnectorOption.passThroughPrefix + key] = value
+        }
         if let project = params.trackerProject { options[ConnectionParams.trackerProjectOption] = project }
         if let frequency = body.frequency {
             options[SyncFrequency.optionKey] = frequency.rawValue

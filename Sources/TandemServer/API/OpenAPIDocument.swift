@@ -1,5 +1,6 @@
 import Foundation
 import TandemConfig
+import TandemConnectors
 import TandemCore
 import TandemStore
 

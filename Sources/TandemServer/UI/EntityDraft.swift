@@ -1,5 +1,6 @@
 import Foundation
 import TandemConfig
+import TandemConnectors
 import TandemCore
 
 /// What a configuration form holds, as the user typed it (strings), so that a refused form is shown again unchanged:

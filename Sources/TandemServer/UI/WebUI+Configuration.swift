@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TandemConfig
+import TandemConnectors
 import TandemCore
 import TandemStore
 
