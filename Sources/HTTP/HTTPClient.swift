@@ -43,8 +43,13 @@ public final class HTTPClient: Sendable {
         return try await self.transport.perform(transfer)
     }
 
-    /// One call with classification and, for idempotent requests, retries of transient failures.
-    public func send(_ request: HTTPRequest, settings: ConnectionSettings) async throws -> HTTPResponse {
+    /// One call with classification and, for idempotent requests, retries of transient failures. `reclassify`, a
+    /// connector's own reading of its tool's answers, refines the default classification of a failed response (and
+    /// may return nil: the answer is a success after all).
+    public func send(
+        _ request: HTTPRequest, settings: ConnectionSettings,
+        reclassify: (@Sendable (_ response: HTTPResponse, _ classified: HTTPError) -> HTTPError?)? = nil
+    ) async throws -> HTTPResponse {
         let attempts = request.isIdempotent ? max(1, settings.retry.maxAttempts) : 1
         var attempt = 0
         while true {
@@ -54,8 +59,12 @@ public final class HTTPClient: Sendable {
             do {
                 let response = try await self.execute(request, settings: settings)
                 self.log(request, settings, status: response.status, started: started, attempt: attempt)
-                guard let error = self.classifier.classify(response, request: request.description, now: self.now()) else {
+                guard var error = self.classifier.classify(response, request: request.description, now: self.now()) else {
                     return response
+                }
+                if let reclassify {
+                    guard let refined = reclassify(response, error) else { return response }
+                    error = refined
                 }
                 failure = error
             } catch let error as HTTPError {

@@ -1,19 +1,36 @@
-import Foundation
-import HTTP
+public import Foundation
+public import HTTP
 import Synchronization
 
-/// The HTTP side shared by REST connectors: URLs under a base, credentials, extra headers, and mapping of
-/// classified `HTTPError`s to `ConnectorError`s naming the tool.
-struct RESTSession: Sendable {
-    let client: HTTPClient
-    let settings: ConnectionSettings
-    let base: URL
-    let credentials: Credentials
-    let tool: String
-    var headers: [HTTPHeader] = []
+/// The HTTP side every REST connector needs: URLs under a base, credentials, extra headers, the HTTP defaults'
+/// classification of answers refined by the connector's own (`reclassify`), and mapping of failures to
+/// `ConnectorError`s naming the tool. Paging: `Paginator`.
+public struct RESTSession: Sendable {
+    public let client: HTTPClient
+    public let settings: ConnectionSettings
+    public let base: URL
+    public let credentials: Credentials
+    public let tool: String
+    public var headers: [HTTPHeader] = []
+    /// The tool's own reading of a failed answer, on top of the HTTP defaults (`ResponseClassifier`): a 403 that is a
+    /// rate limit, a 400 that names a missing permission, an error code in the body. nil: the answer is a success.
+    public var reclassify: (@Sendable (_ response: HTTPResponse, _ classified: HTTPError) -> HTTPError?)?
+
+    public init(
+        client: HTTPClient, settings: ConnectionSettings, base: URL, credentials: Credentials, tool: String, headers: [HTTPHeader] = [],
+        reclassify: (@Sendable (HTTPResponse, HTTPError) -> HTTPError?)? = nil
+    ) {
+        self.client = client
+        self.settings = settings
+        self.base = base
+        self.credentials = credentials
+        self.tool = tool
+        self.headers = headers
+        self.reclassify = reclassify
+    }
 
     /// `base` + `path` + query, every query name and value percent-encoded strictly (`>`, `=`, `+`, `;`, `@`).
-    func url(_ path: String, _ query: [(String, String)] = []) -> URL {
+    public func url(_ path: String, _ query: [(String, String)] = []) -> URL {
         var text = self.base.absoluteString
         if text.hasSuffix("/") { text.removeLast() }
         text += path.hasPrefix("/") ? path : "/" + path
@@ -31,7 +48,7 @@ struct RESTSession: Sendable {
         text.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? text
     }
 
-    func request(
+    public func request(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: JSONValue? = nil, body: Data? = nil,
         contentType: String? = nil, headers: [HTTPHeader] = [], absolute: URL? = nil, idempotent: Bool? = nil
     ) -> HTTPRequest {
@@ -51,16 +68,16 @@ struct RESTSession: Sendable {
     }
 
     /// Sends and maps failures; returns any 2xx/3xx response.
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         do {
-            return try await self.client.send(request, settings: self.settings)
+            return try await self.client.send(request, settings: self.settings, reclassify: self.reclassify)
         } catch let error as HTTPError {
             throw ConnectorError(error, tool: self.tool)
         }
     }
 
     /// Sends and parses a JSON body.
-    func json(_ request: HTTPRequest) async throws -> (JSONValue, HTTPResponse) {
+    public func json(_ request: HTTPRequest) async throws -> (JSONValue, HTTPResponse) {
         let response = try await self.send(request)
         do {
             return (try JSONValue.parse(response.body, context: "\(self.tool) answer to \(request.method)"), response)
@@ -71,7 +88,7 @@ struct RESTSession: Sendable {
 
     /// Runs a JSON-reading closure, turning `HTTPError.invalidResponse` (missing or wrong-typed members)
     /// into a `ConnectorError`.
-    func decode<T>(_ body: () throws(HTTPError) -> T) throws(ConnectorError) -> T {
+    public func decode<T>(_ body: () throws(HTTPError) -> T) throws(ConnectorError) -> T {
         do {
             return try body()
         } catch {

@@ -1,13 +1,3 @@
-/// How a failure is handled (DESIGN §3.5): retried, recorded as a failed activity, or blocking an integration.
-public enum FailureClass: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Retried with backoff (timeouts, 5xx, 429, locks, out-of-order dependencies).
-    case transient
-    /// A failed activity for one artifact; waits for a user (retry, clear, ignore).
-    case permanent
-    /// A configuration problem that stops the integrations it concerns until fixed (re-validated).
-    case blocker
-}
-
 /// Tandem's error codes. Each maps to the Hub guide's catalogue (spec part 3 §3, guide L11873–13893), so that users
 /// of the guide recognise them: `guideCode` is the guide's number, e.g. `50002E` for a field conflict.
 public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
@@ -92,27 +82,6 @@ public enum ErrorCode: String, Sendable, Hashable, Codable, CaseIterable {
         case .repositoryCannotCreate: "17017E"
         }
     }
-
-    /// How the failure is handled. `createOutcomeUnknown` is never retried automatically (guide L12814: "Do not retry").
-    public var failureClass: FailureClass {
-        switch self {
-        case .repositoryUnreachable, .repositoryOverloaded, .repositoryTemporary, .artifactLocked, .artifactInUse,
-            .authenticationExpired, .relationshipNotYetSynchronized, .targetContainerUnresolved, .concurrentCreation,
-            .dependencyNotSynchronized, .unexpected:
-            .transient
-        case .valueNotAccepted, .partialCreate, .createOutcomeUnknown, .noConditionalRoute, .noRoute, .stateTransitionFailed,
-            .noTransitionPath, .relationshipAmbiguous, .targetArtifactRemoved, .fieldConflict, .containmentConflict,
-            .artifactLookupFailed:
-            .permanent
-        case .credentialsRejected, .connectionDisabled, .insecureConnection, .invalidMapping, .collectionProjectNotFound,
-            .routingInvalid, .invalidConditionalRoute, .invalidFilter, .fieldFlowInvalid, .conflictStrategyInvalid,
-            .conditionalFieldFlowInvalid, .commentFlowInvalid, .invalidSchedule, .repositoryCannotCreate:
-            .blocker
-        }
-    }
-
-    /// Whether a worker may retry the operation by itself.
-    public var isRetryable: Bool { self.failureClass == .transient }
 }
 
 /// An error of the sync core: a code from the catalogue, the subject it concerns (a field, a route, a project) and the
