@@ -51,7 +51,31 @@ public protocol Connector: Sendable {
     func textMarkups(projects: [String]) async throws -> TextMarkups?
 }
 
+/// Defaults for what a tool may lack. A tool without comments, attachments, a workflow or deletion keeps these and
+/// says so in its capabilities; the defaults refuse with a permanent `unsupported` error naming the tool, never a
+/// silent success.
 extension Connector {
     public func textMarkups(projects: [String]) async throws -> TextMarkups? { nil }
     public func artifactTypeID(_ configured: String) async throws -> String { configured }
+
+    public func addComment(id: String, text: String) async throws -> WriteResult {
+        throw ConnectorError.unsupported("\(self.tool) has no comments")
+    }
+
+    public func uploadAttachment(id: String, filename: String, contentType: String, data: Data) async throws -> WriteResult {
+        throw ConnectorError.unsupported("\(self.tool) has no attachments: \(filename) cannot be added to \(id)")
+    }
+
+    public func attachmentContent(artifactID: String, attachment: AttachmentInfo) async throws -> Data {
+        throw ConnectorError.unsupported("\(self.tool) has no attachments")
+    }
+
+    /// Without a workflow, a status is a field like any other.
+    public func applyTransition(id: String, to status: String) async throws -> WriteResult {
+        try await self.updateFields(id: id, ["status": .select(status)])
+    }
+
+    public func deleteArtifact(id: String) async throws {
+        throw ConnectorError.unsupported("\(self.tool) cannot delete \(id)")
+    }
 }

@@ -88,15 +88,15 @@ public struct ConnectorError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    static func gone(_ id: String, tool: String) -> ConnectorError {
+    public static func gone(_ id: String, tool: String) -> ConnectorError {
         ConnectorError(.artifactGone, kind: .permanent, message: "\(tool) artifact \(id) no longer exists")
     }
 
-    static func invalidArgument(_ message: String) -> ConnectorError {
+    public static func invalidArgument(_ message: String) -> ConnectorError {
         ConnectorError(.invalidArgument, kind: .permanent, message: message)
     }
 
-    static func unsupported(_ message: String) -> ConnectorError {
+    public static func unsupported(_ message: String) -> ConnectorError {
         ConnectorError(.unsupported, kind: .permanent, message: message)
     }
 

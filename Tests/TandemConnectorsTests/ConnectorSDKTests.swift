@@ -146,3 +146,49 @@ import Testing
         #expect(try await session.send(session.request(.get, "/projects")).status == 401)
     }
 }
+
+/// A tool with fields only — no comments, attachments, workflow or deletion: the protocol's defaults refuse what it
+/// lacks by name, and a status is written as a field.
+@Suite struct ConnectorDefaultsTests {
+    final class FieldsOnly: Connector, @unchecked Sendable {
+        var written: [[String: FieldValue]] = []
+        let tool = "Fields-only"
+        let capabilities = ConnectorCapabilities(
+            comments: false, attachments: false, impersonation: false, relationships: false, transitions: false, optimisticConcurrency: false,
+            maxPageSize: 10, timestampPrecision: 1, overlapWindow: 0, rateLimitSignals: [], deletion: .notFoundOnRead)
+        func testConnection(project: String?) async -> ConnectionTestResult { .init(reachable: true, authenticated: true, projectFound: nil) }
+        func repositoryTime() async throws -> Date { Date(timeIntervalSince1970: 0) }
+        func projects() async throws -> [ProjectInfo] { [] }
+        func artifactTypes(project: String) async throws -> [ArtifactTypeInfo] { [] }
+        func fields(project: String, artifactType: String) async throws -> [FieldDescriptor] { [] }
+        func changes(project: String, since cursor: FeedCursor?, pageSize: Int) async throws -> ChangePage {
+            ChangePage(changes: [], cursor: FeedCursor(rawValue: ""), hasMore: false, repositoryTime: nil)
+        }
+        func cursor(startingAt time: Date) -> FeedCursor { FeedCursor(rawValue: "") }
+        func artifact(id: String) async throws -> RepositoryArtifact { throw ConnectorError.gone(id, tool: self.tool) }
+        func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult { throw ConnectorError.unsupported("read-only") }
+        func updateFields(id: String, _ fields: [String: FieldValue]) async throws -> WriteResult {
+            self.written.append(fields)
+            return WriteResult(artifactID: id, updated: Date(timeIntervalSince1970: 0), version: "1")
+        }
+        func findByMarker(project: String, marker: String) async throws -> [String] { [] }
+    }
+
+    @Test func whatAToolLacksIsRefusedByName() async throws {
+        let connector = FieldsOnly()
+        for operation in [
+            { _ = try await connector.addComment(id: "7", text: "hi") },
+            { _ = try await connector.uploadAttachment(id: "7", filename: "a.txt", contentType: "text/plain", data: Data()) },
+            { try await connector.deleteArtifact(id: "7") },
+        ] as [() async throws -> Void] {
+            do {
+                try await operation()
+                Issue.record("an operation the tool lacks succeeded")
+            } catch let error as ConnectorError {
+                #expect(error.code == .unsupported && error.kind == .permanent && error.message.contains("Fields-only"), "\(error)")
+            }
+        }
+        _ = try await connector.applyTransition(id: "7", to: "Done")
+        #expect(connector.written == [["status": .select("Done")]])
+    }
+}
