@@ -160,6 +160,8 @@ let package = Package(
             name: "tandem-bench-pipeline", dependencies: ["TandemConnectors", "HTTP", "TandemCore"], path: "Ops/bench/pipeline",
             swiftSettings: swiftSettings),
         .executableTarget(name: "tandem-bench-core", dependencies: ["TandemCore"], path: "Ops/bench/core", swiftSettings: swiftSettings),
+        // Configuration validation's growth with a select field's size (Ops/bench/config.sh).
+        .executableTarget(name: "tandem-bench-config", dependencies: ["TandemConfig"], path: "Ops/bench/config", swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemStoreTests",
             dependencies: ["TandemStore", "Postgres", "TandemConfig"],

@@ -6,6 +6,18 @@ public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
         case danglingReference, unknownFieldType, invalidCron, invalidDuration, invalidURL, outOfRange
         case valueMapOnNonSelect, unknownModelField, modelMismatch, invalidSecretReference, missingSecret
         case unknownSelectValue, notFilterable, unknownProject, unsupportedVersion, invalidTransition
+        /// Beyond a bound on the document (`YAMLLimits`) or on a value (`ConfigLimits`).
+        case limitExceeded
+        /// Not UTF-8, or characters that change how text is displayed (control, bidirectional override).
+        case invalidText
+        /// YAML a configuration has no use for: tags, merge keys, several documents, keys that are not text.
+        case unsupportedYAML
+        /// Credentials where they would be shown and stored in the clear (a URL's user information).
+        case credentialsInURL
+        /// A secret reference to an environment variable a configuration may not read.
+        case forbiddenVariable
+        /// The database refused to store it.
+        case notStored
     }
 
     public var kind: Kind
@@ -16,10 +28,12 @@ public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
     public var column: Int?
     public var reason: String
 
+    /// `path` and `reason` are kept as they may be shown: a value quoted from a hostile file cannot act on a terminal
+    /// (its control characters are escaped) or flood it (it is cut short).
     public init(_ kind: Kind, path: String, reason: String, file: String? = nil, line: Int? = nil, column: Int? = nil) {
         self.kind = kind
-        self.path = path
-        self.reason = reason
+        self.path = path.escapedForDisplay(limit: 300)
+        self.reason = reason.escapedForDisplay(limit: 1000)
         self.file = file
         self.line = line
         self.column = column
@@ -27,7 +41,7 @@ public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// `file:line:column: path: reason`, with whatever parts are known.
     public var description: String {
-        var location = self.file ?? "<configuration>"
+        var location = self.file?.escapedForDisplay() ?? "<configuration>"
         if let line { location += ":\(line)" + (self.column.map { ":\($0)" } ?? "") }
         return self.path.isEmpty ? "\(location): \(self.reason)" : "\(location): \(self.path): \(self.reason)"
     }

@@ -31,7 +31,8 @@ public enum ConfigJSON {
         var document = json
         var name = "REPOSITORY"
         if case .string(let text)? = json["name"], !text.isEmpty { name = text }
-        let base = "TANDEM_API_" + String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+        let base =
+            SecretReference.environmentPrefix + "API_" + String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
         func replace(_ slot: String, in object: JSONNode, keys: [String], path: String, keep: SecretReference?) -> JSONNode {
             guard case .object(var members) = object else { return object }
             for index in members.indices where keys.contains(members[index].key) {

@@ -6,23 +6,39 @@ import Yams
 public enum ConfigParser {
     /// Parses and validates `text`; throws `ConfigError` listing every problem.
     public static func parse(_ text: String, file: String? = nil) throws(ConfigError) -> TandemConfiguration {
+        try Self.parseLocated(bytes: Array(text.utf8), file: file).configuration
+    }
+
+    /// Parses and validates a file's bytes, which must be UTF-8; throws `ConfigError` listing every problem.
+    public static func parse(bytes: [UInt8], file: String? = nil, limits: YAMLLimits = .standard) throws(ConfigError) -> TandemConfiguration {
+        try Self.parseLocated(bytes: bytes, file: file, limits: limits).configuration
+    }
+
+    /// As `parse`, with where each path is in the file, to locate problems found later (secrets, the database).
+    ///
+    /// The bytes are checked against `limits` and for what a configuration has no use for (see `YAMLGuard`) before
+    /// any YAML tree is built; a hostile file is refused in time and memory proportional to its size.
+    public static func parseLocated(
+        bytes: [UInt8], file: String? = nil, limits: YAMLLimits = .standard
+    ) throws(ConfigError) -> (configuration: TandemConfiguration, locations: ConfigLocations) {
+        if let issue = YAMLGuard.check(bytes, file: file, limits: limits).issue { throw ConfigError(issues: [issue]) }
         let reader = YAMLReader(file: file)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self))
         } catch let error as YamlError {
             throw ConfigError(issues: [Self.syntaxIssue(error, file: file)])
         } catch {
             throw ConfigError(issues: [ConfigIssue(.syntax, path: "", reason: "\(error)", file: file)])
         }
         guard let root else {
-            throw ConfigError(issues: [ConfigIssue(.syntax, path: "", reason: "the file is empty", file: file)])
+            throw ConfigError(issues: [ConfigIssue(.syntax, path: "", reason: "the file is empty", file: file, line: 1, column: 1)])
         }
         let configuration = Self.configuration(root, reader)
         var issues = reader.issues
-        if issues.isEmpty { issues = ConfigValidator.validate(configuration, file: file, marks: reader) }
+        if issues.isEmpty { issues = ConfigValidator.validate(configuration, file: file, marks: reader.locations) }
         if !issues.isEmpty { throw ConfigError(issues: issues) }
-        return configuration
+        return (configuration, reader.locations)
     }
 
     static func syntaxIssue(_ error: YamlError, file: String?) -> ConfigIssue {
@@ -54,6 +70,7 @@ public enum ConfigParser {
             c.version = version
         }
         if let s = o["settings"] { c.settings = Self.settings(s, "settings", r) }
+        c.hasSettings = o["settings"] != nil
         c.repositories = r.list(o["repositories"], "repositories").compactMap { Self.repository($0.node, $0.path, r) }
         c.models = r.list(o["models"], "models").compactMap { Self.model($0.node, $0.path, r) }
         c.collections = r.list(o["collections"], "collections").compactMap { Self.collection($0.node, $0.path, r) }
@@ -110,7 +127,7 @@ public enum ConfigParser {
         if let v = r.bool(o["allowInsecure"], o.child("allowInsecure")) { repo.allowInsecure = v }
         if let v = r.bool(o["debugLogging"], o.child("debugLogging")) { repo.debugLogging = v }
         if let p = r.object(o["proxy"], o.child("proxy"), allowed: ["url", "username", "password"], required: ["url"]),
-            let proxyURL = r.url(p["url"], p.child("url"))
+            let proxyURL = r.url(p["url"], p.child("url"), credentialsBelongIn: "the proxy's `username` and `password`")
         {
             repo.proxy = ProxyConfig(
                 url: proxyURL, username: r.string(p["username"], p.child("username")), password: r.secret(p["password"], p.child("password")))
@@ -118,7 +135,7 @@ public enum ConfigParser {
         if let n = o["eventRateLimit"] { repo.eventRateLimit = Self.rateLimit(n, o.child("eventRateLimit"), r) }
         repo.concurrencyLimit = r.int(o["concurrencyLimit"], o.child("concurrencyLimit"), range: 1...1000)
         for (key, keyPath, value) in r.entries(o["options"], o.child("options")) {
-            if let text = r.string(value, keyPath) { repo.options[key] = text }
+            if let text = r.string(value, keyPath, .text) { repo.options[key] = text }
         }
         return repo
     }
@@ -228,7 +245,7 @@ public enum ConfigParser {
             if let v = r.enumValue(f["toModel"], f.child("toModel"), TransformKind.self) { m.toModel = v }
             if let v = r.enumValue(f["toRepository"], f.child("toRepository"), TransformKind.self) { m.toRepository = v }
             m.defaultValue = r.string(f["default"], f.child("default"))
-            m.constant = r.string(f["constant"], f.child("constant"))
+            m.constant = r.string(f["constant"], f.child("constant"), .text)
             for (entryPath, entryNode) in r.list(f["valueMap"], f.child("valueMap")) {
                 guard let e = r.object(entryNode, entryPath, allowed: ["repository", "model"], required: ["repository", "model"]),
                     let repoValues = r.stringList(e["repository"], e.child("repository")),

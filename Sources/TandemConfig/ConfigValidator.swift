@@ -9,10 +9,10 @@ public enum ConfigValidator {
         Self.validate(configuration, file: file, marks: nil)
     }
 
-    static func validate(_ c: TandemConfiguration, file: String?, marks: YAMLReader?) -> [ConfigIssue] {
+    static func validate(_ c: TandemConfiguration, file: String?, marks: ConfigLocations?) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         func report(_ kind: ConfigIssue.Kind, _ path: String, _ reason: String) {
-            let mark = marks?.mark(of: path)
+            let mark = marks?.position(of: path)
             issues.append(ConfigIssue(kind, path: path, reason: reason, file: file, line: mark?.line, column: mark?.column))
         }
         func unique(_ names: [String], _ section: String, _ what: String) {
@@ -31,8 +31,10 @@ public enum ConfigValidator {
         unique(c.integrations.map(\.name), "integrations", "integration")
 
         let repositories = Dictionary(c.repositories.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let models = Dictionary(c.models.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let models = Dictionary(c.models.map { ($0.name, ModelIndex($0)) }, uniquingKeysWith: { a, _ in a })
         let collections = Dictionary(c.collections.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let projects = Dictionary(c.collections.map { ($0.name, Set($0.projects)) }, uniquingKeysWith: { a, _ in a })
+        WorkCounter.record(c.repositories.count + c.models.count + 2 * c.collections.count)
 
         for (ri, repository) in c.repositories.enumerated() {
             // The tool's registration says which options exist and what values they take.
@@ -55,6 +57,7 @@ public enum ConfigValidator {
                     if field.values.isEmpty, !field.allowUnmapped {
                         report(.invalidValue, "\(fpath).values", "a \(field.type.rawValue) field needs 'values' (or allowUnmapped: true)")
                     }
+                    WorkCounter.record(field.values.count)
                     if Set(field.values).count != field.values.count {
                         report(.duplicateName, "\(fpath).values", "values must be distinct")
                     }
@@ -78,10 +81,11 @@ public enum ConfigValidator {
             }
             for (fi, mapping) in collection.fields.enumerated() {
                 let fpath = "\(path).fields[\(fi)]"
-                guard let field = model.field(mapping.modelField) else {
+                guard let indexed = model.field(mapping.modelField) else {
                     report(.unknownModelField, "\(fpath).modelField", "model '\(model.name)' has no field '\(mapping.modelField)'")
                     continue
                 }
+                let field = indexed.config
                 let hasValueMapping = !mapping.valueMap.isEmpty || mapping.defaultValue != nil
                 if hasValueMapping, !field.type.isSelect {
                     report(
@@ -90,16 +94,17 @@ public enum ConfigValidator {
                     continue
                 }
                 if !field.allowUnmapped {
-                    for (ei, entry) in mapping.valueMap.enumerated() where !field.values.contains(entry.model) {
+                    for (ei, entry) in mapping.valueMap.enumerated() where !indexed.has(entry.model) {
                         report(
                             .unknownSelectValue, "\(fpath).valueMap[\(ei)].model", "'\(entry.model)' is not a value of model field '\(field.name)'")
                     }
-                    if let value = mapping.defaultValue, !field.values.contains(value) {
+                    if let value = mapping.defaultValue, !indexed.has(value) {
                         report(.unknownSelectValue, "\(fpath).default", "'\(value)' is not a value of model field '\(field.name)'")
                     }
                 }
                 var repoValues: Set<String> = []
                 for (ei, entry) in mapping.valueMap.enumerated() {
+                    WorkCounter.record(entry.repository.count)
                     for value in entry.repository where !repoValues.insert(value).inserted {
                         report(.duplicateName, "\(fpath).valueMap[\(ei)].repository", "repository value '\(value)' is mapped twice")
                     }
@@ -137,6 +142,8 @@ public enum ConfigValidator {
                 continue
             }
             guard let model = models[left.model] else { continue }
+            let leftProjects = projects[left.name] ?? []
+            let rightProjects = projects[right.name] ?? []
 
             func checkField(_ name: String, _ fpath: String) {
                 if model.field(name) == nil { report(.unknownModelField, fpath, "model '\(model.name)' has no field '\(name)'") }
@@ -144,17 +151,18 @@ public enum ConfigValidator {
             func checkConditions(_ conditions: [ConditionConfig], _ cpath: String) {
                 for (ci, condition) in conditions.enumerated() {
                     let fpath = "\(cpath)[\(ci)].field"
-                    guard let field = model.field(condition.field) else {
+                    guard let indexed = model.field(condition.field) else {
                         report(.unknownModelField, fpath, "model '\(model.name)' has no field '\(condition.field)'")
                         continue
                     }
+                    let field = indexed.config
                     if !field.type.isFilterable {
                         report(
                             .notFilterable, fpath,
                             "fields of type \(field.type.rawValue) cannot be filtered (filterable: single-select, multi-select, boolean, date, date-time, duration, string, long, double)"
                         )
                     } else if field.type.isSelect {
-                        for value in condition.values where !field.values.contains(value) {
+                        for value in condition.values where !indexed.has(value) {
                             report(.unknownSelectValue, "\(cpath)[\(ci)].value", "'\(value)' is not a value of model field '\(field.name)'")
                         }
                     }
@@ -172,24 +180,27 @@ public enum ConfigValidator {
             for (ri, route) in integration.routes.enumerated() {
                 let rpath = "\(path).routes[\(ri)]"
                 let (source, target) = route.from == .left ? (left, right) : (right, left)
-                for project in route.sourceProjects where !source.projects.contains(project) {
+                let (sourceProjects, targetProjects) = route.from == .left ? (leftProjects, rightProjects) : (rightProjects, leftProjects)
+                WorkCounter.record(route.sourceProjects.count + route.targets.count + 1)
+                for project in route.sourceProjects where !sourceProjects.contains(project) {
                     report(.unknownProject, "\(rpath).sourceProjects", "project '\(project)' is not in collection '\(source.name)'")
                 }
                 let targets = (route.targetProject.map { [$0] } ?? []) + route.targets.keys.sorted()
-                for project in targets where !target.projects.contains(project) {
+                for project in targets where !targetProjects.contains(project) {
                     report(.unknownProject, "\(rpath)", "target project '\(project)' is not in collection '\(target.name)'")
                 }
                 if let fieldName = route.field {
-                    guard let field = model.field(fieldName) else {
+                    guard let indexed = model.field(fieldName) else {
                         report(.unknownModelField, "\(rpath).field", "model '\(model.name)' has no field '\(fieldName)'")
                         continue
                     }
+                    let field = indexed.config
                     if field.type != .singleSelect {
                         report(
                             .invalidValue, "\(rpath).field", "conditional routes use a single-select field; '\(fieldName)' is \(field.type.rawValue)")
                     }
                     for (project, values) in route.targets.sorted(by: { $0.key < $1.key }) {
-                        for value in values where !field.values.contains(value) {
+                        for value in values where !indexed.has(value) {
                             report(.unknownSelectValue, "\(rpath).targets.\(project)", "'\(value)' is not a value of model field '\(fieldName)'")
                         }
                     }
@@ -214,7 +225,7 @@ public enum ConfigValidator {
         // what needs the core's knowledge (transforms between the types on each side, transition graphs).
         if issues.isEmpty {
             for issue in RulesBuilder.validate(c, file: file) {
-                let mark = marks?.mark(of: issue.path)
+                let mark = marks?.position(of: issue.path)
                 var located = issue
                 located.line = mark?.line
                 located.column = mark?.column
@@ -222,5 +233,37 @@ public enum ConfigValidator {
             }
         }
         return issues
+    }
+}
+
+/// A model's fields by name, each with its values as a set, so that validation looks each name and value up in one
+/// step however many there are (a select field may have tens of thousands of values).
+struct ModelIndex {
+    struct Field {
+        let config: ModelFieldConfig
+        let values: Set<String>
+
+        func has(_ value: String) -> Bool {
+            WorkCounter.record(1)
+            return self.values.contains(value)
+        }
+    }
+
+    let name: String
+    private let fields: [String: Field]
+
+    init(_ model: ModelConfig) {
+        self.name = model.name
+        var fields: [String: Field] = [:]
+        for field in model.fields where fields[field.name] == nil {
+            fields[field.name] = Field(config: field, values: Set(field.values))
+            WorkCounter.record(field.values.count + 1)
+        }
+        self.fields = fields
+    }
+
+    func field(_ name: String) -> Field? {
+        WorkCounter.record(1)
+        return self.fields[name]
     }
 }

@@ -8,6 +8,9 @@ public struct TandemConfiguration: Sendable, Hashable {
 
     public var version: Int = Self.currentVersion
     public var settings = Settings()
+    /// Whether the configuration says what the settings are. A file without `settings` leaves the stored ones as they
+    /// are when applied (unless with --prune, which resets them to their defaults).
+    public var hasSettings = true
     public var repositories: [RepositoryConfig] = []
     public var models: [ModelConfig] = []
     public var collections: [CollectionConfig] = []
@@ -63,6 +66,16 @@ public struct SecretReference: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "${\(self.variable)}" }
+
+    /// The prefix of the environment variables a configuration's secrets may name. `apply` reads no other variable,
+    /// so a configuration cannot copy the applying process's own settings (its database URL, say) into a repository's
+    /// credentials, where a connection test would send them to whatever server the repository names.
+    public static let environmentPrefix = "TANDEM_SECRET_"
+
+    /// Whether `apply` may read this variable from the environment.
+    public var isReadableFromEnvironment: Bool {
+        self.variable.hasPrefix(Self.environmentPrefix) && self.variable.count > Self.environmentPrefix.count
+    }
 }
 
 public enum RateLimitScope: String, Sendable, Hashable, CaseIterable {
@@ -111,6 +124,16 @@ public enum AuthConfig: Sendable, Hashable {
         case .apiKey: "api-key"
         case .token: "token"
         case .bearer: "bearer"
+        }
+    }
+
+    /// The key that holds the secret in a file (`password`, `key`, `token`).
+    public var secretKey: String {
+        switch self {
+        case .none: ""
+        case .basic: "password"
+        case .apiKey: "key"
+        case .token, .bearer: "token"
         }
     }
 
@@ -189,7 +212,10 @@ public struct ModelConfig: Sendable, Hashable {
     public var name: String
     public var fields: [ModelFieldConfig] = []
     public init(name: String) { self.name = name }
-    public func field(_ name: String) -> ModelFieldConfig? { self.fields.first { $0.name == name } }
+    public func field(_ name: String) -> ModelFieldConfig? {
+        WorkCounter.record(self.fields.count)
+        return self.fields.first { $0.name == name }
+    }
 }
 
 // MARK: - Collections

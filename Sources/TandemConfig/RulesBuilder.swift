@@ -10,14 +10,34 @@ public enum RulesBuilder {
         for integration: IntegrationConfig, in configuration: TandemConfiguration, path: String = "integrations"
     ) throws(ConfigIssue) -> IntegrationRules {
         let index = configuration.integrations.firstIndex { $0.name == integration.name } ?? 0
-        let base = "\(path)[\(index)]"
-        guard let left = configuration.collections.first(where: { $0.name == integration.left }),
-            let right = configuration.collections.first(where: { $0.name == integration.right }),
-            let model = configuration.models.first(where: { $0.name == left.model })
+        return try Self.rules(for: integration, at: "\(path)[\(index)]", in: Names(configuration))
+    }
+
+    /// The configuration's collections and models by name, with each collection's path: built once, so that every
+    /// integration finds what it names in one step.
+    struct Names {
+        var collections: [String: (path: String, collection: CollectionConfig)] = [:]
+        var models: [String: ModelConfig] = [:]
+
+        init(_ configuration: TandemConfiguration) {
+            for (index, collection) in configuration.collections.enumerated() where self.collections[collection.name] == nil {
+                self.collections[collection.name] = ("collections[\(index)]", collection)
+            }
+            for model in configuration.models where self.models[model.name] == nil { self.models[model.name] = model }
+            WorkCounter.record(configuration.collections.count + configuration.models.count)
+        }
+    }
+
+    static func rules(for integration: IntegrationConfig, at base: String, in names: Names) throws(ConfigIssue) -> IntegrationRules {
+        WorkCounter.record(3)
+        guard let (leftPath, left) = names.collections[integration.left], let (rightPath, right) = names.collections[integration.right],
+            let model = names.models[left.model]
         else { throw ConfigIssue(.danglingReference, path: base, reason: "collections or model missing") }
         let fields = model.fields.map { ModelField($0.name, $0.type, values: $0.values, allowUnmapped: $0.allowUnmapped) }
-        let leftRules = try Self.collection(left, model: model, path: Self.collectionPath(left, configuration))
-        let rightRules = try Self.collection(right, model: model, path: Self.collectionPath(right, configuration))
+        let modelFields = Dictionary(model.fields.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        WorkCounter.record(model.fields.count)
+        let leftRules = try Self.collection(left, fields: modelFields, path: leftPath)
+        let rightRules = try Self.collection(right, fields: modelFields, path: rightPath)
         let creation: CreationFlow =
             switch integration.creation {
             case .twoWay: .twoWay
@@ -29,7 +49,7 @@ public enum RulesBuilder {
         for (field, flow) in integration.fieldFlows { flows[field] = FieldFlow(leftToRight: flow.leftToRight, rightToLeft: flow.rightToLeft) }
         var conditional: [ConditionalFieldFlow] = []
         for (i, c) in integration.conditionalFieldFlows.enumerated() {
-            let expression = try Self.expression(c.when, model: model, path: "\(base).conditionalFieldFlows[\(i)].when")
+            let expression = try Self.expression(c.when, fields: modelFields, path: "\(base).conditionalFieldFlows[\(i)].when")
             conditional.append(
                 ConditionalFieldFlow(
                     "conditional \(i + 1)", when: expression,
@@ -39,7 +59,7 @@ public enum RulesBuilder {
         if !integration.filters.isEmpty {
             var statements: [FilterStatement] = []
             for (i, condition) in integration.filters.enumerated() {
-                let expression = try Self.expression([condition], model: model, path: "\(base).filters.conditions[\(i)]")
+                let expression = try Self.expression([condition], fields: modelFields, path: "\(base).filters.conditions[\(i)]")
                 statements.append(FilterStatement(condition.side.map { FilterTarget.collection($0) } ?? .bothCollections, expression))
             }
             filter = ArtifactFilter(scope: integration.filterScope, statements)
@@ -68,9 +88,10 @@ public enum RulesBuilder {
     /// Validates every integration by building its synchronizer; the issues name config paths.
     public static func validate(_ configuration: TandemConfiguration, file: String?) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
+        let names = Names(configuration)
         for (index, integration) in configuration.integrations.enumerated() {
             do throws(ConfigIssue) {
-                let rules = try Self.rules(for: integration, in: configuration)
+                let rules = try Self.rules(for: integration, at: "integrations[\(index)]", in: names)
                 do throws(SyncError) {
                     _ = try Synchronizer(rules)
                 } catch {
@@ -85,10 +106,6 @@ public enum RulesBuilder {
         return issues
     }
 
-    static func collectionPath(_ collection: CollectionConfig, _ configuration: TandemConfiguration) -> String {
-        "collections[\(configuration.collections.firstIndex { $0.name == collection.name } ?? 0)]"
-    }
-
     static func resolution(_ kind: ConflictPolicyKind) -> ConflictResolution {
         switch kind {
         case .error: .error
@@ -97,10 +114,13 @@ public enum RulesBuilder {
         }
     }
 
-    static func collection(_ c: CollectionConfig, model: ModelConfig, path: String) throws(ConfigIssue) -> CollectionRules {
+    static func collection(
+        _ c: CollectionConfig, fields modelFields: [String: ModelFieldConfig], path: String
+    ) throws(ConfigIssue) -> CollectionRules {
         var mappings: [FieldMapping] = []
+        WorkCounter.record(c.fields.count)
         for (i, m) in c.fields.enumerated() {
-            guard let field = model.field(m.modelField) else {
+            guard let field = modelFields[m.modelField] else {
                 throw ConfigIssue(.unknownModelField, path: "\(path).fields[\(i)].modelField", reason: "no such model field")
             }
             let repositoryType = m.type ?? field.type
@@ -161,10 +181,13 @@ public enum RulesBuilder {
         }
     }
 
-    static func expression(_ conditions: [ConditionConfig], model: ModelConfig, path: String) throws(ConfigIssue) -> FilterExpression {
+    static func expression(
+        _ conditions: [ConditionConfig], fields: [String: ModelFieldConfig], path: String
+    ) throws(ConfigIssue) -> FilterExpression {
         var parts: [FilterExpression] = []
+        WorkCounter.record(conditions.count)
         for (i, c) in conditions.enumerated() {
-            guard let field = model.field(c.field) else {
+            guard let field = fields[c.field] else {
                 throw ConfigIssue(.unknownModelField, path: "\(path)[\(i)].field", reason: "no such model field")
             }
             let values = c.values.map { Self.value($0, as: field.type) }

@@ -62,24 +62,32 @@ public struct ConfigStore: Sendable {
     /// Validates `configuration` (including that every secret reference resolves), then, unless `dryRun`, stores it in
     /// one transaction. Entities are matched by name; with `prune`, entities absent from the file are deleted.
     /// Nothing is written when anything is wrong.
+    ///
+    /// `locations` (from `ConfigParser.parseLocated`) gives the problems found here — a secret that is not set, a value
+    /// the database refuses — their line in the file.
     public func apply(
-        _ configuration: TandemConfiguration, file: String? = nil, environment: [String: String], dryRun: Bool = false,
-        prune: Bool = false, actor: String = "cli"
+        _ configuration: TandemConfiguration, file: String? = nil, locations: ConfigLocations? = nil, environment: [String: String],
+        dryRun: Bool = false, prune: Bool = false, actor: String = "cli"
     ) async throws -> ApplyPlan {
-        let issues = ConfigValidator.validate(configuration, file: file)
-        if !issues.isEmpty { throw ConfigError(issues: issues) }
-        return try await self.client.withTransaction { connection in
-            try await Self.lock(connection)
-            try await self.checkKey(connection)
-            let current = try await self.load(connection)
-            let plan = try await self.write(
-                configuration, current: current, file: file, environment: environment, dryRun: dryRun, prune: prune, actor: actor,
-                connection: connection)
-            if dryRun || !plan.hasChanges {
-                try await connection.query("ROLLBACK")
-                try await connection.query("BEGIN")
+        do {
+            let issues = ConfigValidator.validate(configuration, file: file)
+            if !issues.isEmpty { throw ConfigError(issues: issues) }
+            return try await self.client.withTransaction { connection in
+                try await Self.lock(connection)
+                try await self.checkKey(connection)
+                let current = try await self.load(connection)
+                let plan = try await self.write(
+                    configuration, current: current, file: file, environment: environment, dryRun: dryRun, prune: prune, actor: actor,
+                    connection: connection)
+                if dryRun || !plan.hasChanges {
+                    try await connection.query("ROLLBACK")
+                    try await connection.query("BEGIN")
+                }
+                return plan
             }
-            return plan
+        } catch let error as ConfigError {
+            guard let locations else { throw error }
+            throw ConfigError(issues: error.issues.map(locations.locate))
         }
     }
 
@@ -100,23 +108,69 @@ public struct ConfigStore: Sendable {
         var plan = self.plan(configuration, current: current, secrets: secrets, prune: prune)
         if let scope { plan.changes = plan.changes.filter { $0.entity == scope.entity && $0.name == scope.name } }
         if dryRun || !plan.hasChanges { return plan }
-        try await self.write(configuration, plan: plan, secrets: secrets, connection: connection)
-        if prune {
-            for change in plan.changes.reversed() where change.action == .delete {
-                let table = ["integration": "integrations", "collection": "collections", "model": "models", "repository": "repositories"][
-                    change.entity]!
-                try await connection.query("DELETE FROM \(unescaped: table) WHERE name = \(change.name)")
+        do {
+            try await self.write(configuration, plan: plan, secrets: secrets, connection: connection)
+            if prune {
+                for change in plan.changes.reversed() where change.action == .delete {
+                    let table = ["integration": "integrations", "collection": "collections", "model": "models", "repository": "repositories"][
+                        change.entity]!
+                    try await self.storing("", "the deletion of \(change.entity) '\(change.name)'") {
+                        try await connection.query("DELETE FROM \(unescaped: table) WHERE name = \(change.name)")
+                    }
+                }
             }
-        }
-        for change in plan.changes where change.action != .unchanged {
-            var summary: [JSONNode.Member] = [.init("properties", .array(change.details.map(JSONNode.string)))]
-            if let before = change.before { summary.append(.init("before", before)) }
-            if let after = change.after { summary.append(.init("after", after)) }
-            let action = change.action == .update ? (auditAction ?? change.action.rawValue) : change.action.rawValue
-            try await AuditLog.record(connection, actor: actor, action: action, entity: change.entity, name: change.name, changes: .object(summary))
+            for change in plan.changes where change.action != .unchanged {
+                var summary: [JSONNode.Member] = [.init("properties", .array(change.details.map(JSONNode.string)))]
+                if let before = change.before { summary.append(.init("before", before)) }
+                if let after = change.after { summary.append(.init("after", after)) }
+                let action = change.action == .update ? (auditAction ?? change.action.rawValue) : change.action.rawValue
+                try await self.storing("", "the audit log's record of \(change.entity) '\(change.name)'") {
+                    try await AuditLog.record(
+                        connection, actor: actor, action: action, entity: change.entity, name: change.name, changes: .object(summary))
+                }
+            }
+        } catch let refusal as StoreRefusal {
+            // The API writes one entity, named by its body: the issue is the body's, not a path in a file.
+            throw ConfigError(issues: [ConfigIssue(.notStored, path: scope == nil ? refusal.path : "", reason: refusal.reason, file: file)])
         }
         self.logger.info("Configuration applied", metadata: ["config.changes": "\(plan.changes.filter { $0.action != .unchanged }.count)"])
         return plan
+    }
+
+    /// A database error while writing the configuration, after validation accepted it: a limit validation does not
+    /// know. Its text (SQL, constraint names, values) goes to the log at debug level, never to the user.
+    struct StoreRefusal: Error {
+        var path: String
+        var reason: String
+    }
+
+    /// Runs one entity's write; a database error becomes a `StoreRefusal` naming the entity and what kind of value the
+    /// database refused (the transaction is rolled back: nothing is changed). Lost connections stay what they are.
+    func storing<T>(_ path: String, _ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PostgresError where error.kind != .connection && error.kind != .poolClosed {
+            self.logger.debug(
+                "The database refused a configuration write",
+                metadata: [
+                    "config.path": "\(path)", "db.sqlstate": "\(error.sqlState ?? "")", "tandem.error": "\(String(reflecting: error))",
+                    "db.detail": "\(error.detail ?? "")",
+                ])
+            let why: String
+            switch error.sqlState ?? "" {
+            case _ where error.kind == .encoding: why = "a value holds a character the database cannot store"
+            case "54000", "22001": why = "a value is too long"
+            case "22003", "22008", "22015": why = "a number or duration is out of range"
+            case let state where state.hasPrefix("22"): why = "a value is malformed"
+            case let state where state.hasPrefix("23"): why = "it conflicts with what is stored"
+            default: why = "the database refused it"
+            }
+            throw StoreRefusal(
+                path: path,
+                reason:
+                    "\(what) could not be stored (\(why)); nothing was changed. The database's message is in the log at debug level (--log-level debug)"
+            )
+        }
     }
 
     /// The resolved secret values per repository name: `auth` and `proxy` → plaintext.
@@ -132,10 +186,24 @@ public struct ConfigStore: Sendable {
             let stored = current.secrets[repo.name] ?? [:]
             let storedRepo = current.configuration.repositories.first { $0.name == repo.name }
             for (slot, reference, path) in [
-                ("auth", repo.auth.secrets.first, "repositories[\(index)].auth"),
+                ("auth", repo.auth.secrets.first, "repositories[\(index)].auth.\(repo.auth.secretKey)"),
                 ("proxy", repo.proxy?.password, "repositories[\(index)].proxy.password"),
             ] {
                 guard let reference else { continue }
+                if !reference.isReadableFromEnvironment {
+                    // Never read from the environment. A reference stored before the rule, unchanged, keeps its secret.
+                    if let old = stored[slot], Self.reference(slot, of: storedRepo) == reference {
+                        values[slot] = old
+                    } else {
+                        issues.append(
+                            ConfigIssue(
+                                .forbiddenVariable, path: path,
+                                reason:
+                                    "${\(reference.variable)}: a secret may only name an environment variable starting with \(SecretReference.environmentPrefix) (the applying process's other variables, such as its database URL, are not for configurations); rename the variable",
+                                file: file))
+                    }
+                    continue
+                }
                 if let value = environment[reference.variable], !value.isEmpty {
                     values[slot] = value
                 } else if let old = stored[slot], Self.reference(slot, of: storedRepo) == reference {
@@ -184,7 +252,8 @@ public struct ConfigStore: Sendable {
             }
         }
         let old = current.configuration
-        if c.settings != old.settings {
+        // A file without `settings` leaves them as they are; with --prune, it resets them like any entity it leaves out.
+        if c.hasSettings || prune, c.settings != old.settings {
             let (before, after) = Self.jsonDiff(ConfigJSON.json(old.settings), ConfigJSON.json(c.settings))
             plan.changes.append(
                 .init(
@@ -233,78 +302,95 @@ public struct ConfigStore: Sendable {
             plan.changes.contains { $0.entity == entity && $0.name == name && ($0.action == .create || $0.action == .update) }
         }
         if changed("settings", "global") {
-            let s = c.settings
-            let values: [(String, String)] = [
-                ("changeDetectionInterval", "\(s.changeDetectionInterval.seconds)"), ("fullScanInterval", "\(s.fullScanInterval.seconds)"),
-                ("fullScanEnabled", s.fullScanEnabled ? "true" : "false"), ("maxConcurrencyPerIntegration", "\(s.maxConcurrencyPerIntegration)"),
-                ("eventRateLimit.eventsPerMinute", "\(s.eventRateLimit.eventsPerMinute)"),
-                ("eventRateLimit.scope", "\"\(s.eventRateLimit.scope.rawValue)\""),
-            ]
-            for (key, value) in values {
-                try await connection.query(
-                    """
-                    INSERT INTO settings (key, value) VALUES (\(key), \(PostgresJSON(raw: value)))
-                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
-                    """)
+            try await self.storing("settings", "the settings") { try await Self.writeSettings(c.settings, connection: connection) }
+        }
+        for (index, repo) in c.repositories.enumerated() where changed("repository", repo.name) {
+            try await self.storing("repositories[\(index)]", "repository '\(repo.name)'") {
+                try await self.writeRepository(repo, secrets: secrets[repo.name] ?? [:], connection: connection)
             }
         }
-        for repo in c.repositories where changed("repository", repo.name) {
-            try await self.writeRepository(repo, secrets: secrets[repo.name] ?? [:], connection: connection)
+        for (index, model) in c.models.enumerated() where changed("model", model.name) {
+            try await self.storing("models[\(index)]", "model '\(model.name)'") { try await Self.writeModel(model, connection: connection) }
         }
-        for model in c.models where changed("model", model.name) {
-            let id = try await Self.upsertID(
-                connection,
-                "INSERT INTO models (name) VALUES (\(model.name)) ON CONFLICT (name) DO UPDATE SET updated_at = now() RETURNING id")
-            try await connection.query("DELETE FROM model_fields WHERE model_id = \(id)")
-            for (position, f) in model.fields.enumerated() {
-                try await connection.query(
-                    """
-                    INSERT INTO model_fields (model_id, position, name, field_type, required, select_values, allow_unmapped)
-                    VALUES (\(id), \(position), \(f.name), \(f.type.rawValue), \(f.required), \(f.values), \(f.allowUnmapped))
-                    """)
+        for (index, collection) in c.collections.enumerated() where changed("collection", collection.name) {
+            try await self.storing("collections[\(index)]", "collection '\(collection.name)'") {
+                try await Self.writeCollection(collection, connection: connection)
             }
         }
-        for col in c.collections where changed("collection", col.name) {
-            let id = try await Self.upsertID(
-                connection,
+        for (index, integration) in c.integrations.enumerated() where changed("integration", integration.name) {
+            try await self.storing("integrations[\(index)]", "integration '\(integration.name)'") {
+                try await self.writeIntegration(integration, connection: connection)
+            }
+        }
+    }
+
+    private static func writeSettings(_ s: Settings, connection: PostgresConnection) async throws {
+        let values: [(String, String)] = [
+            ("changeDetectionInterval", "\(s.changeDetectionInterval.seconds)"), ("fullScanInterval", "\(s.fullScanInterval.seconds)"),
+            ("fullScanEnabled", s.fullScanEnabled ? "true" : "false"), ("maxConcurrencyPerIntegration", "\(s.maxConcurrencyPerIntegration)"),
+            ("eventRateLimit.eventsPerMinute", "\(s.eventRateLimit.eventsPerMinute)"),
+            ("eventRateLimit.scope", "\"\(s.eventRateLimit.scope.rawValue)\""),
+        ]
+        for (key, value) in values {
+            try await connection.query(
                 """
-                INSERT INTO collections (name, repository_id, model_id, artifact_type, projects, status_field)
-                VALUES (\(col.name), (SELECT id FROM repositories WHERE name = \(col.repository)),
-                        (SELECT id FROM models WHERE name = \(col.model)), \(col.artifactType), \(col.projects), \(col.statusField))
-                ON CONFLICT (name) DO UPDATE SET repository_id = EXCLUDED.repository_id, model_id = EXCLUDED.model_id,
-                    artifact_type = EXCLUDED.artifact_type, projects = EXCLUDED.projects, status_field = EXCLUDED.status_field,
-                    updated_at = now()
-                RETURNING id
+                INSERT INTO settings (key, value) VALUES (\(key), \(PostgresJSON(raw: value)))
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
                 """)
-            try await connection.query("DELETE FROM collection_field_mappings WHERE collection_id = \(id)")
-            try await connection.query("DELETE FROM collection_transitions WHERE collection_id = \(id)")
-            for (position, m) in col.fields.enumerated() {
+        }
+    }
+
+    private static func writeModel(_ model: ModelConfig, connection: PostgresConnection) async throws {
+        let id = try await Self.upsertID(
+            connection,
+            "INSERT INTO models (name) VALUES (\(model.name)) ON CONFLICT (name) DO UPDATE SET updated_at = now() RETURNING id")
+        try await connection.query("DELETE FROM model_fields WHERE model_id = \(id)")
+        for (position, f) in model.fields.enumerated() {
+            try await connection.query(
+                """
+                INSERT INTO model_fields (model_id, position, name, field_type, required, select_values, allow_unmapped)
+                VALUES (\(id), \(position), \(f.name), \(f.type.rawValue), \(f.required), \(f.values), \(f.allowUnmapped))
+                """)
+        }
+    }
+
+    private static func writeCollection(_ col: CollectionConfig, connection: PostgresConnection) async throws {
+        let id = try await Self.upsertID(
+            connection,
+            """
+            INSERT INTO collections (name, repository_id, model_id, artifact_type, projects, status_field)
+            VALUES (\(col.name), (SELECT id FROM repositories WHERE name = \(col.repository)),
+                    (SELECT id FROM models WHERE name = \(col.model)), \(col.artifactType), \(col.projects), \(col.statusField))
+            ON CONFLICT (name) DO UPDATE SET repository_id = EXCLUDED.repository_id, model_id = EXCLUDED.model_id,
+                artifact_type = EXCLUDED.artifact_type, projects = EXCLUDED.projects, status_field = EXCLUDED.status_field,
+                updated_at = now()
+            RETURNING id
+            """)
+        try await connection.query("DELETE FROM collection_field_mappings WHERE collection_id = \(id)")
+        try await connection.query("DELETE FROM collection_transitions WHERE collection_id = \(id)")
+        for (position, m) in col.fields.enumerated() {
+            try await connection.query(
+                """
+                INSERT INTO collection_field_mappings
+                    (collection_id, position, repository_field, model_field, to_model, to_repository, default_value, constant_value,
+                     repository_type)
+                VALUES (\(id), \(position), \(m.field), \(m.modelField), \(m.toModel.rawValue), \(m.toRepository.rawValue),
+                        \(m.defaultValue), \(m.constant), \(m.type?.rawValue))
+                """)
+            for (entryPosition, entry) in m.valueMap.enumerated() {
                 try await connection.query(
                     """
-                    INSERT INTO collection_field_mappings
-                        (collection_id, position, repository_field, model_field, to_model, to_repository, default_value, constant_value,
-                         repository_type)
-                    VALUES (\(id), \(position), \(m.field), \(m.modelField), \(m.toModel.rawValue), \(m.toRepository.rawValue),
-                            \(m.defaultValue), \(m.constant), \(m.type?.rawValue))
-                    """)
-                for (entryPosition, entry) in m.valueMap.enumerated() {
-                    try await connection.query(
-                        """
-                        INSERT INTO collection_value_maps (collection_id, mapping_position, position, repository_values, model_value)
-                        VALUES (\(id), \(position), \(entryPosition), \(entry.repository), \(entry.model))
-                        """)
-                }
-            }
-            for (position, t) in col.transitions.enumerated() {
-                try await connection.query(
-                    """
-                    INSERT INTO collection_transitions (collection_id, position, from_status, to_status, name)
-                    VALUES (\(id), \(position), \(t.from), \(t.to), \(t.name))
+                    INSERT INTO collection_value_maps (collection_id, mapping_position, position, repository_values, model_value)
+                    VALUES (\(id), \(position), \(entryPosition), \(entry.repository), \(entry.model))
                     """)
             }
         }
-        for integration in c.integrations where changed("integration", integration.name) {
-            try await self.writeIntegration(integration, connection: connection)
+        for (position, t) in col.transitions.enumerated() {
+            try await connection.query(
+                """
+                INSERT INTO collection_transitions (collection_id, position, from_status, to_status, name)
+                VALUES (\(id), \(position), \(t.from), \(t.to), \(t.name))
+                """)
         }
     }
 
@@ -724,8 +810,9 @@ extension ConfigStore {
         yaml text: String, file: String? = nil, environment: [String: String], dryRun: Bool = false, prune: Bool = false,
         actor: String = "cli"
     ) async throws -> ApplyPlan {
-        let configuration = try ConfigParser.parse(text, file: file)
-        return try await self.apply(configuration, file: file, environment: environment, dryRun: dryRun, prune: prune, actor: actor)
+        let (configuration, locations) = try ConfigParser.parseLocated(bytes: Array(text.utf8), file: file)
+        return try await self.apply(
+            configuration, file: file, locations: locations, environment: environment, dryRun: dryRun, prune: prune, actor: actor)
     }
 
     /// The stored configuration as canonical YAML.

@@ -107,25 +107,24 @@ struct Apply: AsyncParsableCommand {
     @Option(help: "Who is applying, for the audit log (default: $USER).") var actor: String?
 
     func run() async throws {
-        let text: String
-        if self.file == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let data = FileManager.default.contents(atPath: self.file) else {
-                throw CommandFailure(description: "\(self.file): cannot read the file")
-            }
-            text = String(decoding: data, as: UTF8.self)
+        // The bytes as they are: the parser refuses invalid UTF-8 (naming its line and column) instead of storing
+        // replacement characters.
+        // At most one byte more than a configuration may have: a larger file is refused without reading it all.
+        let handle = self.file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: self.file)
+        guard let handle, let data = try? handle.read(upToCount: YAMLLimits.standard.maximumBytes + 1) ?? Data() else {
+            throw CommandFailure(description: "\(self.file.escapedForDisplay()): cannot read the file")
         }
+        let bytes = [UInt8](data)
         try await clearly {
             // Validate the file before touching the database, so a bad file fails fast even with no database.
-            let configuration = try ConfigParser.parse(text, file: self.file)
+            let (configuration, locations) = try ConfigParser.parseLocated(bytes: bytes, file: self.file)
             let masterKey = try self.key.resolved()
             try await self.database.withClient { client, logger in
                 try await Migrator.bundled().migrate(client, logger: logger)
                 let store = ConfigStore(client: client, box: SecretBox(key: masterKey), logger: logger)
                 let plan = try await store.apply(
-                    configuration, file: self.file, environment: ProcessInfo.processInfo.environment, dryRun: self.dryRun,
-                    prune: self.prune, actor: self.actor ?? ProcessInfo.processInfo.environment["USER"] ?? "cli")
+                    configuration, file: self.file, locations: locations, environment: ProcessInfo.processInfo.environment,
+                    dryRun: self.dryRun, prune: self.prune, actor: self.actor ?? ProcessInfo.processInfo.environment["USER"] ?? "cli")
                 print(plan.description)
                 if self.dryRun { print("dry run: nothing was changed") }
             }

@@ -18,7 +18,7 @@ import Testing
         if: ["TANDEM_REDMINE_URL", "TANDEM_REDMINE_API_KEY", "TANDEM_ROUNDUP_URL", "TANDEM_ROUNDUP_USER", "TANDEM_ROUNDUP_PASSWORD"]
             .allSatisfy { ProcessInfo.processInfo.environment[$0] != nil }))
 struct RealTrackerAttachments {
-    static let env = ProcessInfo.processInfo.environment
+    static let env = RealTrackerEndToEndTests.environment
     static let runID = "att" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
     /// A Redmine project of its own (issue 13 §6: the suites no longer share `sync`).
     static let redmineProject = (try? RealTrackerEndToEndTests.createRedmineProject(runID)) ?? env["TANDEM_REDMINE_PROJECT"] ?? "sync"
@@ -36,7 +36,7 @@ struct RealTrackerAttachments {
             url: \(env["TANDEM_REDMINE_URL"] ?? "")
             auth:
               kind: api-key
-              key: ${TANDEM_REDMINE_API_KEY}
+              key: ${TANDEM_SECRET_REDMINE_API_KEY}
               header: X-Redmine-API-Key
             options:
               markerField: "\(env["TANDEM_REDMINE_MARKER_FIELD"] ?? "1")"
@@ -46,7 +46,7 @@ struct RealTrackerAttachments {
             auth:
               kind: basic
               username: \(env["TANDEM_ROUNDUP_USER"] ?? "")
-              password: ${TANDEM_ROUNDUP_PASSWORD}
+              password: ${TANDEM_SECRET_ROUNDUP_PASSWORD}
         models:
           - name: Note
             fields:

@@ -19,7 +19,7 @@ struct CredentialRecoveryTests {
     static func yaml(_ left: String, _ right: String) -> String {
         integrationYAML(left: left, right: right).replacingOccurrences(
             of: "url: http://memory.invalid/\(right)\n",
-            with: "url: http://memory.invalid/\(right)\n    auth:\n      kind: bearer\n      token: ${RIGHT_TOKEN}\n")
+            with: "url: http://memory.invalid/\(right)\n    auth:\n      kind: bearer\n      token: ${TANDEM_SECRET_RIGHT_TOKEN}\n")
     }
 
     struct Blocker: Equatable {
@@ -43,7 +43,7 @@ struct CredentialRecoveryTests {
     @Test("the rejecting repository alone pauses and is named; Retry re-tests; new credentials resume it at once")
     func rejectedCredentialsPauseOnlyTheirRepositoryAndRecover() async throws {
         let good: Credentials = .bearer("right-token")
-        let h = try await ClusterHarness.start(environment: ["RIGHT_TOKEN": "wrong-token"], rightAcceptedCredentials: good) {
+        let h = try await ClusterHarness.start(environment: ["TANDEM_SECRET_RIGHT_TOKEN": "wrong-token"], rightAcceptedCredentials: good) {
             Self.yaml($0, $1)
         }
         do {
@@ -85,7 +85,7 @@ struct CredentialRecoveryTests {
 
             // New credentials: the repository resumes at once, the waiting create flows, the blocker is done.
             let store = ConfigStore(client: h.database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: ClusterHarness.logger)
-            _ = try await store.apply(yaml: Self.yaml(h.leftName, h.rightName), environment: ["RIGHT_TOKEN": "right-token"])
+            _ = try await store.apply(yaml: Self.yaml(h.leftName, h.rightName), environment: ["TANDEM_SECRET_RIGHT_TOKEN": "right-token"])
             let start = ContinuousClock.now
             let recovered = try await h.waitUntil(timeout: .seconds(60)) {
                 let right = try await InMemoryConnector(repository: h.right, credentials: good).changes(project: "demo", since: nil, pageSize: 50)

@@ -27,15 +27,7 @@ struct ProcessFaultTests {
     // MARK: - Processes
 
     /// The `tandem` executable built next to the test bundle.
-    static var tandemPath: String {
-        if let path = ProcessInfo.processInfo.environment["TANDEM_BIN"] { return path }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle, bundle.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("tandem").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tandem").path
-    }
+    static var tandemPath: String { builtExecutable("tandem", overriddenBy: "TANDEM_BIN") }
 
     /// A scratch folder with the master key file and the processes' logs.
     final class Cluster: Sendable {

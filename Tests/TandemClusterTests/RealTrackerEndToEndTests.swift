@@ -26,7 +26,13 @@ import Testing
             ProcessInfo.processInfo.environment[$0] != nil
         }, "needs the real trackers (Ops/trackers/up.sh)"))
 struct RealTrackerEndToEndTests {
-    static let environment = ProcessInfo.processInfo.environment
+    /// The process's environment, with the trackers' credentials also under the names a configuration's secrets may
+    /// use (`${TANDEM_SECRET_…}`, docs/configuration.md).
+    static let environment: [String: String] = {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["REDMINE_API_KEY", "ROUNDUP_PASSWORD"] { environment["TANDEM_SECRET_" + name] = environment["TANDEM_" + name] }
+        return environment
+    }()
     static let issues = environment["TANDEM_E2E_REAL_ISSUES"].flatMap(Int.init) ?? 200
     static let quietSeconds = environment["TANDEM_E2E_REAL_QUIET_SECONDS"].flatMap(Int.init) ?? 600
 
@@ -74,7 +80,7 @@ struct RealTrackerEndToEndTests {
             url: \(environment["TANDEM_REDMINE_URL"]!)
             auth:
               kind: api-key
-              key: ${TANDEM_REDMINE_API_KEY}
+              key: ${TANDEM_SECRET_REDMINE_API_KEY}
               header: X-Redmine-API-Key
             eventRateLimit:
               eventsPerMinute: 100000
@@ -86,7 +92,7 @@ struct RealTrackerEndToEndTests {
             auth:
               kind: basic
               username: \(environment["TANDEM_ROUNDUP_USER"] ?? "admin")
-              password: ${TANDEM_ROUNDUP_PASSWORD}
+              password: ${TANDEM_SECRET_ROUNDUP_PASSWORD}
             eventRateLimit:
               eventsPerMinute: 100000
         models:

@@ -17,7 +17,7 @@ let badInputs: [BadInput] = [
         with: "    running: true\n    conditionalFieldFlows:\n      - when: []\n        fieldFlows: {}\n", kind: .invalidValue,
         path: "integrations[0].conditionalFieldFlows[0].when", reasonContains: "at least one condition"),
     BadInput(
-        name: "YAML syntax error", replace: "    left: redmine-bugs", with: "    left: [redmine-bugs", kind: .syntax, path: "",
+        name: "YAML syntax error", replace: "    left: redmine-bugs", with: "    left: [redmine-bugs", kind: .syntax, path: "integrations[0].left[1]",
         reasonContains: "YAML syntax error"),
     BadInput(
         name: "unknown key with a hint", replace: "    running: true", with: "    runing: true", kind: .unknownKey, path: "integrations[0].runing",
@@ -67,7 +67,7 @@ let badInputs: [BadInput] = [
         name: "number out of range", replace: "eventsPerMinute: 600", with: "eventsPerMinute: 0", kind: .outOfRange,
         path: "repositories[0].eventRateLimit.eventsPerMinute", reasonContains: "out of range"),
     BadInput(
-        name: "literal secret", replace: "key: ${TANDEM_REDMINE_API_KEY}", with: "key: 0123456789abcdef", kind: .invalidSecretReference,
+        name: "literal secret", replace: "key: ${TANDEM_SECRET_REDMINE_API_KEY}", with: "key: 0123456789abcdef", kind: .invalidSecretReference,
         path: "repositories[0].auth.key", reasonContains: "environment references"),
     BadInput(
         name: "value map onto a value the model lacks", replace: "            model: Urgent", with: "            model: Critical",

@@ -20,7 +20,7 @@ func exampleYAML() throws -> String {
         #expect(config.integrations[0].rightSchedule.changeDetection == .interval(ConfigDuration(seconds: 20)))
         #expect(config.settings.changeDetectionInterval.seconds == 30)
         if case .apiKey(let key, let header, _) = config.repositories[0].auth {
-            #expect(key.variable == "TANDEM_REDMINE_API_KEY")
+            #expect(key.variable == "TANDEM_SECRET_REDMINE_API_KEY")
             #expect(header == "X-Redmine-API-Key")
         } else {
             Issue.record("expected api-key auth")
@@ -33,7 +33,7 @@ func exampleYAML() throws -> String {
         let reparsed = try ConfigParser.parse(first)
         #expect(reparsed == config)
         #expect(ConfigWriter.yaml(reparsed) == first)
-        #expect(first.contains("${TANDEM_REDMINE_API_KEY}"))
+        #expect(first.contains("${TANDEM_SECRET_REDMINE_API_KEY}"))
     }
 
     @Test func aRepositorysDebugLoggingIsReadAndWrittenOnlyWhenOn() throws {

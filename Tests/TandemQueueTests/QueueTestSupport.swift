@@ -79,15 +79,7 @@ struct TestQueue {
     // MARK: Consumer processes (the drill)
 
     /// The drill executable built next to the test bundle.
-    static var drillPath: String {
-        if let path = ProcessInfo.processInfo.environment["TANDEM_QUEUE_DRILL"] { return path }
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle, bundle.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("tandem-queue-drill").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tandem-queue-drill").path
-    }
+    static var drillPath: String { builtExecutable("tandem-queue-drill", overriddenBy: "TANDEM_QUEUE_DRILL") }
 
     /// Starts consumer processes that record admissions, runs and concurrency under `drill:`.
     func spawnConsumers(

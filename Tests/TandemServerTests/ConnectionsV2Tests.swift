@@ -113,7 +113,8 @@ struct ConnectionsV2Tests {
             #expect(token.json["params"]?["issue_tracker_user"] == nil && token.json["params"]?["issue_tracker_pass"] == nil)
             #expect(
                 try await store.export().repositories.first?.auth
-                    == .apiKey(key: SecretReference(variable: "TANDEM_API_REDMINE_INTEGRATION_AUTH"), header: "X-Redmine-API-Key", parameter: nil))
+                    == .apiKey(
+                        key: SecretReference(variable: "TANDEM_SECRET_API_REDMINE_INTEGRATION_AUTH"), header: "X-Redmine-API-Key", parameter: nil))
             // Every change is audited like v1's (the patch that changed nothing is not).
             let audit = try await api.call(.get, "/api/v1/audit?entity=repository").json["items"]?.arrayValue ?? []
             #expect(audit.map { $0["action"]?.stringValue } == ["update", "update", "update", "update", "update", "create"])
@@ -243,7 +244,7 @@ struct ConnectionsV2Tests {
             for answer in answers {
                 #expect(answer.status < 500)
                 #expect(!answer.text.contains(Self.password) && !answer.text.contains(Self.token), "\(answer.text)")
-                #expect(!answer.text.contains("TANDEM_API_"), "\(answer.text)")
+                #expect(!answer.text.contains("TANDEM_SECRET_API_"), "\(answer.text)")
             }
             // And the answers did show what they should.
             let listed = answers[3].json["results"]?.arrayValue?.first { $0["id"]?.intValue == id }
@@ -459,7 +460,7 @@ struct ConnectionsV2Tests {
             #expect(good.status == 200 && good.json["success"] == .bool(true), "\(good.text)")
             let call = try #require(seen.withLock { $0.first })
             #expect(call.0.kind == .redmine && call.0.url == "https://server.example.com" && call.1 == ["auth": "password"] && call.2 == "sync")
-            #expect(call.0.auth == .basic(username: "username", password: SecretReference(variable: "TANDEM_API_ISSUE_TRACKER_TEST_AUTH")))
+            #expect(call.0.auth == .basic(username: "username", password: SecretReference(variable: "TANDEM_SECRET_API_ISSUE_TRACKER_TEST_AUTH")))
             let wrong = try await api.call(
                 .post, path,
                 body:

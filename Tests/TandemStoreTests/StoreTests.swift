@@ -9,7 +9,7 @@ func exampleYAML() throws -> String {
     return try String(contentsOf: root.appendingPathComponent("docs/examples/redmine-roundup.yaml"), encoding: .utf8)
 }
 
-let exampleSecrets = ["TANDEM_REDMINE_API_KEY": "rm-secret-4f1c9a77e2", "TANDEM_ROUNDUP_PASSWORD": "ru-secret-pw-88d0b3"]
+let exampleSecrets = ["TANDEM_SECRET_REDMINE_API_KEY": "rm-secret-4f1c9a77e2", "TANDEM_SECRET_ROUNDUP_PASSWORD": "ru-secret-pw-88d0b3"]
 let keyA = try! MasterKey(bytes: Array(repeating: 7, count: 32))
 let keyB = try! MasterKey(bytes: Array(repeating: 9, count: 32))
 
@@ -130,7 +130,7 @@ func snapshot(_ db: TestDatabase) async throws -> String {
             _ = try await store(db).apply(yaml: try exampleYAML(), environment: exampleSecrets, actor: "alice")
             let edited = try exampleYAML().replacingOccurrences(of: "concurrencyLimit: 4", with: "concurrencyLimit: 6")
             var secrets = exampleSecrets
-            secrets["TANDEM_ROUNDUP_PASSWORD"] = "changed"
+            secrets["TANDEM_SECRET_ROUNDUP_PASSWORD"] = "changed"
             let plan = try await store(db).apply(yaml: edited, environment: secrets, actor: "bob")
             let updates = plan.changes.filter { $0.action == .update }
             #expect(updates.map(\.name).sorted() == ["redmine", "roundup"])
@@ -180,13 +180,13 @@ func snapshot(_ db: TestDatabase) async throws -> String {
             try await Migrator.bundled().migrate(db.client, logger: TestDatabase.logger)
             let before = try await snapshot(db)
             do {
-                _ = try await store(db).apply(yaml: try exampleYAML(), file: "x.yaml", environment: ["TANDEM_REDMINE_API_KEY": "k"])
+                _ = try await store(db).apply(yaml: try exampleYAML(), file: "x.yaml", environment: ["TANDEM_SECRET_REDMINE_API_KEY": "k"])
                 Issue.record("no error")
             } catch let error as ConfigError {
                 #expect(error.issues.count == 1)
                 #expect(error.issues[0].kind == .missingSecret)
-                #expect(error.issues[0].path == "repositories[1].auth")
-                #expect(error.issues[0].reason.contains("TANDEM_ROUNDUP_PASSWORD"))
+                #expect(error.issues[0].path == "repositories[1].auth.password")
+                #expect(error.issues[0].reason.contains("TANDEM_SECRET_ROUNDUP_PASSWORD"))
             }
             #expect(try await snapshot(db) == before)
         }

@@ -342,7 +342,9 @@ public struct FieldMapping: Sendable, Hashable {
             throw fail("a value map needs select fields on both sides, not \(self.repositoryType.rawValue) → \(model.type.rawValue)")
         }
         if let valueMap, !model.allowUnmapped, valueMap.defaultModelValue == nil, !model.values.isEmpty {
-            for value in valueMap.toModel.values.sorted() where !model.values.contains(value) {
+            let allowed = Set(model.values)
+            WorkCounter.record(model.values.count + valueMap.toModel.count)
+            for value in valueMap.toModel.values.sorted() where !allowed.contains(value) {
                 throw fail("value '\(value)' is not a value of model field '\(model.name)'")
             }
         }

@@ -1,0 +1,1 @@
+../TandemConfigTests/BuiltExecutable.swift
