@@ -164,7 +164,9 @@ let package = Package(
             dependencies: ["TandemStore", "Postgres", "TandemConfig"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: swiftSettings),
+        // Fake servers and sockets shared by the test targets.
+        .target(name: "TandemTestSupport", path: "Tests/TandemTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TandemTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemConnectorsTests",
             dependencies: ["TandemConnectors", "HTTP", "TandemCore", "TandemSimulator"],
@@ -197,10 +199,11 @@ let package = Package(
         .testTarget(
             name: "TandemServerTests",
             dependencies: [
-                "TandemServer", "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "Postgres", "Redis",
+                "TandemServer", "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "TandemTestSupport", "Postgres", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -185,7 +185,7 @@ func snapshot(_ db: TestDatabase) async throws -> String {
             } catch let error as ConfigError {
                 #expect(error.issues.count == 1)
                 #expect(error.issues[0].kind == .missingSecret)
-                #expect(error.issues[0].path == "repositories[1].auth")
+                #expect(error.issues[0].path == "repositories[1].auth.password")
                 #expect(error.issues[0].reason.contains("TANDEM_ROUNDUP_PASSWORD"))
             }
             #expect(try await snapshot(db) == before)
