@@ -105,6 +105,8 @@ let package = Package(
                 "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "TandemCluster", "TandemConfig", "TandemConnectors",
                 "TandemCore", "HTTP", "Postgres", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
