@@ -10,8 +10,17 @@ import TandemStore
 import Glibc
 #endif
 
-/// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send.
-final class RawConnection {
+/// Runs blocking socket calls on a thread of their own, off Swift's cooperative pool (two threads on two cores): a test
+/// waiting in `poll` there would starve the servers it talks to, and those of the tests running beside it.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send. Its waits run off the cooperative
+/// pool; one test uses it at a time (hence `@unchecked Sendable`: the descriptor is only read).
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -48,14 +57,16 @@ final class RawConnection {
     func finishSending() { shutdown(self.fd, Int32(SHUT_WR)) }
 
     /// Everything the server sends until it closes the connection or `timeout` passes.
-    func readAll(timeout: Double = 5) -> String {
-        var received: [UInt8] = []
-        _ = self.receive(for: timeout) { received += $0 }
-        return String(decoding: received, as: UTF8.self)
+    func readAll(timeout: Double = 5) async throws -> String {
+        try await offThePool {
+            var received: [UInt8] = []
+            _ = self.receive(for: timeout) { received += $0 }
+            return String(decoding: received, as: UTF8.self)
+        }
     }
 
     /// Whether the server closes the connection within `timeout` seconds (reading and discarding what it sends).
-    func closedByServer(within timeout: Double) -> Bool { self.receive(for: timeout) { _ in } }
+    func closedByServer(within timeout: Double) async throws -> Bool { try await offThePool { self.receive(for: timeout) { _ in } } }
 
     /// Reads for at most `timeout` seconds, handing each piece to `body`; true when the server closed the connection.
     private func receive(for timeout: Double, _ body: (ArraySlice<UInt8>) -> Void) -> Bool {
@@ -92,7 +103,7 @@ func withLiveServer(
             do {
                 var ready = false
                 for _ in 0..<200 where !ready {
-                    ready = (try? httpGet(port: port, path: "/health/live"))?.status == "HTTP/1.1 200 OK"
+                    ready = (try? await offThePool { try httpGet(port: port, path: "/health/live") })?.status == "HTTP/1.1 200 OK"
                     if ready { ready = try await Migrator.bundled().status(postgres).current }
                     if !ready { try await Task.sleep(for: .milliseconds(100)) }
                 }
