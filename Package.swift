@@ -106,6 +106,8 @@ let package = Package(
                 "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "TandemCluster", "TandemConfig", "TandemConnectors",
                 "TandemCore", "HTTP", "Postgres", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,7 +169,9 @@ let package = Package(
             dependencies: ["TandemStore", "Postgres", "TandemConfig"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: swiftSettings),
+        // Fake servers and sockets shared by the test targets.
+        .target(name: "TandemTestSupport", path: "Tests/TandemTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TandemTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemConnectorsTests",
             dependencies: ["TandemConnectors", "HTTP", "TandemCore", "TandemSimulator"],
@@ -200,10 +204,11 @@ let package = Package(
         .testTarget(
             name: "TandemServerTests",
             dependencies: [
-                "TandemServer", "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "Postgres", "Redis",
+                "TandemServer", "TandemMetrics", "TandemQueue", "TandemStore", "TandemSupport", "TandemTestSupport", "Postgres", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -26,6 +26,11 @@ public struct ServerProcess: Sendable {
         public var masterKey: MasterKey?
         /// Mark the session cookie `Secure` (when the server is reached over HTTPS).
         public var secureCookies = false
+        /// A connection with no request in progress for this long is closed (keep-alive between requests, a client
+        /// that connects and sends nothing, a request body that stalls).
+        public var idleTimeout: Duration = .seconds(60)
+        /// A request head (request line and headers) must arrive whole within this time of its first byte.
+        public var requestHeadTimeout: Duration = .seconds(10)
 
         public init(
             host: String = "127.0.0.1", port: Int = 8080, prefix: String = "tandem:", leaseName: String = "coordinator",
@@ -78,6 +83,7 @@ public struct ServerProcess: Sendable {
         if self.configuration.api { services.append(LoggingSettingsWatcher(postgres: self.postgres, logger: self.logger)) }
         return Application(
             router: self.routes.router(),
+            server: .tandemHTTP1(idleTimeout: self.configuration.idleTimeout, requestHeadTimeout: self.configuration.requestHeadTimeout),
             configuration: .init(address: .hostname(host, port: port), serverName: "tandem"),
             services: services,
             onServerRunning: { _ in

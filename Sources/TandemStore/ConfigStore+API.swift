@@ -167,9 +167,11 @@ extension ConfigStore {
             do {
                 _ = try await self.write(
                     changed, current: current, file: nil, environment: environment, dryRun: false, prune: prune, actor: actor,
-                    scope: (section.entity, name), auditAction: action, connection: connection)
+                    scope: (section.entity, name), auditAction: action, secretSource: .request, connection: connection)
             } catch let error as ConfigError {
-                throw Self.adminError(error.issues, prefix: "")
+                // Refusals of the edited entity (a secret it needs again) name its member; others are conflicts.
+                let index = Self.entities(section, of: changed).firstIndex { $0.name == name }
+                throw Self.adminError(error.issues, prefix: index.map { "\(section.rawValue)[\($0)]" })
             }
             return Self.entities(section, of: changed).first { $0.name == name }?.json ?? .null
         }

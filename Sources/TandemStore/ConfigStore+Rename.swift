@@ -69,9 +69,9 @@ extension ConfigStore {
             do {
                 _ = try await self.write(
                     c, current: current, file: nil, environment: secrets, dryRun: false, prune: false, actor: actor, scope: ("repository", new),
-                    connection: connection)
+                    secretSource: .request, connection: connection)
             } catch let error as ConfigError {
-                throw Self.adminError(error.issues, prefix: "")
+                throw Self.adminError(error.issues, prefix: "repositories[\(position)]")
             }
             return ConfigJSON.json(repository)
         }

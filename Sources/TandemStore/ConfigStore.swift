@@ -102,9 +102,10 @@ public struct ConfigStore: Sendable {
     /// that entity's change is written (the API changes one entity at a time); `auditAction` renames the audit action.
     func write(
         _ configuration: TandemConfiguration, current: Loaded, file: String?, environment: [String: String], dryRun: Bool, prune: Bool,
-        actor: String, scope: (entity: String, name: String)? = nil, auditAction: String? = nil, connection: PostgresConnection
+        actor: String, scope: (entity: String, name: String)? = nil, auditAction: String? = nil, secretSource: SecretSource = .environment,
+        connection: PostgresConnection
     ) async throws -> ApplyPlan {
-        let secrets = try self.resolveSecrets(configuration, current: current, file: file, environment: environment)
+        let secrets = try self.resolveSecrets(configuration, current: current, file: file, environment: environment, source: secretSource)
         var plan = self.plan(configuration, current: current, secrets: secrets, prune: prune)
         if let scope { plan.changes = plan.changes.filter { $0.entity == scope.entity && $0.name == scope.name } }
         if dryRun || !plan.hasChanges { return plan }
@@ -176,8 +177,12 @@ public struct ConfigStore: Sendable {
     /// The resolved secret values per repository name: `auth` and `proxy` → plaintext.
     typealias Secrets = [String: [String: String]]
 
+    /// Where the secrets of a change come from: a file's environment variables (`tandem apply`), or the API request
+    /// itself (the API, the web UI), which names them in its refusals.
+    enum SecretSource: Sendable { case environment, request }
+
     func resolveSecrets(
-        _ c: TandemConfiguration, current: Loaded, file: String?, environment: [String: String]
+        _ c: TandemConfiguration, current: Loaded, file: String?, environment: [String: String], source: SecretSource = .environment
     ) throws -> Secrets {
         var issues: [ConfigIssue] = []
         var result: Secrets = [:]
@@ -206,8 +211,19 @@ public struct ConfigStore: Sendable {
                 }
                 if let value = environment[reference.variable], !value.isEmpty {
                     values[slot] = value
-                } else if let old = stored[slot], Self.reference(slot, of: storedRepo) == reference {
-                    values[slot] = old  // unchanged reference, not set here: keep the stored secret
+                } else if let old = stored[slot], let storedRepo, Self.reference(slot, of: storedRepo) == reference {
+                    // Unchanged reference, not set here: the stored secret is kept — while it still goes where it was
+                    // entered for (DESIGN §6.9; issue 14).
+                    if let moved = SecretDestination.change(slot, from: storedRepo, to: repo) {
+                        let what = path.split(separator: ".").last.map(String.init) ?? "secret"
+                        let reason =
+                            source == .request
+                            ? "the stored \(what) is not kept because \(moved): give the \(what) again in this change (a stored secret is only sent where it was entered)"
+                            : "environment variable \(reference.variable) is not set, and the stored secret is not kept because \(moved): set the variable to give it again (a stored secret is only sent where it was entered)"
+                        issues.append(ConfigIssue(.missingSecret, path: path, reason: reason, file: file))
+                    } else {
+                        values[slot] = old
+                    }
                 } else {
                     issues.append(
                         ConfigIssue(

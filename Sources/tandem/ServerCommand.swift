@@ -44,6 +44,29 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("secure-cookies"), help: "Mark the session cookie Secure (when clients reach the server over HTTPS).")
     var secureCookies = false
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds a connection may sit with no request in progress before it is closed (default: $TANDEM_HTTP_IDLE_TIMEOUT or 60).")
+    var idleTimeout: Int?
+
+    @Option(
+        name: .customLong("request-head-timeout"),
+        help: "Seconds a request's line and headers may take to arrive from its first byte (default: $TANDEM_HTTP_REQUEST_HEAD_TIMEOUT or 10).")
+    var requestHeadTimeout: Int?
+
+    /// A timeout in seconds from its option, else its environment variable, else `fallback`; 1 to 3600.
+    static func seconds(_ option: Int?, _ variable: String, flag: String, fallback: Int) throws -> Duration {
+        var value = option ?? fallback
+        if option == nil, let text = ProcessInfo.processInfo.environment[variable], !text.isEmpty {
+            guard let number = Int(text) else { throw ValidationError("\(variable) is not a whole number of seconds: \(text)") }
+            value = number
+        }
+        guard (1...3600).contains(value) else {
+            throw ValidationError("\(option == nil ? variable : "--" + flag) must be between 1 and 3600 seconds, not \(value)")
+        }
+        return .seconds(value)
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let host = self.host ?? environment["TANDEM_HTTP_HOST"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
@@ -74,6 +97,9 @@ struct ServerCommand: AsyncParsableCommand {
         var configuration = ServerProcess.Configuration(host: host, port: port, prefix: self.prefix, migrate: self.migrate)
         configuration.masterKey = masterKey
         configuration.secureCookies = self.secureCookies
+        configuration.idleTimeout = try Self.seconds(self.idleTimeout, "TANDEM_HTTP_IDLE_TIMEOUT", flag: "idle-timeout", fallback: 60)
+        configuration.requestHeadTimeout = try Self.seconds(
+            self.requestHeadTimeout, "TANDEM_HTTP_REQUEST_HEAD_TIMEOUT", flag: "request-head-timeout", fallback: 10)
         let process = ServerProcess(
             configuration: configuration,
             postgres: PostgresClient(configuration: postgresConfiguration, logger: logger),

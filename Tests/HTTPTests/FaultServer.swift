@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TandemTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -8,70 +9,40 @@ import Glibc
 /// A tiny HTTP/1.1 server on 127.0.0.1 that answers badly on purpose, one behaviour per path.
 /// Each connection gets its own thread; every answer closes the connection unless it says otherwise.
 final class FaultServer: Sendable {
-    let port: Int
-    private let listener: Int32
-    private let hits = Mutex<[String: Int]>([:])
-    private let lastHeaders = Mutex<[String: String]>([:])
-    private let accepted = Atomic<Int>(0)
+    /// Requests per path, and the last request's headers per path.
+    private final class Record: Sendable {
+        let hits = Mutex<[String: Int]>([:])
+        let lastHeaders = Mutex<[String: String]>([:])
+    }
+    private let listener: LoopbackServer
+    private let record = Record()
+    var port: Int { self.listener.port }
     /// Connections accepted so far.
-    var connections: Int { self.accepted.load(ordering: .relaxed) }
+    var connections: Int { self.listener.connections }
 
     init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-        self.listener = fd
-        let thread = Thread { [self] in self.acceptLoop() }
-        thread.start()
+        let record = self.record
+        self.listener = try LoopbackServer { fd in Self.handle(fd, hits: record.hits, lastHeaders: record.lastHeaders) }
     }
 
     /// A port nothing listens on now (bound to port 0, read back, released).
-    static func freePort() throws -> Int {
-        let server = try FaultServer()
-        server.stop()
-        return server.port
-    }
+    static func freePort() throws -> Int { LoopbackServer.unusedPort() }
 
     func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(self.port)\(path)")! }
-    func hitCount(_ path: String) -> Int { self.hits.withLock { $0[path] ?? 0 } }
+    func hitCount(_ path: String) -> Int { self.record.hits.withLock { $0[path] ?? 0 } }
     /// Headers (lower-cased names) of the last request to a path.
-    func headers(of path: String) -> String { self.lastHeaders.withLock { $0[path] ?? "" } }
+    func headers(of path: String) -> String { self.record.lastHeaders.withLock { $0[path] ?? "" } }
 
-    func stop() {
-        shutdown(self.listener, Int32(SHUT_RDWR))
-        close(self.listener)
-    }
+    func stop() { self.listener.stop() }
 
-    private func acceptLoop() {
-        while true {
-            let client = accept(self.listener, nil, nil)
-            if client < 0 { return }
-            self.accepted.add(1, ordering: .relaxed)
-            Thread.detachNewThread { [self] in self.handle(client) }
-        }
-    }
-
-    private func handle(_ fd: Int32) {
+    private static func handle(_ fd: Int32, hits: borrowing Mutex<[String: Int]>, lastHeaders: borrowing Mutex<[String: String]>) {
         defer { close(fd) }
         guard case (var path, let head)? = Self.readRequest(fd) else { return }
         // Keep-alive: answer /keepalive requests on the same connection until the client closes it.
         if path == "/keepalive" {
             var next: (String, String)? = (path, head)
             while let (keptPath, _) = next, keptPath == "/keepalive" {
-                self.hits.withLock { $0[keptPath, default: 0] += 1 }
+                hits.withLock { $0[keptPath, default: 0] += 1 }
                 Self.write(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
                 next = Self.readRequest(fd)
             }
@@ -84,16 +55,16 @@ final class FaultServer: Sendable {
                     fd,
                     "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"fault\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                 )
-                self.hits.withLock { $0["proxy-407", default: 0] += 1 }
+                hits.withLock { $0["proxy-407", default: 0] += 1 }
                 return
             }
             path = "/proxied" + (URLComponents(string: path)?.path ?? "/")
         }
-        let count = self.hits.withLock { hits -> Int in
+        let count = hits.withLock { hits -> Int in
             hits[path, default: 0] += 1
             return hits[path]!
         }
-        self.lastHeaders.withLock { $0[path] = head }
+        lastHeaders.withLock { $0[path] = head }
         func reply(_ status: String, _ headers: [String] = [], body: String = "") {
             var text = "HTTP/1.1 \(status)\r\nConnection: close\r\n"
             if !headers.contains(where: { $0.lowercased().hasPrefix("content-length") }) {

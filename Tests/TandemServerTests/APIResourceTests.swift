@@ -88,16 +88,19 @@ struct APIResourceTests {
             let raw = try await api.postgres.query("SELECT r::text FROM repositories r").first?.decode(String.self, at: 0) ?? ""
             #expect(!raw.contains("s3cret-VALUE"))
             #expect(try await api.call(.post, "/api/v1/repositories", body: Self.repository).status == 409)
-            // Keep the stored secret with {"set": true}; change the URL.
+            // Keep the stored secret with {"set": true}; change the URL's path (another host needs the secret again:
+            // CredentialRedirectTests).
             let updated = try await api.call(
                 .put, "/api/v1/repositories/redmine",
-                body: #"{"type":"redmine","url":"https://tracker.example.com","auth":{"kind":"basic","username":"sync","password":{"set":true}}}"#)
-            #expect(updated.status == 200 && updated.json["url"]?.stringValue == "https://tracker.example.com")
+                body:
+                    #"{"type":"redmine","url":"https://redmine.example.com/tracker","auth":{"kind":"basic","username":"sync","password":{"set":true}}}"#
+            )
+            #expect(updated.status == 200 && updated.json["url"]?.stringValue == "https://redmine.example.com/tracker")
             // The audit row says what changed, before and after; the secret appears only as {"set": true}.
             let update = try await api.call(.get, "/api/v1/audit?entity=repository&name=redmine&limit=1")
             let changes = update.json["items"]?.arrayValue?.first?["changes"]
             #expect(changes?["before"]?["url"]?.stringValue == "https://redmine.example.com")
-            #expect(changes?["after"]?["url"]?.stringValue == "https://tracker.example.com")
+            #expect(changes?["after"]?["url"]?.stringValue == "https://redmine.example.com/tracker")
             #expect(!update.text.contains("s3cret-VALUE"))
             let (_, secrets) = try await api.api.config.loadForRuntime()
             #expect(secrets["redmine"]?["auth"] == "s3cret-VALUE")

@@ -196,7 +196,7 @@ struct ConnectionsV2Tests {
     }
 
     @Test func noAnswerEverCarriesAPasswordOrAToken() async throws {
-        let tester: ConnectionTester = { _, _, _ in .object(["reachable": .bool(false), "authenticated": .bool(false)]) }
+        let tester: ConnectionTester = { _, _, _ in ConnectionCheck(.unreachable) }
         try await withAPI(tester: tester) { api in
             var answers: [APIAnswer] = []
             answers.append(try await api.call(.post, Self.base, body: Self.redmine()))
@@ -438,16 +438,9 @@ struct ConnectionsV2Tests {
         let seen = Mutex<[(RepositoryConfig, [String: String], String?)]>([])
         let tester: ConnectionTester = { repository, secrets, project in
             seen.withLock { $0.append((repository, secrets, project)) }
-            if project == "missing" {
-                return .object(["reachable": .bool(true), "authenticated": .bool(true), "projectFound": .bool(false)])
-            }
-            if secrets["auth"] == "wrong" {
-                return .object([
-                    "reachable": .bool(true), "authenticated": .bool(false),
-                    "error": .object(["code": .string("unauthorized"), "message": .string("the credentials were rejected")]),
-                ])
-            }
-            return .object(["reachable": .bool(true), "authenticated": .bool(true), "projectFound": .bool(true)])
+            if project == "missing" { return ConnectionCheck(.projectNotFound, httpStatus: 404, projectChecked: true) }
+            if secrets["auth"] == "wrong" { return ConnectionCheck(.authRejected, httpStatus: 401, projectChecked: project != nil) }
+            return ConnectionCheck(.ok, projectChecked: project != nil)
         }
         try await withAPI(tester: tester) { api in
             let before = try await api.snapshot()
@@ -467,7 +460,8 @@ struct ConnectionsV2Tests {
                     #"{"connector": 2, "params": {"issue_tracker_server": "s.example.com", "issue_tracker_user": "u", "issue_tracker_pass": "wrong"}}"#
             )
             #expect(wrong.status == 200 && wrong.json["success"] == .bool(false) && wrong.json["authenticated"] == .bool(false))
-            #expect(wrong.json["message"]?.stringValue == "the credentials were rejected")
+            #expect(wrong.json["message"]?.stringValue == "the server rejected the credentials (HTTP 401)")
+            #expect(wrong.json["outcome"]?.stringValue == "auth-rejected" && wrong.json["httpStatus"]?.intValue == 401)
             let missing = try await api.call(
                 .post, path,
                 body: #"{"system": {"id": "roundup"}, "params": {"issue_tracker_server": "s.example.com", "issue_tracker_project": "missing"}}"#)

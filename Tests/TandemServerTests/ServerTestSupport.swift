@@ -4,6 +4,7 @@ import Postgres
 import Redis
 import TandemServer
 import TandemStore
+import TandemTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,11 @@ struct TestSetupError: Error, CustomStringConvertible {
 
 /// A throw-away database on the server named by TANDEM_DATABASE_URL (Ops/services.sh), dropped afterwards.
 func withTestDatabase<T>(_ body: (PostgresClient) async throws -> T) async throws -> T {
+    try await withTestDatabaseURL { client, _ in try await body(client) }
+}
+
+/// `withTestDatabase`, with the database's URL too (for processes started by the test).
+func withTestDatabaseURL<T>(_ body: (PostgresClient, String) async throws -> T) async throws -> T {
     guard let serverURL = ProcessInfo.processInfo.environment["TANDEM_DATABASE_URL"], !serverURL.isEmpty,
         let slash = serverURL.lastIndex(of: "/")
     else { throw TestSetupError(description: "TANDEM_DATABASE_URL is not set: run `eval \"$(Ops/services.sh start)\"` first") }
@@ -33,7 +39,7 @@ func withTestDatabase<T>(_ body: (PostgresClient) async throws -> T) async throw
         await admin.shutdown()
     }
     do {
-        let result = try await body(client)
+        let result = try await body(client, url)
         await drop()
         return result
     } catch {
@@ -51,20 +57,7 @@ func redisClient(url: String = redisURL) throws -> RedisClient {
 }
 
 /// A port nothing listens on (bound, then released).
-func unusedPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
+func unusedPort() -> Int { LoopbackServer.unusedPort() }
 
 /// A unique key prefix per test; its keys are deleted afterwards.
 func withPrefix<T>(_ client: RedisClient, _ body: (String) async throws -> T) async throws -> T {

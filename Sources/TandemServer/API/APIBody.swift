@@ -22,9 +22,11 @@ public enum APIBody {
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: Self.maximumBytes)
+            buffer = try await RequestBody.collect(request, upTo: Self.maximumBytes, logger: context.logger)
         } catch is NIOTooManyBytesError {
             throw Self.tooLarge
+        } catch let error as RequestBody.Unreadable {
+            throw APIError(.badRequest, code: "unreadable_body", field: "", error.description)
         }
         if buffer.readableBytes == 0 || buffer.readableBytesView.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
             if emptyIsObject { return .object([]) }

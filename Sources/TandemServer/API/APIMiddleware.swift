@@ -91,6 +91,8 @@ public struct APIMiddleware: RouterMiddleware {
             return api
         case is NIOTooManyBytesError:
             return APIBody.tooLarge
+        case let error as RequestBody.Unreadable:
+            return APIError(.badRequest, code: "unreadable_body", field: "", error.description)
         case let error as SecretError:
             context.logger.error("Master key problem", metadata: ["tandem.error": "\(error)"])
             return APIError(.serviceUnavailable, code: "master_key", "the server cannot use the master key: \(error.description)")

@@ -10,9 +10,9 @@ import TandemCore
 public import TandemQueue
 public import TandemStore
 
-/// Tests a repository connection (the connector's `testConnection`); replaced in tests.
+/// Tests a repository connection (the connector's `testConnection`), classified; replaced in tests.
 public typealias ConnectionTester =
-    @Sendable (_ repository: RepositoryConfig, _ secrets: [String: String], _ project: String?) async throws -> JSONNode
+    @Sendable (_ repository: RepositoryConfig, _ secrets: [String: String], _ project: String?) async throws -> ConnectionCheck
 
 /// Records an operator request for the coordinator — `process-all` or `initiate-synchronization` — and returns its id.
 /// Throw `AdminError` (`.notFound`, `.invalid` with the field) for refusals. Wire it to the store's IntegrationControl.
@@ -321,7 +321,7 @@ public struct AdminAPI: Sendable {
                 guard let repository = configuration.repositories.first(where: { $0.name == name }) else {
                     throw APIError.notFound("no repository named '\(name)'")
                 }
-                return APIResponse.json(try await self.tester(repository, secrets[name] ?? [:], project))
+                return APIResponse.json(try await self.tester(repository, secrets[name] ?? [:], project).json)
             })
         for (action, running) in [("run", true), ("stop", false)] {
             endpoints.append(
@@ -385,8 +385,11 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    /// The default tester: the repository's connector, over a short-lived HTTP client.
-    @Sendable static func testWithConnector(_ repository: RepositoryConfig, _ secrets: [String: String], _ project: String?) async throws -> JSONNode
+    /// The default tester: the repository's connector, over a short-lived HTTP client; its result classified.
+    @Sendable static func testWithConnector(
+        _ repository: RepositoryConfig, _ secrets: [String: String], _ project: String?
+    ) async throws
+        -> ConnectionCheck
     {
         let http = HTTPClient()
         let connector: any Connector
@@ -394,22 +397,11 @@ public struct AdminAPI: Sendable {
             connector = try ConnectorFactory.make(repository, secrets: secrets, http: http)
         } catch let error as ConnectorError {
             await http.shutdown()
-            return .object(["reachable": .bool(false), "authenticated": .bool(false), "error": Self.json(error)])
+            return ConnectionCheck(error, projectChecked: project != nil)
         }
         let result = await connector.testConnection(project: project)
         await http.shutdown()
-        return .object([
-            "reachable": .bool(result.reachable), "authenticated": .bool(result.authenticated),
-            "projectFound": result.projectFound.map(JSONNode.bool),
-            "user": result.user.map { person in
-                .object(["username": person.username.map(JSONNode.string), "displayName": person.displayName.map(JSONNode.string)])
-            },
-            "error": result.error.map(Self.json),
-        ])
-    }
-
-    static func json(_ error: ConnectorError) -> JSONNode {
-        .object(["code": .string("\(error.code)"), "message": .string(error.message)])
+        return ConnectionCheck(result, projectChecked: project != nil)
     }
 
     // MARK: - Settings

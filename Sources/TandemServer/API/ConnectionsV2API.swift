@@ -584,7 +584,7 @@ struct ConnectionsV2: Sendable {
     // MARK: - Testing
 
     /// Runs the connector's connection test on the body's parameters; nothing is stored. Answers seed 003's
-    /// `{"success": …}` plus what failed.
+    /// `{"success": …}` and the classified outcome (never what the remote host said).
     func test(_ body: ConnectionBody, system: TrackerSystem) async throws -> JSONNode {
         var named = body
         if named.alias == nil { named.alias = "connection-test" }
@@ -598,28 +598,12 @@ struct ConnectionsV2: Sendable {
             throw APIError.invalid(issue.map { Self.field($0.path) }, issue?.reason ?? "the parameters are not valid")
         }
         // The only secret of a document without a proxy is the authentication's.
-        let result = try await self.api.tester(
-            repository, secrets.values.first.map { ["auth": $0] } ?? [:], repository.options[ConnectionParams.trackerProjectOption])
-        let reachable = result["reachable"] == .bool(true)
-        let authenticated = result["authenticated"] == .bool(true)
-        let projectFound = result["projectFound"]
-        let error = result["error"]
-        let success = reachable && authenticated && projectFound != .bool(false) && (error == nil || error == .null)
-        var message: String?
-        if !success {
-            if case .string(let text)? = error?["message"] {
-                message = text
-            } else if !reachable {
-                message = "the server cannot be reached"
-            } else if !authenticated {
-                message = "the credentials were not accepted"
-            } else {
-                message = "the project was not found"
-            }
-        }
-        return .object([
-            "success": .bool(success), "message": message.map(JSONNode.string), "reachable": .bool(reachable), "authenticated": .bool(authenticated),
-            "projectFound": projectFound == .null ? nil : projectFound,
-        ])
+        let project = repository.options[ConnectionParams.trackerProjectOption]
+        let check = try await self.api.tester(repository, secrets.values.first.map { ["auth": $0] } ?? [:], project)
+        // Seed 003's `success` and, on failure, `message` first; then v1's classified outcome.
+        var members: [JSONNode.Member] = [.init("success", .bool(check.success))]
+        if !check.success { members.append(.init("message", .string(check.message))) }
+        members += (check.json.members ?? []).filter { $0.key != "success" && $0.key != "message" }
+        return .object(members)
     }
 }

@@ -216,9 +216,9 @@ extension OpenAPIDocument {
                 "IssueTrackerConnectionTest",
                 Self.object(
                     [
-                        "success": Self.boolean, "message": Self.string(min: 0), "reachable": Self.boolean, "authenticated": Self.boolean,
-                        "projectFound": Self.boolean,
-                    ], required: ["success", "reachable", "authenticated"])),
+                        "success": Self.boolean, "message": Self.string(), "outcome": Self.connectionOutcome, "reachable": Self.boolean,
+                        "authenticated": Self.boolean, "projectFound": Self.boolean, "httpStatus": Self.integer(100...599),
+                    ], required: ["success", "outcome", "reachable", "authenticated"])),
         ]
     }
 }

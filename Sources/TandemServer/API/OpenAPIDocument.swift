@@ -307,7 +307,8 @@ public enum OpenAPIDocument {
                     .init(
                         "post",
                         Self.operation(
-                            "testRepository", "Test the connection: reachable, credentials accepted, project found.", tag: "configuration",
+                            "testRepository", "Test the connection: answers a classified outcome (reachable, credentials accepted, project found).",
+                            tag: "configuration",
                             body: Self.ref("ConnectionTestRequest"), bodyRequired: false, parameters: [Self.pathParameter("name")],
                             success: ("200", Self.ref("ConnectionTest")), capability: .writeConfiguration))
                 ]))
@@ -427,6 +428,8 @@ public enum OpenAPIDocument {
         .object(["type": .string("integer"), "minimum": .int(range.lowerBound), "maximum": .int(range.upperBound)])
     }
     static let boolean: JSONNode = .object(["type": .string("boolean")])
+    /// A connection test's outcomes (`ConnectionCheck.Outcome`).
+    static var connectionOutcome: JSONNode { Self.enumeration(ConnectionCheck.Outcome.allCases.map(\.rawValue)) }
     static let dateTime: JSONNode = .object(["type": .string("string"), "format": .string("date-time")])
     static func enumeration(_ values: [String]) -> JSONNode { .object(["type": .string("string"), "enum": .array(values.map(JSONNode.string))]) }
     static func array(_ items: JSONNode, minItems: Int? = nil) -> JSONNode {
@@ -767,10 +770,12 @@ public enum OpenAPIDocument {
                 "ConnectionTest",
                 Self.object(
                     [
-                        "reachable": Self.boolean, "authenticated": Self.boolean, "projectFound": Self.boolean,
-                        "user": Self.object(["username": Self.string(min: 0), "displayName": Self.string(min: 0)]),
-                        "error": Self.object(["code": Self.string(), "message": Self.string(min: 0)], required: ["code", "message"]),
-                    ], required: ["reachable", "authenticated"])),
+                        "outcome": Self.connectionOutcome, "success": Self.boolean, "reachable": Self.boolean, "authenticated": Self.boolean,
+                        "projectFound": Self.boolean, "httpStatus": Self.integer(100...599), "message": Self.string(),
+                    ], required: ["outcome", "success", "reachable", "authenticated", "message"],
+                    description:
+                        "A classified outcome in Tandem's words, with the HTTP status at most: never the remote host's answer (its body, headers or user)."
+                )),
             .init("Settings", settings), .init("SettingsChanges", settingsChanges),
             .init("Logging", logging), .init("LoggingChanges", loggingChanges),
             .init(

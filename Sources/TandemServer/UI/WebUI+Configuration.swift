@@ -89,15 +89,13 @@ extension WebUI {
                 guard let repository = configuration.repositories.first(where: { $0.name == name }) else {
                     throw Refusal(status: .notFound, title: "Not found", message: "There is no repository named '\(name)'.")
                 }
-                let result = try await self.api.tester(repository, secrets[name] ?? [:], nil)
+                let check = try await self.api.tester(repository, secrets[name] ?? [:], nil)
                 let path = "/ui/repositories/\(HTML.urlComponent(name))"
-                if result["reachable"] == .bool(true), result["authenticated"] == .bool(true) {
-                    let user: String = if case .string(let u)? = result["user"]?["username"] { " as \(u)" } else { "" }
-                    return Self.redirect(path, notice: "Connection works: '\(name)' answered and accepted the credentials\(user).")
+                if check.success {
+                    return Self.redirect(path, notice: "Connection works: '\(name)' answered and accepted the credentials.")
                 }
-                let reason: String = if case .string(let m)? = result["error"]?["message"] { m } else { "no details" }
-                let what = result["reachable"] == .bool(true) ? "answered but did not accept the credentials" : "could not be reached"
-                return Self.redirect(path, notice: "'\(name)' \(what): \(reason)", isProblem: true)
+                return Self.redirect(
+                    path, notice: "'\(name)' failed the connection test (\(check.outcome.rawValue)): \(check.message).", isProblem: true)
             }
         }
         router.post("/ui/integrations/:name/process-all") { request, context in

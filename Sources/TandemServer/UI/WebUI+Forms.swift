@@ -29,7 +29,10 @@ extension WebUI {
             fields += "<div class=\"row\">"
             fields += f.text(
                 "auth.secret", "Password, key or token", type: "password",
-                hint: isNew ? "Stored encrypted; never shown again" : "Leave blank to keep the stored secret")
+                hint: isNew
+                    ? "Stored encrypted; never shown again"
+                    : "Leave blank to keep the stored secret — unless the URL, proxy or authentication kind changes: it is only sent where it was entered, so type it again then"
+            )
             fields += "\(f.text("auth.header", "API key header", hint: "For api-key, e.g. X-Redmine-API-Key"))</div>"
             fields +=
                 "<div class=\"row\">\(f.text("concurrencyLimit", "Concurrency limit", type: "number", hint: "Requests at once; blank: no limit"))"

@@ -249,8 +249,12 @@ struct FormData: Sendable {
     init(pairs: [(String, String)]) { self.pairs = pairs }
 
     static func read(_ request: Request, context: APIContext) async throws -> FormData {
-        let buffer = try await request.body.collect(upTo: WebUI.maximumFormBytes)
-        return FormData(urlEncoded: String(buffer: buffer))
+        do {
+            let buffer = try await RequestBody.collect(request, upTo: WebUI.maximumFormBytes, logger: context.logger)
+            return FormData(urlEncoded: String(buffer: buffer))
+        } catch let error as RequestBody.Unreadable {
+            throw WebUI.Refusal(status: .badRequest, title: "Form not read", message: "The form could not be read: \(error.reason).")
+        }
     }
 
     init(urlEncoded text: String) {

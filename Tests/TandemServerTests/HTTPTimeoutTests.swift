@@ -1,0 +1,53 @@
+import Foundation
+import InMemoryLogging
+import Logging
+import TandemServer
+import Testing
+
+/// Issue 14 §8: the HTTP server closes connections that sit idle and request heads that do not arrive in time (a
+/// slow-loris client holds a connection by sending its head a few bytes at a time).
+@Suite("HTTP timeouts", .serialized, .timeLimit(.minutes(3)))
+struct HTTPTimeoutTests {
+    @Test func idleConnectionsAreClosed() async throws {
+        try await withLiveServer({ $0.idleTimeout = .seconds(1) }) { port, _, _ in
+            // A connection that never sends anything.
+            let silent = try RawConnection(port: port)
+            let started = Date()
+            #expect(try await silent.closedByServer(within: 6))
+            #expect(Date().timeIntervalSince(started) >= 0.8)
+            // A kept-alive connection after its answer.
+            let kept = try RawConnection(port: port)
+            kept.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(try await kept.closedByServer(within: 6))
+        }
+    }
+
+    @Test func aRequestHeadSentByteByByteIsCutOff() async throws {
+        // The idle timeout is long here: only the head timeout can end this connection within the test.
+        try await withLiveServer({
+            $0.idleTimeout = .seconds(60)
+            $0.requestHeadTimeout = .seconds(1)
+        }) { port, logs, _ in
+            let slow = try RawConnection(port: port)
+            let started = Date()
+            var open = slow.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            var sent = 0
+            while open, Date().timeIntervalSince(started) < 8 {
+                try await Task.sleep(for: .milliseconds(200))
+                open = slow.send("X-Slow-\(sent): 1\r\n")
+                sent += 1
+                if open, try await slow.closedByServer(within: 0.01) { open = false }
+            }
+            #expect(!open, "the connection was still open after \(sent) header lines")
+            #expect(Date().timeIntervalSince(started) < 4)
+            // A request that arrives in time is answered, on a connection kept alive for the next one.
+            let prompt = try RawConnection(port: port)
+            prompt.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(1500))  // longer than the head timeout: idle between requests is fine
+            prompt.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            let answers = try await prompt.readAll()
+            #expect(answers.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "\(answers)")
+            #expect(logs.entries.allSatisfy { $0.level < .error })
+        }
+    }
+}
