@@ -9,7 +9,7 @@
 extension RichDocument {
     /// An ADF document read; nil when the text is not JSON holding a `doc` node.
     init?(adf text: String) {
-        guard let json = JSONReader.parse(text), case .object(let root) = json, root["type"] == .string("doc") else { return nil }
+        guard let json = ADFJSONReader.parse(text), case .object(let root) = json, root["type"] == .string("doc") else { return nil }
         self.init(ADFReader.blocks(root["content"], depth: 1))
     }
 
@@ -26,15 +26,15 @@ extension RichDocument {
 // MARK: - JSON
 
 /// A JSON value as ADF needs it.
-enum JSONNode: Equatable, Sendable {
+enum ADFJSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
-    case array([JSONNode])
-    case object([String: JSONNode])
+    case array([ADFJSON])
+    case object([String: ADFJSON])
 
-    subscript(key: String) -> JSONNode? {
+    subscript(key: String) -> ADFJSON? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
@@ -52,20 +52,20 @@ enum JSONNode: Equatable, Sendable {
         }
     }
 
-    var array: [JSONNode] {
+    var array: [ADFJSON] {
         if case .array(let items) = self { return items }
         return []
     }
 }
 
 /// A strict JSON parser over UTF-8 with a nesting limit: deeper input is not read (the text is then not ADF).
-struct JSONReader {
+struct ADFJSONReader {
     static let maximumDepth = 512
     let s: [UInt8]
     var i = 0
 
-    static func parse(_ text: String) -> JSONNode? {
-        var reader = JSONReader(s: Array(text.utf8))
+    static func parse(_ text: String) -> ADFJSON? {
+        var reader = ADFJSONReader(s: Array(text.utf8))
         reader.skipSpace()
         guard let value = reader.value(depth: 0) else { return nil }
         reader.skipSpace()
@@ -76,12 +76,12 @@ struct JSONReader {
         while self.i < self.s.count, [0x20, 0x0A, 0x0D, 0x09].contains(self.s[self.i]) { self.i += 1 }
     }
 
-    mutating func value(depth: Int) -> JSONNode? {
+    mutating func value(depth: Int) -> ADFJSON? {
         guard depth < Self.maximumDepth, self.i < self.s.count else { return nil }
         switch self.s[self.i] {
         case UInt8(ascii: "{"): return self.object(depth: depth)
         case UInt8(ascii: "["): return self.array(depth: depth)
-        case UInt8(ascii: "\""): return self.string().map(JSONNode.string)
+        case UInt8(ascii: "\""): return self.string().map(ADFJSON.string)
         case UInt8(ascii: "t"): return self.literal("true", .bool(true))
         case UInt8(ascii: "f"): return self.literal("false", .bool(false))
         case UInt8(ascii: "n"): return self.literal("null", .null)
@@ -89,62 +89,62 @@ struct JSONReader {
         }
     }
 
-    mutating func literal(_ word: String, _ value: JSONNode) -> JSONNode? {
+    mutating func literal(_ word: String, _ value: ADFJSON) -> ADFJSON? {
         let bytes = Array(word.utf8)
         guard self.i + bytes.count <= self.s.count, self.s[self.i..<(self.i + bytes.count)].elementsEqual(bytes) else { return nil }
         self.i += bytes.count
         return value
     }
 
-    mutating func number() -> JSONNode? {
+    mutating func number() -> ADFJSON? {
         let start = self.i
         while self.i < self.s.count, "+-0123456789.eE".utf8.contains(self.s[self.i]) { self.i += 1 }
         guard self.i > start, let d = Double(String(decoding: self.s[start..<self.i], as: UTF8.self)) else { return nil }
         return .number(d)
     }
 
-    mutating func object(depth: Int) -> JSONNode? {
-        self.i += 1
-        var members: [String: JSONNode] = [:]
-        self.skipSpace()
-        if self.i < self.s.count, self.s[self.i] == UInt8(ascii: "}") {
-            self.i += 1
-            return .object(members)
-        }
-        while true {
-            self.skipSpace()
-            guard self.i < self.s.count, self.s[self.i] == UInt8(ascii: "\""), let key = self.string() else { return nil }
-            self.skipSpace()
-            guard self.i < self.s.count, self.s[self.i] == UInt8(ascii: ":") else { return nil }
-            self.i += 1
-            self.skipSpace()
-            guard let value = self.value(depth: depth + 1) else { return nil }
+    mutating func object(depth: Int) -> ADFJSON? {
+        var members: [String: ADFJSON] = [:]
+        let read = self.elements(until: UInt8(ascii: "}")) { reader in
+            guard reader.i < reader.s.count, reader.s[reader.i] == UInt8(ascii: "\""), let key = reader.string() else { return false }
+            reader.skipSpace()
+            guard reader.i < reader.s.count, reader.s[reader.i] == UInt8(ascii: ":") else { return false }
+            reader.i += 1
+            reader.skipSpace()
+            guard let value = reader.value(depth: depth + 1) else { return false }
             members[key] = value
-            self.skipSpace()
-            guard self.i < self.s.count else { return nil }
-            self.i += 1
-            if self.s[self.i - 1] == UInt8(ascii: "}") { return .object(members) }
-            guard self.s[self.i - 1] == UInt8(ascii: ",") else { return nil }
+            return true
         }
+        return read ? .object(members) : nil
     }
 
-    mutating func array(depth: Int) -> JSONNode? {
+    mutating func array(depth: Int) -> ADFJSON? {
+        var items: [ADFJSON] = []
+        let read = self.elements(until: UInt8(ascii: "]")) { reader in
+            guard let value = reader.value(depth: depth + 1) else { return false }
+            items.append(value)
+            return true
+        }
+        return read ? .array(items) : nil
+    }
+
+    /// The elements after an opening bracket up to `close`, apart by commas, each read by `element`; false on a syntax
+    /// error.
+    mutating func elements(until close: UInt8, _ element: (inout ADFJSONReader) -> Bool) -> Bool {
         self.i += 1
-        var items: [JSONNode] = []
         self.skipSpace()
-        if self.i < self.s.count, self.s[self.i] == UInt8(ascii: "]") {
+        if self.i < self.s.count, self.s[self.i] == close {
             self.i += 1
-            return .array(items)
+            return true
         }
         while true {
             self.skipSpace()
-            guard let value = self.value(depth: depth + 1) else { return nil }
-            items.append(value)
+            guard element(&self) else { return false }
             self.skipSpace()
-            guard self.i < self.s.count else { return nil }
+            guard self.i < self.s.count else { return false }
             self.i += 1
-            if self.s[self.i - 1] == UInt8(ascii: "]") { return .array(items) }
-            guard self.s[self.i - 1] == UInt8(ascii: ",") else { return nil }
+            if self.s[self.i - 1] == close { return true }
+            guard self.s[self.i - 1] == UInt8(ascii: ",") else { return false }
         }
     }
 
@@ -207,9 +207,9 @@ enum ADFReader {
         "text", "hardBreak", "mention", "emoji", "inlineCard", "status", "date", "placeholder", "inlineExtension", "mediaInline",
     ]
 
-    static func blocks(_ content: JSONNode?, depth: Int) -> [RichBlock] {
+    static func blocks(_ content: ADFJSON?, depth: Int) -> [RichBlock] {
         var out: [RichBlock] = []
-        var pending: [JSONNode] = []
+        var pending: [ADFJSON] = []
         // Inline nodes where blocks belong make a paragraph.
         func flush() {
             if !pending.isEmpty { out.append(.paragraph(self.inlines(.array(pending)))) }
@@ -227,7 +227,7 @@ enum ADFReader {
         return out
     }
 
-    static func block(_ node: JSONNode, depth: Int) -> [RichBlock] {
+    static func block(_ node: ADFJSON, depth: Int) -> [RichBlock] {
         let content = node["content"]
         let attrs = node["attrs"]
         guard depth <= RichDocument.maximumDepth else {
@@ -275,7 +275,7 @@ enum ADFReader {
     }
 
     /// A list item's blocks; a task or decision item's inline content is a paragraph, a task's state a `[ ]` or `[x]`.
-    static func item(_ node: JSONNode, depth: Int) -> [RichBlock] {
+    static func item(_ node: ADFJSON, depth: Int) -> [RichBlock] {
         switch node["type"]?.string {
         case "taskItem", "decisionItem":
             var inlines = self.inlines(node["content"])
@@ -286,14 +286,15 @@ enum ADFReader {
         }
     }
 
-    static func inlines(_ content: JSONNode?) -> [RichInline] {
+    static func inlines(_ content: ADFJSON?) -> [RichInline] {
         var out: [RichInline] = []
         for node in content?.array ?? [] {
             let attrs = node["attrs"]
             switch node["type"]?.string ?? "" {
             case "text":
                 let marks = self.marks(node["marks"])
-                out += RichDocument.inlines(lines: (node["text"]?.string ?? "").split(separator: "\n", omittingEmptySubsequences: false), marks: marks)
+                out += RichDocument.inlines(
+                    lines: (node["text"]?.string ?? "").split(separator: "\n", omittingEmptySubsequences: false), marks: marks)
             case "hardBreak": out.append(.hardBreak)
             case "mention":
                 let id = attrs?["id"]?.string ?? ""
@@ -311,7 +312,7 @@ enum ADFReader {
         return RichDocument.normalized(out)
     }
 
-    static func marks(_ marks: JSONNode?) -> RichMarks {
+    static func marks(_ marks: ADFJSON?) -> RichMarks {
         var out = RichMarks()
         for mark in marks?.array ?? [] {
             switch mark["type"]?.string {
@@ -329,14 +330,14 @@ enum ADFReader {
     }
 
     /// A date node's day, `YYYY-MM-DD` (its timestamp is milliseconds since 1970, UTC).
-    static func date(_ timestamp: JSONNode?) -> String {
+    static func date(_ timestamp: ADFJSON?) -> String {
         guard let ms = timestamp?.int, abs(ms) < 1_000_000_000_000_000 else { return timestamp?.string ?? "" }
         let civil = CivilTime(wall: Int64(ms / 1000) - (ms < 0 && ms % 1000 != 0 ? 1 : 0))
         return LocalDate(year: civil.year, month: civil.month, day: civil.day).description
     }
 
     /// The text a node holds: its own text or attrs.text, then its children's.
-    static func text(of node: JSONNode) -> String {
+    static func text(of node: ADFJSON) -> String {
         var out = node["text"]?.string ?? node["attrs"]?["text"]?.string ?? ""
         for child in node["content"]?.array ?? [] {
             if child["type"] == .string("hardBreak") {

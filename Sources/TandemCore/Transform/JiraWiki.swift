@@ -173,7 +173,7 @@ enum WikiReader {
     static func listMarkers(_ line: Substring) -> (Substring, Substring)? {
         let markers = line.first == "-" ? line.prefix(1) : line.prefix(while: { $0 == "*" || $0 == "#" })
         let rest = line.dropFirst(markers.count)
-        guard !markers.isEmpty, rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
+        guard !markers.isEmpty, rest.first == " " || rest.first == "\t" else { return nil }
         return (markers.prefix(RichDocument.maximumDepth), rest.drop(while: { $0 == " " || $0 == "\t" }))
     }
 
@@ -530,7 +530,9 @@ struct WikiWriter {
         case .heading(let level, let inlines): self.out += "h\(level). " + Self.line(inlines)
         case .list(let list): self.list(list, prefix: "")
         case .code(let language, let text):
-            let safe = language.flatMap { l in l.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || "0123456789+#_-.".unicodeScalars.contains($0) } ? l : nil }
+            let safe = language.flatMap { l in
+                l.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || "0123456789+#_-.".unicodeScalars.contains($0) } ? l : nil
+            }
             var tag = safe.map { "code:" + $0 } ?? "noformat"
             if text.contains("{\(tag.prefix(while: { $0 != ":" }))}") { tag = tag == "noformat" ? "code" : "noformat" }
             let end = tag.hasPrefix("code") ? "{code}" : "{noformat}"
@@ -705,8 +707,10 @@ struct WikiWriter {
             return
         }
         let scalars = s.unicodeScalars
+        // `[~` would start a mention, `[^` an attachment.
+        let bracket = line.kinds.last == .syntax && line.cs.last == "[" && (layers.first == "~" || layers.first == "^")
         let plain =
-            !(line.cs.last.map(MarkdownText.isAlphanumeric) ?? false) && !(after.map(MarkdownText.isAlphanumeric) ?? false)
+            !bracket && !(line.cs.last.map(MarkdownText.isAlphanumeric) ?? false) && !(after.map(MarkdownText.isAlphanumeric) ?? false)
             && (code || !(scalars.first?.properties.isWhitespace ?? true) && !(scalars.last?.properties.isWhitespace ?? true))
         for layer in layers { line.add(plain ? layer : "{\(layer)}", .syntax) }
         if code {
@@ -740,7 +744,7 @@ struct WikiWriter {
             if c == "!", j > 0, !isSpace(j - 1) { lastCloser[c] = j }
             if c == "?", j + 1 < n, cs[j + 1] == "?" { lastPair = j }
         }
-        let blockAt = line.startsLine ? self.blockSyntax(cs) : nil
+        let blockAt = line.startsLine ? self.blockSyntax(cs, line.kinds) : nil
         // Right to left: whether a delimiter opens depends on whether the one after it is escaped.
         var escaped = [Bool](repeating: false, count: n)
         for j in stride(from: n - 1, through: 0, by: -1) {
@@ -787,8 +791,8 @@ struct WikiWriter {
     }
 
     /// Where block syntax starts a line of text (`* `, `# `, `- `, `----`, `h1.`, `bq.`, `|`), after any indentation:
-    /// the character to escape.
-    static func blockSyntax(_ cs: [Unicode.Scalar]) -> Int? {
+    /// the character to escape (the first of text in a run of list markers that begins with a delimiter).
+    static func blockSyntax(_ cs: [Unicode.Scalar], _ kinds: [Kind]) -> Int? {
         var b = 0
         while b < cs.count, cs[b] == " " || cs[b] == "\t" { b += 1 }
         guard b < cs.count else { return nil }
@@ -797,7 +801,8 @@ struct WikiWriter {
         case "*", "#":
             var e = b
             while e < cs.count, cs[e] == "*" || cs[e] == "#" { e += 1 }
-            return e == cs.count || cs[e] == " " || cs[e] == "\t" ? b : nil
+            guard e == cs.count || cs[e] == " " || cs[e] == "\t" else { return nil }
+            return (b..<e).first { kinds[$0] != .syntax }
         case "-": return at(b + 1) == nil || at(b + 1) == " " || at(b + 1) == "\t" || at(b + 1) == "-" ? b : nil
         case "|": return b
         case "h": return at(b + 1).map { ("1"..."6").contains($0) } == true && at(b + 2) == "." ? b + 2 : nil

@@ -51,7 +51,7 @@ public enum Markup {
         case .jiraWiki: document.jiraWiki
         case .plain: document.plain
         case .html: document.html
-        case .markdown: self.render(document.html, .markdown)
+        case .markdown: document.markdown
         case .textile: self.render(document.html, .textile)
         }
     }

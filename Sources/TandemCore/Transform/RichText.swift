@@ -125,9 +125,20 @@ extension RichDocument {
         return out
     }
 
-    static func plain(_ blocks: [RichBlock], indent: String, into out: inout String) {
+    /// Blocks apart by a blank line inside `indent` (a quote's `>` without the space, nothing for a list's
+    /// indentation), each written by `write`.
+    static func join(_ blocks: [RichBlock], indent: String, into out: inout String, _ write: (RichBlock, inout String) -> Void) {
         for (n, block) in blocks.enumerated() {
-            if n > 0 { out += "\n\n" + indent }
+            if n > 0 { out += "\n" + self.blank(indent) + "\n" + indent }
+            write(block, &out)
+        }
+    }
+
+    /// `indent` on a blank line: without its trailing spaces.
+    static func blank(_ indent: String) -> String { String(indent.reversed().drop(while: { $0 == " " }).reversed()) }
+
+    static func plain(_ blocks: [RichBlock], indent: String, into out: inout String) {
+        self.join(blocks, indent: indent, into: &out) { block, out in
             switch block {
             case .paragraph(let inlines), .heading(_, let inlines): out += self.plain(inlines, indent: indent)
             case .list(let list): self.plain(list, indent: indent, into: &out)
