@@ -21,6 +21,10 @@ public struct LocalDate: Sendable, Hashable, Codable, Comparable, CustomStringCo
 /// The markup language of a rich-text value.
 public enum TextMarkup: String, Sendable, Hashable, Codable, CaseIterable {
     case plain, html, markdown, textile
+    /// Atlassian Document Format: the text is an ADF JSON document (Jira Cloud REST v3).
+    case adf
+    /// Jira wiki markup (Jira Data Center REST v2).
+    case jiraWiki
 }
 
 /// A person as a repository knows them; any of the identifiers may be missing.

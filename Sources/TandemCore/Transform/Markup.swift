@@ -11,20 +11,48 @@ public enum Markup {
         switch (from, to) {
         case (.plain, .markdown): return MarkdownText.escape(text)
         case (.markdown, .plain): return MarkdownText.plain(text)
+        case (.adf, _), (.jiraWiki, _), (_, .adf), (_, .jiraWiki): return self.write(self.document(text, from), to)
         default: break
         }
-        let html: String
-        switch from {
-        case .html: html = text
-        case .plain: html = self.plainToHTML(text)
-        case .markdown: html = self.lightToHTML(text, .markdown)
-        case .textile: html = self.lightToHTML(text, .textile)
-        }
+        let html = self.html(text, from)
         switch to {
-        case .html: return html
         case .plain: return self.render(html, .plain)
         case .markdown: return self.render(html, .markdown)
         case .textile: return self.render(html, .textile)
+        case .html, .adf, .jiraWiki: return html
+        }
+    }
+
+    /// Text in a markup that goes through HTML, as HTML.
+    static func html(_ text: String, _ from: TextMarkup) -> String {
+        switch from {
+        case .plain: self.plainToHTML(text)
+        case .markdown: self.lightToHTML(text, .markdown)
+        case .textile: self.lightToHTML(text, .textile)
+        case .html: text
+        case .adf, .jiraWiki: self.document(text, from).html
+        }
+    }
+
+    /// Text read as a document. Text that is not an ADF document is plain text, carried as such.
+    static func document(_ text: String, _ from: TextMarkup) -> RichDocument {
+        switch from {
+        case .adf: RichDocument(adf: text) ?? RichDocument(plain: text)
+        case .jiraWiki: RichDocument(jiraWiki: text)
+        case .plain: RichDocument(plain: text)
+        case .html, .markdown, .textile: RichDocument(html: self.html(text, from))
+        }
+    }
+
+    /// A document written in a markup.
+    static func write(_ document: RichDocument, _ to: TextMarkup) -> String {
+        switch to {
+        case .adf: document.adf
+        case .jiraWiki: document.jiraWiki
+        case .plain: document.plain
+        case .html: document.html
+        case .markdown: document.markdown
+        case .textile: self.render(document.html, .textile)
         }
     }
 
@@ -73,6 +101,7 @@ public enum Markup {
         var paragraph: [Substring] = []
         var inList = false
         var fence: [Substring]?
+        var codeTag = "<pre><code>"
         func flush() {
             if !paragraph.isEmpty {
                 out += "<p>" + paragraph.map { self.inlineToHTML($0, dialect) }.joined(separator: "<br>") + "</p>"
@@ -86,7 +115,7 @@ public enum Markup {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if var code = fence {
                 if line.hasPrefix(dialect.fence) {
-                    out += "<pre><code>" + self.escapeHTML(Substring(code.joined(separator: "\n"))) + "</code></pre>"
+                    out += codeTag + self.escapeHTML(Substring(code.joined(separator: "\n"))) + "</code></pre>"
                     fence = nil
                 } else {
                     code.append(line)
@@ -97,6 +126,9 @@ public enum Markup {
             if line.hasPrefix(dialect.fence) {
                 flush()
                 fence = []
+                // A Markdown fence's info string names the language.
+                let language = dialect.kind == .markdown ? line.dropFirst(dialect.fence.count).prefix(while: { !$0.isWhitespace }) : ""
+                codeTag = language.isEmpty ? "<pre><code>" : "<pre><code class=\"language-\(self.escapeHTML(language))\">"
             } else if line.allSatisfy(\.isWhitespace) {
                 flush()
             } else if let (level, rest) = dialect.heading(line) {
@@ -114,7 +146,7 @@ public enum Markup {
                 paragraph.append(line)
             }
         }
-        if let code = fence { out += "<pre><code>" + self.escapeHTML(Substring(code.joined(separator: "\n"))) + "</code></pre>" }
+        if let code = fence { out += codeTag + self.escapeHTML(Substring(code.joined(separator: "\n"))) + "</code></pre>" }
         flush()
         // A single paragraph stays inline, as trackers store one-line descriptions.
         if out.hasPrefix("<p>"), out.hasSuffix("</p>"), out.utf8.count > 7, !out.dropFirst(3).contains("<p>") {
@@ -225,7 +257,12 @@ public enum Markup {
                 case ("td", false), ("th", false): if !out.hasSuffix("\n") && !out.isEmpty { emit(" ") }
                 case ("pre", false):
                     pendingBreak = true
-                    emit(dialect.fence.isEmpty ? "" : dialect.fence + "\n")
+                    // A fence carries the language of `<pre><code class="language-x">`.
+                    var language = ""
+                    if dialect.kind == .markdown, html[i...].hasPrefix("<code"), let end = html[i...].firstIndex(of: ">") {
+                        language = (Markup.attribute("class", in: html[i..<end])).flatMap(HTMLReader.language) ?? ""
+                    }
+                    emit(dialect.fence.isEmpty ? "" : dialect.fence + language + "\n")
                     pre += 1
                 case ("pre", true):
                     pre = max(0, pre - 1)
