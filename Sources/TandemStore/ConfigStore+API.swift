@@ -216,6 +216,8 @@ extension ConfigStore {
                 .joined(separator: "; ") + ")"
         }
         if let field = local(first.path) { return AdminError(.invalid, field: field, message) }
+        // A value the database would not store is the request's own fault, whatever entity it was written as.
+        if first.kind == .notStored { return AdminError(.invalid, field: nil, message) }
         return AdminError(.conflict, field: nil, "the change would break \(first.path): \(message)")
     }
 }

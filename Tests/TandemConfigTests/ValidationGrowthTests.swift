@@ -1,4 +1,5 @@
 import TandemConfig
+import TandemConnectors
 import TandemCore
 import Testing
 
