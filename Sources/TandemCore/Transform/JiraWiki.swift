@@ -406,12 +406,8 @@ struct WikiInline {
                 case .mention(let id): out.append(.mention(id: id, text: "@" + id))
                 case .text(let s, let url): out.append(.text(s, RichMarks(marks.style, link: url ?? marks.link)))
                 case .label(let from, let to, let url):
-                    let inner = RichMarks(marks.style, link: url.isEmpty ? marks.link : url)
-                    if depth < Self.maximumNesting {
-                        self.parse(from, to, inner, depth: depth + 1, into: &out)
-                    } else {
-                        out.append(.text(self.string(from, to), inner))
-                    }
+                    // Labels hold no links (the first `]` ends one), so this recursion adds one level at the most.
+                    self.parse(from, to, RichMarks(marks.style, link: url.isEmpty ? marks.link : url), depth: depth + 1, into: &out)
                 }
                 i = j + 1
                 continue
@@ -597,13 +593,8 @@ struct WikiWriter {
         self.out += lines.map(Self.escape).joined(separator: "\n")
     }
 
-    /// Text runs with line ends split into hard breaks.
-    static func split(_ inlines: [RichInline]) -> [RichInline] {
-        RichDocument.normalized(inlines).flatMap { inline -> [RichInline] in
-            guard case .text(let s, let marks) = inline, s.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else { return [inline] }
-            return RichDocument.inlines(lines: RichDocument.lines(s), marks: marks)
-        }
-    }
+    /// Inline content with adjacent runs of the same marks merged (every reader splits text at line ends).
+    static func split(_ inlines: [RichInline]) -> [RichInline] { RichDocument.normalized(inlines) }
 
     /// Inline content on one line (a heading, list item or quote line): hard breaks as `\\`.
     static func line(_ inlines: [RichInline]) -> String {
