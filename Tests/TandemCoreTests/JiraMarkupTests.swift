@@ -582,3 +582,43 @@ extension JiraMarkupTests {
         }
     }
 }
+
+extension JiraMarkupTests {
+    /// HTML as editors and other trackers write it, into wiki markup: tables with or without rows, text right inside a
+    /// list, list items without a list, comments, images, `pre` with a language class, entities.
+    @Test(arguments: [
+        ("<table><tr><th>H</th><td>C</td></tr><tr><td>a</td></tr></table>", "||H|C|\n|a|"),
+        ("<table><td>x</td></table><tr><td>y</td></tr>", "|x|\n\ny"),
+        ("a<!-- x > y -->b<!-- plain -->c", "abc"),
+        ("<ul>loose<li>y</li></ul><li>orphan</li>", "* loose\n* y\n\n* orphan"),
+        ("<img src=\"a.png\"> <pre class=\"lang-rb\">puts 1<br>puts 2</pre>", "a.png \n\n{code:rb}\nputs 1\nputs 2\n{code}"),
+        ("&lt;&#x41;&unknown; <ol start=\"2\"><li>two</li></ol>", "<A\\&unknown; \n\n# two"),
+        ("<blockquote><table><tr><td>t</td><td>u</td></tr></table></blockquote>", "{quote}\n|t|u|\n{quote}"),
+    ])
+    func htmlToJiraWiki(_ html: String, _ wiki: String) {
+        #expect(Markup.convert(html, from: .html, to: .jiraWiki) == wiki)
+    }
+
+    @Test func adfEdgeCases() {
+        // A table in a quote becomes its rows as text (ADF allows no table there); a lone surrogate escape is U+FFFD.
+        #expect(
+            Markup.convert("<blockquote><table><tr><td>t</td><td>u</td></tr></table></blockquote>", from: .html, to: .adf)
+                == #"{"type":"doc","version":1,"content":[{"type":"blockquote","content":[{"type":"paragraph","content":[{"type":"text","text":"t | u"}]}]}]}"#
+        )
+        let adf = #"""
+            {"type":"doc","version":1,"content":[{"type":"heading","attrs":{"level":"2"},"content":"none"},{"type":"heading","attrs":{"level":true}},
+             {"type":"paragraph","content":[{"type":"text","text":"\ud83d\u0041 *a* 1. x\rCR"},{"type":"inlineExtension","content":[{"type":"text","text":"a"},{"type":"hardBreak"},{"type":"text","text":"b"}]},
+             {"type":"mention","attrs":{"text":"@Someone"}},{"type":"text","text":" "},{"type":"inlineCard","attrs":{"url":"https://e.com/1"}}]}]}
+            """#
+        #expect(
+            Markup.convert(adf, from: .adf, to: .html)
+                == "<h2></h2><h1></h1><p>\u{FFFD}A *a* 1. x<br>CRa<br>b<span data-mention-id=\"\">@Someone</span> <a href=\"https://e.com/1\">https://e.com/1</a></p>"
+        )
+        #expect(Markup.convert(adf, from: .adf, to: .jiraWiki) == "h2. \n\nh1. \n\n\u{FFFD}A \\*a* 1. x\nCRa\nb@Someone [https://e.com/1]")
+        #expect(
+            Markup.convert(adf, from: .adf, to: .markdown) == "## \n\n# \n\n\u{FFFD}A \\*a\\* 1. x\nCRa\nb@Someone [https://e.com/1](https://e.com/1)"
+        )
+        #expect(Markup.convert("<pre><code class=\"language-go\">x</code></pre>", from: .html, to: .markdown) == "```go\nx\n```")
+        #expect(Markup.convert("{code}x\ny{code}", from: .jiraWiki, to: .plain) == "x\ny")
+    }
+}

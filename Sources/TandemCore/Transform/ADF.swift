@@ -232,7 +232,7 @@ enum ADFReader {
         let attrs = node["attrs"]
         guard depth <= RichDocument.maximumDepth else {
             let text = self.text(of: node)
-            return text.isEmpty ? [] : [.paragraph(RichDocument.inlines(lines: text.split(separator: "\n", omittingEmptySubsequences: false)))]
+            return text.isEmpty ? [] : [.paragraph(RichDocument.inlines(lines: RichDocument.lines(text)))]
         }
         switch node["type"]?.string ?? "" {
         case "paragraph": return [.paragraph(self.inlines(content))]
@@ -293,8 +293,7 @@ enum ADFReader {
             switch node["type"]?.string ?? "" {
             case "text":
                 let marks = self.marks(node["marks"])
-                out += RichDocument.inlines(
-                    lines: (node["text"]?.string ?? "").split(separator: "\n", omittingEmptySubsequences: false), marks: marks)
+                out += RichDocument.inlines(lines: RichDocument.lines(node["text"]?.string ?? ""), marks: marks)
             case "hardBreak": out.append(.hardBreak)
             case "mention":
                 let id = attrs?["id"]?.string ?? ""
@@ -305,8 +304,7 @@ enum ADFReader {
                 if let url = attrs?["url"]?.string { out.append(.text(url, RichMarks(link: url))) }
             case "date": out.append(.text(self.date(attrs?["timestamp"])))
             default:
-                let text = self.text(of: node)
-                out += RichDocument.inlines(lines: text.split(separator: "\n", omittingEmptySubsequences: false))
+                out += RichDocument.inlines(lines: RichDocument.lines(self.text(of: node)))
             }
         }
         return RichDocument.normalized(out)
@@ -338,15 +336,20 @@ enum ADFReader {
 
     /// The text a node holds: its own text or attrs.text, then its children's.
     static func text(of node: ADFJSON) -> String {
-        var out = node["text"]?.string ?? node["attrs"]?["text"]?.string ?? ""
+        var out = ""
+        self.text(of: node, into: &out)
+        return out
+    }
+
+    static func text(of node: ADFJSON, into out: inout String) {
+        out += node["text"]?.string ?? node["attrs"]?["text"]?.string ?? ""
         for child in node["content"]?.array ?? [] {
             if child["type"] == .string("hardBreak") {
                 out += "\n"
             } else {
-                out += self.text(of: child)
+                self.text(of: child, into: &out)
             }
         }
-        return out
     }
 }
 
@@ -456,17 +459,11 @@ struct ADFWriter {
                 separate(&self.out)
                 self.out += #"{"type":"mention","attrs":{"id":\#(Self.string(id)),"text":\#(Self.string(text))}}"#
             case .text(let s, let marks):
-                for (n, line) in s.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                    if n > 0 {
-                        separate(&self.out)
-                        self.out += #"{"type":"hardBreak"}"#
-                    }
-                    guard !line.isEmpty else { continue }
-                    separate(&self.out)
-                    self.out += #"{"type":"text","text":\#(Self.string(line))"#
-                    self.marks(marks)
-                    self.out += "}"
-                }
+                // Every reader splits text at line ends, so a run holds none.
+                separate(&self.out)
+                self.out += #"{"type":"text","text":\#(Self.string(s))"#
+                self.marks(marks)
+                self.out += "}"
             }
         }
     }

@@ -311,12 +311,35 @@ struct WikiInline {
     mutating func append(_ c: Unicode.Scalar, literal: Bool) {
         self.cs.append(c)
         self.literal.append(literal)
-        self.spaces.append(self.spaces[self.spaces.count - 1] + (c.properties.isWhitespace ? 1 : 0))
+        self.spaces.append(self.spaces[self.spaces.count - 1] + (Self.isSpace(c) ? 1 : 0))
     }
 
     func syntax(_ j: Int, _ c: Unicode.Scalar) -> Bool { j >= 0 && j < self.cs.count && !self.literal[j] && self.cs[j] == c }
-    func isSpace(_ j: Int) -> Bool { self.cs[j].properties.isWhitespace }
-    func isAlphanumeric(_ j: Int) -> Bool { MarkdownText.isAlphanumeric(self.cs[j]) }
+    func isSpace(_ j: Int) -> Bool { Self.isSpace(self.cs[j]) }
+    func isAlphanumeric(_ j: Int) -> Bool { Self.isAlphanumeric(self.cs[j]) }
+
+    /// White space; ASCII answered without Unicode's tables, which are slow per character.
+    static func isSpace(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII ? c == " " || c == "\t" || c == "\n" || c == "\r" || c == "\u{0B}" || c == "\u{0C}" : c.properties.isWhitespace
+    }
+
+    /// A letter or digit; ASCII answered without Unicode's tables.
+    static func isAlphanumeric(_ c: Unicode.Scalar) -> Bool {
+        guard c.isASCII else { return MarkdownText.isAlphanumeric(c) }
+        return ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+    }
+
+    /// Whether the text from `lo` (before `hi`) starts like a URL: a scheme's `://` early on, or `mailto:`.
+    func looksLikeURL(_ lo: Int, _ hi: Int) -> Bool {
+        let end = min(hi, lo + 40)
+        var k = lo
+        while k + 2 < end {
+            if self.cs[k] == ":", self.cs[k + 1] == "/", self.cs[k + 2] == "/" { return true }
+            k += 1
+        }
+        let mailto = Array("mailto:".unicodeScalars)
+        return hi - lo >= mailto.count && self.cs[lo..<(lo + mailto.count)].elementsEqual(mailto)
+    }
 
     /// Whether the delimiter at `j` can close: after a non-space, not before a letter or digit.
     func closes(_ j: Int) -> Bool { j > 0 && !self.isSpace(j - 1) && (j + 1 == self.cs.count || !self.isAlphanumeric(j + 1)) }
@@ -406,12 +429,8 @@ struct WikiInline {
                 case .mention(let id): out.append(.mention(id: id, text: "@" + id))
                 case .text(let s, let url): out.append(.text(s, RichMarks(marks.style, link: url ?? marks.link)))
                 case .label(let from, let to, let url):
-                    let inner = RichMarks(marks.style, link: url.isEmpty ? marks.link : url)
-                    if depth < Self.maximumNesting {
-                        self.parse(from, to, inner, depth: depth + 1, into: &out)
-                    } else {
-                        out.append(.text(self.string(from, to), inner))
-                    }
+                    // Labels hold no links (the first `]` ends one), so this recursion adds one level at the most.
+                    self.parse(from, to, RichMarks(marks.style, link: url.isEmpty ? marks.link : url), depth: depth + 1, into: &out)
                 }
                 i = j + 1
                 continue
@@ -474,12 +493,15 @@ struct WikiInline {
         }
         if let bar = self.next(after: i, of: "|"), bar < j {
             let end = self.next(after: bar, of: "|").flatMap { $0 < j ? $0 : nil } ?? j
-            let url = self.string(bar + 1, end).trimmingCharacters(in: .whitespaces)
+            var lo = bar + 1
+            var hi = end
+            while lo < hi, self.isSpace(lo) { lo += 1 }
+            while hi > lo, self.isSpace(hi - 1) { hi -= 1 }
+            let url = self.string(lo, hi)
             if bar == i + 1 { return .text(url, url.isEmpty ? nil : url) }
             return .label(i + 1, bar, url)
         }
-        let head = self.string(i + 1, min(j, i + 40))
-        if head.contains("://") || head.hasPrefix("mailto:") {
+        if self.looksLikeURL(i + 1, j) {
             let url = self.string(i + 1, j)
             return .text(url, url)
         }
@@ -597,13 +619,8 @@ struct WikiWriter {
         self.out += lines.map(Self.escape).joined(separator: "\n")
     }
 
-    /// Text runs with line ends split into hard breaks.
-    static func split(_ inlines: [RichInline]) -> [RichInline] {
-        RichDocument.normalized(inlines).flatMap { inline -> [RichInline] in
-            guard case .text(let s, let marks) = inline, s.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else { return [inline] }
-            return RichDocument.inlines(lines: RichDocument.lines(s), marks: marks)
-        }
-    }
+    /// Inline content with adjacent runs of the same marks merged (every reader splits text at line ends).
+    static func split(_ inlines: [RichInline]) -> [RichInline] { RichDocument.normalized(inlines) }
 
     /// Inline content on one line (a heading, list item or quote line): hard breaks as `\\`.
     static func line(_ inlines: [RichInline]) -> String {
@@ -710,8 +727,8 @@ struct WikiWriter {
         // `[~` would start a mention, `[^` an attachment.
         let bracket = line.kinds.last == .syntax && line.cs.last == "[" && (layers.first == "~" || layers.first == "^")
         let plain =
-            !bracket && !(line.cs.last.map(MarkdownText.isAlphanumeric) ?? false) && !(after.map(MarkdownText.isAlphanumeric) ?? false)
-            && (code || !(scalars.first?.properties.isWhitespace ?? true) && !(scalars.last?.properties.isWhitespace ?? true))
+            !bracket && !(line.cs.last.map(WikiInline.isAlphanumeric) ?? false) && !(after.map(WikiInline.isAlphanumeric) ?? false)
+            && (code || !(scalars.first.map(WikiInline.isSpace) ?? true) && !(scalars.last.map(WikiInline.isSpace) ?? true))
         for layer in layers { line.add(plain ? layer : "{\(layer)}", .syntax) }
         if code {
             line.add("{{", .syntax)
@@ -729,9 +746,16 @@ struct WikiWriter {
     static func escape(_ line: Line) -> String {
         let cs = line.cs
         let n = cs.count
+        // Most lines hold no character that could be syntax: they are written as they are.
+        if !cs.contains(where: Self.mayBeSyntax), line.kinds.allSatisfy({ $0 == .text }), !line.startsLine || self.blockSyntax(cs, line.kinds) == nil
+        {
+            var out = ""
+            out.unicodeScalars.append(contentsOf: cs)
+            return out
+        }
         let hasSyntax = line.kinds.contains(.syntax)
-        func isSpace(_ j: Int) -> Bool { cs[j].properties.isWhitespace }
-        func isAlphanumeric(_ j: Int) -> Bool { MarkdownText.isAlphanumeric(cs[j]) }
+        func isSpace(_ j: Int) -> Bool { WikiInline.isSpace(cs[j]) }
+        func isAlphanumeric(_ j: Int) -> Bool { WikiInline.isAlphanumeric(cs[j]) }
         func opens(_ j: Int) -> Bool { (j == 0 || !isAlphanumeric(j - 1)) && j + 1 < n && !isSpace(j + 1) }
         func closes(_ j: Int) -> Bool { j > 0 && !isSpace(j - 1) && (j + 1 == n || !isAlphanumeric(j + 1)) }
         // The last position of each character that can close something.
@@ -788,6 +812,15 @@ struct WikiWriter {
             out.unicodeScalars.append(c)
         }
         return out
+    }
+
+    /// The ASCII characters that may take part in syntax somewhere in a line, as a bit set.
+    static let syntaxMask: (UInt64, UInt64) = "\\&|[]{}!?*_-+^~#".unicodeScalars.reduce((0, 0)) { mask, c in
+        c.value < 64 ? (mask.0 | 1 << c.value, mask.1) : (mask.0, mask.1 | 1 << (c.value - 64))
+    }
+
+    static func mayBeSyntax(_ c: Unicode.Scalar) -> Bool {
+        c.value < 64 ? self.syntaxMask.0 & 1 << c.value != 0 : c.value < 128 && self.syntaxMask.1 & 1 << (c.value - 64) != 0
     }
 
     /// Where block syntax starts a line of text (`* `, `# `, `- `, `----`, `h1.`, `bq.`, `|`), after any indentation:

@@ -4,6 +4,11 @@
 /// bold, italic, inline code, code blocks and links; other HTML tags are dropped and their text kept. Text in one markup
 /// is never converted to the same markup. Plain → HTML → plain and plain → Markdown → plain are lossless; plain ↔
 /// Markdown keep every character, line end and space that is not syntax (`MarkdownText`).
+///
+/// ADF (Jira Cloud) and Jira wiki markup (Jira Data Center) go through `RichDocument`, which also holds ordered and
+/// nested lists, quotes, rules, tables, strike, underline, superscript, subscript and mentions. Plain → ADF → plain and
+/// plain → wiki → plain give back any text (CR LF and CR read as LF); text that is not an ADF document is carried as
+/// plain text; input of any size or nesting converts in near-linear time (O(n log n) at worst) and bounded stack.
 public enum Markup {
     /// Converts `text` written in `from` into `to`.
     public static func convert(_ text: String, from: TextMarkup, to: TextMarkup) -> String {

@@ -103,12 +103,6 @@ extension RichDocument {
 struct HTMLReader {
     enum Kind: Equatable {
         case root, quote, item, list(ordered: Bool, start: Int), table, row, cell(header: Bool)
-        var holdsBlocks: Bool {
-            switch self {
-            case .root, .quote, .item, .cell: true
-            default: false
-            }
-        }
     }
 
     struct Frame {
@@ -191,16 +185,17 @@ struct HTMLReader {
         let closing = body.hasPrefix("/")
         let name = (closing ? body.dropFirst() : body[...]).prefix(while: { $0.isLetter || $0.isNumber }).lowercased()
         let tag = Substring(body)
+        // Tags left open pile up; past the depth limit more are ignored, so the marks stay cheap to compute.
         if let style = Self.styleTags[name] {
             if closing {
                 if let k = self.styles.lastIndex(where: { $0.0 == name }) { self.styles.remove(at: k) }
-            } else {
+            } else if self.styles.count < RichDocument.maximumDepth {
                 self.styles.append((name, style))
             }
             return i
         }
         switch (name, closing) {
-        case ("a", false): self.links.append(Markup.attribute("href", in: tag))
+        case ("a", false): if self.links.count < RichDocument.maximumDepth { self.links.append(Markup.attribute("href", in: tag)) }
         case ("a", true): _ = self.links.popLast()
         case ("br", _): self.inlines.append(.hardBreak)
         case ("span", false):

@@ -208,18 +208,28 @@ extension RichDocument {
     static func normalized(_ inlines: [RichInline]) -> [RichInline] {
         var out: [RichInline] = []
         out.reserveCapacity(inlines.count)
+        // Runs gather in one growing string, so merging many stays linear.
+        var text = ""
+        var marks = RichMarks()
+        func flush() {
+            if !text.isEmpty { out.append(.text(text, marks)) }
+            text = ""
+        }
         for inline in inlines {
-            guard case .text(let s, let marks) = inline else {
+            guard case .text(let s, let m) = inline else {
+                flush()
                 out.append(inline)
                 continue
             }
             if s.isEmpty { continue }
-            if case .text(let previous, let previousMarks) = out.last, previousMarks == marks {
-                out[out.count - 1] = .text(previous + s, marks)
-            } else {
-                out.append(inline)
+            if m != marks {
+                flush()
+                marks = m
             }
+            text += s
         }
+        flush()
         return out
     }
+
 }
