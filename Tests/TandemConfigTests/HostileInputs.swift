@@ -76,10 +76,15 @@ let hostileInputs: [HostileInput] = [
     HostileInput(
         name: "an alias bomb as a complex key (hashed by the composer)",
         bytes: {
-            let first = (0..<1000).map { "x\($0)" }.joined(separator: ", ")
-            let second = Array(repeating: "*a", count: 99).joined(separator: ", ")
-            return utf8("version: 1\na: &a [\(first)]\nb: &b [\(second)]\n? [*b, *b]\n: 1\n")
-        }, reason: "keys must be plain text", line: 4),
+            // 9 x 30 x 30 x 30 x 1,000 values to hash, from 90 aliases.
+            let levels =
+                ["a: &a [" + (0..<1000).map { "x\($0)" }.joined(separator: ", ") + "]"]
+                + zip(["b", "c", "d"], ["a", "b", "c"]).map {
+                    "\($0): &\($0) [" + Array(repeating: "*\($1)", count: 30).joined(separator: ", ") + "]"
+                }
+            return utf8(
+                "version: 1\n" + levels.joined(separator: "\n") + "\n? [" + Array(repeating: "*d", count: 9).joined(separator: ", ") + "]\n: 1\n")
+        }, reason: "keys must be plain text", line: 6),
     HostileInput(name: "alias as a key", bytes: { utf8("version: 1\nk: &k name\n*k : value\n") }, reason: "keys must be plain text", line: 3),
     HostileInput(
         name: "merge key onto an anchor",
