@@ -13,3 +13,26 @@ public enum ConfigLimits {
     /// Durations, in seconds: schedules are stored as PostgreSQL `integer` seconds (2,147,483,647, about 68 years).
     public static let maximumDurationSeconds = Int(Int32.max)
 }
+
+/// The same rules as JSON Schema patterns (ECMA-262 and Python `re` alike), for the API's OpenAPI document: what a
+/// pattern allows, validation accepts (the patterns may be stricter, never looser).
+extension ConfigLimits {
+    /// Characters no name may hold (`Unicode.Scalar.isDisplayControl`).
+    static let displayControls = "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069"
+    /// A name: no control or bidirectional characters (with `maximumNameLength`).
+    public static let namePattern = "^[^\(displayControls)]+$"
+    /// Free text: tabs and line feeds allowed (with `maximumTextLength`).
+    public static let textPattern =
+        "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$"
+    /// An http(s) URL with a host, no user information and no credential in its query (with `maximumURLLength`).
+    public static var urlPattern: String {
+        let caseless = { (name: String) in name.map { $0.isLetter ? "[\($0.lowercased())\($0.uppercased())]" : String($0) }.joined() }
+        let credentials = YAMLReader.credentialParameters.sorted().map(caseless).joined(separator: "|")
+        let text = "[^\\s\(displayControls)]"
+        return
+            "^(?![^#]*[?&](?:\(credentials))(?:[=&#]|$))[Hh][Tt][Tt][Pp][Ss]?://[^/?#@:\\s\(displayControls)]+(?::[^/?#@\\s\(displayControls)]*)?(?:[/?#]\(text)*)?$"
+    }
+    /// A duration of at most `maximumDurationSeconds`, as digits per unit allow: 9 digits of seconds, 7 of minutes,
+    /// 5 of hours, 4 of days.
+    public static let durationPattern = "^\\+?0*(?:[1-9][0-9]{0,8}s?|[1-9][0-9]{0,6}m|[1-9][0-9]{0,4}h|[1-9][0-9]{0,3}d)$"
+}

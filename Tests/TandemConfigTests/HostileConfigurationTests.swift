@@ -80,7 +80,7 @@ func actsOnTerminal(_ text: String) -> Bool {
         try Data(input.bytes()).write(to: URL(fileURLWithPath: file))
         // Through a shell that caps the child (10 s of CPU, 4 GB of address space) and then becomes it (`exec`, the
         // same process): a regression fails here instead of hanging the suite.
-        let command = "ulimit -t 10 -v 4000000; exec \"$0\" apply -f \"$1\" --database-url postgresql://127.0.0.1:1/unused"
+        let command = "ulimit -t 10 && ulimit -v 4000000 && exec \"$0\" apply -f \"$1\" --database-url postgresql://127.0.0.1:1/unused"
         let run = try ChildRun("/bin/sh", ["-c", command, Self.tandemPath, file], stderr: directory.appendingPathComponent("stderr").path)
         #expect(run.status == 1, "\(input.name): exit status \(run.status)")
         #expect(run.maxResidentKilobytes < 100 * 1024, "\(input.name): \(run.maxResidentKilobytes) KB resident")

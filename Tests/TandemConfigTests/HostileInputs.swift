@@ -76,10 +76,13 @@ let hostileInputs: [HostileInput] = [
     HostileInput(
         name: "an alias bomb as a complex key (hashed by the composer)",
         bytes: {
-            let first = (0..<1000).map { "x\($0)" }.joined(separator: ", ")
-            let second = Array(repeating: "*a", count: 99).joined(separator: ", ")
-            return utf8("version: 1\na: &a [\(first)]\nb: &b [\(second)]\n? [*b, *b]\n: 1\n")
-        }, reason: "keys must be plain text", line: 4),
+            // 60 x 20 x 20 x 1,000 values to hash, from 100 aliases: 420,000 nodes before the key, within the limits.
+            let levels =
+                ["a: &a [" + (0..<1000).map { "x\($0)" }.joined(separator: ", ") + "]"]
+                + zip(["b", "c"], ["a", "b"]).map { "\($0): &\($0) [" + Array(repeating: "*\($1)", count: 20).joined(separator: ", ") + "]" }
+            return utf8(
+                "version: 1\n" + levels.joined(separator: "\n") + "\n? [" + Array(repeating: "*c", count: 60).joined(separator: ", ") + "]\n: 1\n")
+        }, reason: "keys must be plain text", line: 5),
     HostileInput(name: "alias as a key", bytes: { utf8("version: 1\nk: &k name\n*k : value\n") }, reason: "keys must be plain text", line: 3),
     HostileInput(
         name: "merge key onto an anchor",

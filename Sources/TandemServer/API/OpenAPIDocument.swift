@@ -469,8 +469,17 @@ public enum OpenAPIDocument {
             "description": .string("Write-only: the secret's value, or {\"set\": true} to keep the stored one. Answers always show {\"set\": true}."),
             "oneOf": .array([Self.string(), Self.object(["set": .object(["const": .bool(true)])], required: ["set"])]),
         ])
-        // A positive number of seconds, minutes, hours or days (ConfigDuration).
-        let duration = Self.string(max: 30, pattern: "^\\+?0*[1-9][0-9]*[smhd]?$")
+        // A positive number of seconds, minutes, hours or days (ConfigDuration), within ConfigLimits.
+        let duration = Self.string(max: 30, pattern: ConfigLimits.durationPattern)
+        // Names, text and URLs as the validator takes them (ConfigLimits): no control characters, bounded lengths.
+        let name = Self.string(max: ConfigLimits.maximumNameLength, pattern: ConfigLimits.namePattern)
+        let text = Self.string(max: ConfigLimits.maximumTextLength, pattern: ConfigLimits.textPattern)
+        let url = Self.string(max: ConfigLimits.maximumURLLength, pattern: ConfigLimits.urlPattern)
+        let names: JSONNode = .object(["anyOf": .array([name, Self.array(name)])])
+        let someNames: JSONNode = .object(["anyOf": .array([name, Self.array(name, minItems: 1)])])
+        func map(_ values: JSONNode) -> JSONNode {
+            .object(["type": .string("object"), "propertyNames": name, "additionalProperties": values])
+        }
         let rateLimit = Self.object(
             ["eventsPerMinute": Self.integer(1...1_000_000), "scope": Self.enumeration(RateLimitScope.allCases.map(\.rawValue))],
             required: ["eventsPerMinute"])
@@ -478,11 +487,11 @@ public enum OpenAPIDocument {
             "oneOf": .array([
                 Self.object(["kind": .object(["const": .string("none")])], required: ["kind"]),
                 Self.object(
-                    ["kind": .object(["const": .string("basic")]), "username": Self.string(), "password": secret],
+                    ["kind": .object(["const": .string("basic")]), "username": name, "password": secret],
                     required: ["kind", "username", "password"]),
                 Self.with(
                     Self.object(
-                        ["kind": .object(["const": .string("api-key")]), "key": secret, "header": Self.string(), "parameter": Self.string()],
+                        ["kind": .object(["const": .string("api-key")]), "key": secret, "header": name, "parameter": name],
                         required: ["kind", "key"]),
                     "not", .object(["required": .array([.string("header"), .string("parameter")])])),
                 Self.object(["kind": .object(["const": .string("token")]), "token": secret], required: ["kind", "token"]),
@@ -491,30 +500,30 @@ public enum OpenAPIDocument {
         ])
         let repository = Self.object(
             [
-                "name": Self.string(), "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
-                "url": Self.string(pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^/ ]+"),
+                "name": name, "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
+                "url": url,
                 "auth": auth, "enabled": Self.boolean, "allowInsecure": Self.boolean, "debugLogging": Self.boolean,
                 "proxy": Self.object(
-                    ["url": Self.string(pattern: "^[Hh][Tt][Tt][Pp][Ss]?://[^/ ]+"), "username": Self.string(), "password": secret], required: ["url"]
+                    ["url": url, "username": name, "password": secret], required: ["url"]
                 ),
-                "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": Self.map(Self.string()),
+                "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": map(text),
             ], required: ["name", "type", "url"], description: "A repository connection (docs/configuration.md).")
         let fieldTypes = Self.enumeration(FieldType.allCases.map(\.rawValue))
         // A select field lists distinct values, or allows unmapped ones; other fields take neither.
         let selectTypes = FieldType.allCases.filter(\.isSelect).map(\.rawValue)
         let distinct: JSONNode = .object([
-            "anyOf": .array([Self.string(), .object(["type": .string("array"), "items": Self.string(), "uniqueItems": .bool(true)])])
+            "anyOf": .array([name, .object(["type": .string("array"), "items": name, "uniqueItems": .bool(true)])])
         ])
         let modelField = Self.with(
             Self.object(
-                ["name": Self.string(), "type": fieldTypes, "required": Self.boolean, "values": Self.strings, "allowUnmapped": Self.boolean],
+                ["name": name, "type": fieldTypes, "required": Self.boolean, "values": names, "allowUnmapped": Self.boolean],
                 required: ["name", "type"]),
             "oneOf",
             .array([
                 .object([
                     "properties": .object(["type": Self.enumeration(selectTypes), "values": distinct]),
                     "anyOf": .array([
-                        .object(["required": .array([.string("values")]), "properties": .object(["values": Self.someStrings])]),
+                        .object(["required": .array([.string("values")]), "properties": .object(["values": someNames])]),
                         .object([
                             "required": .array([.string("allowUnmapped")]), "properties": .object(["allowUnmapped": .object(["const": .bool(true)])]),
                         ]),
@@ -528,29 +537,29 @@ public enum OpenAPIDocument {
                 ]),
             ]))
         let model = Self.object(
-            ["name": Self.string(), "fields": Self.array(modelField)], required: ["name", "fields"],
+            ["name": name, "fields": Self.array(modelField)], required: ["name", "fields"],
             description: "A model: the common fields integrations map through.")
         let transforms = Self.enumeration(TransformKind.allCases.map(\.rawValue))
         let collection = Self.object(
             [
-                "name": Self.string(), "repository": Self.string(), "artifactType": Self.string(), "projects": Self.someStrings,
-                "model": Self.string(),
+                "name": name, "repository": name, "artifactType": name, "projects": someNames,
+                "model": name,
                 "fields": Self.array(
                     Self.object(
                         [
-                            "field": Self.string(), "modelField": Self.string(), "type": fieldTypes, "toModel": transforms,
+                            "field": name, "modelField": name, "type": fieldTypes, "toModel": transforms,
                             "toRepository": transforms,
                             "valueMap": Self.array(
-                                Self.object(["repository": Self.someStrings, "model": Self.string()], required: ["repository", "model"])),
-                            "default": Self.string(), "constant": Self.string(),
+                                Self.object(["repository": someNames, "model": name], required: ["repository", "model"])),
+                            "default": name, "constant": text,
                         ], required: ["field", "modelField"])),
-                "statusField": Self.string(),
+                "statusField": name,
                 "transitions": Self.array(
-                    Self.object(["from": Self.string(), "to": Self.string(), "name": Self.string()], required: ["from", "to", "name"])),
+                    Self.object(["from": name, "to": name, "name": name], required: ["from", "to", "name"])),
             ], required: ["name", "repository", "artifactType", "projects", "model"],
             description: "A collection: a repository's artifacts mapped to a model.")
         let side = Self.enumeration(Side.allCases.map(\.rawValue))
-        let flows = Self.map(
+        let flows = map(
             Self.object([
                 "leftToRight": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
                 "rightToLeft": Self.enumeration(FlowFrequency.allCases.map(\.rawValue)),
@@ -560,21 +569,21 @@ public enum OpenAPIDocument {
         let condition = Self.with(
             Self.object(
                 [
-                    "side": side, "field": Self.string(), "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)),
-                    "value": Self.strings, "values": Self.strings,
+                    "side": side, "field": name, "operator": Self.enumeration(ConditionOperator.allCases.map(\.rawValue)),
+                    "value": names, "values": names,
                 ], required: ["field", "operator"]),
             "anyOf",
             .array([
                 .object(["properties": .object(["operator": Self.enumeration(valueless)])]),
-                .object(["required": .array([.string("value")]), "properties": .object(["value": Self.someStrings])]),
-                .object(["required": .array([.string("values")]), "properties": .object(["values": Self.someStrings])]),
+                .object(["required": .array([.string("value")]), "properties": .object(["value": someNames])]),
+                .object(["required": .array([.string("values")]), "properties": .object(["values": someNames])]),
             ]))
         // A route is static (`targetProject`) or conditional (`field` with at least one of `targets`), never both.
         let route = Self.with(
             Self.object(
                 [
-                    "from": side, "sourceProjects": Self.strings, "targetProject": Self.string(), "field": Self.string(),
-                    "targets": Self.map(Self.strings),
+                    "from": side, "sourceProjects": names, "targetProject": name, "field": name,
+                    "targets": map(names),
                 ],
                 required: ["from", "sourceProjects"]),
             "oneOf",
@@ -590,22 +599,22 @@ public enum OpenAPIDocument {
                 ]),
             ]))
         let schedule: JSONNode = .object([
-            "oneOf": .array([Self.object(["interval": duration], required: ["interval"]), Self.object(["cron": Self.string()], required: ["cron"])])
+            "oneOf": .array([Self.object(["interval": duration], required: ["interval"]), Self.object(["cron": name], required: ["cron"])])
         ])
         let sideSchedule = Self.object(["changeDetection": schedule, "fullScan": schedule, "fullScanEnabled": Self.boolean])
         let directions = Self.enumeration(FlowDirection.allCases.map(\.rawValue))
         let policies = Self.enumeration(ConflictPolicyKind.allCases.map(\.rawValue))
         let integration = Self.object(
             [
-                "name": Self.string(), "left": Self.string(), "right": Self.string(), "running": Self.boolean,
+                "name": name, "left": name, "right": name, "running": Self.boolean,
                 "creation": Self.enumeration(CreationFlowConfig.allCases.map(\.rawValue)), "fieldFlows": flows,
                 "conditionalFieldFlows": Self.array(
                     Self.object(["when": Self.array(condition, minItems: 1), "fieldFlows": flows], required: ["when", "fieldFlows"])),
                 "routes": Self.array(route),
                 "filters": Self.object(["scope": Self.enumeration(FilterScope.allCases.map(\.rawValue)), "conditions": Self.array(condition)]),
                 "comments": directions,
-                "attachments": Self.object(["direction": directions, "maxSizeBytes": Self.integer(1...Int.max), "excludeTypes": Self.strings]),
-                "conflicts": Self.object(["default": policies, "fields": Self.map(policies)]),
+                "attachments": Self.object(["direction": directions, "maxSizeBytes": Self.integer(1...Int.max), "excludeTypes": names]),
+                "conflicts": Self.object(["default": policies, "fields": map(policies)]),
                 "schedule": Self.object([
                     "changeDetection": schedule, "fullScan": schedule, "fullScanEnabled": Self.boolean, "left": sideSchedule, "right": sideSchedule,
                 ]),
