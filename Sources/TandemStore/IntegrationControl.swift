@@ -87,10 +87,26 @@ public struct IntegrationControl: Sendable {
             throw ControlError(code: .invalid, field: "projects[\(empty)]", message: "a project name cannot be empty")
         }
         return try await self.client.withTransaction { connection in
-            guard let row = try await connection.query("SELECT id FROM integrations WHERE name = \(integration)").singleRow() else {
+            guard
+                let row = try await connection.query(
+                    """
+                    SELECT i.id, lc.name, coalesce(lc.projects, '{}'), rc.name, coalesce(rc.projects, '{}')
+                    FROM integrations i LEFT JOIN collections lc ON lc.id = i.left_collection_id
+                        LEFT JOIN collections rc ON rc.id = i.right_collection_id
+                    WHERE i.name = \(integration)
+                    """
+                ).singleRow()
+            else {
                 throw ControlError(code: .notFound, field: "integration", message: "no integration named '\(integration)'")
             }
             let integrationID = try row.decode(Int64.self, at: 0)
+            if kind == .initiateSynchronization, !projects.isEmpty {
+                let sides = [
+                    ("left", try row.decode(String?.self, at: 1), try row.decode([String].self, at: 2)),
+                    ("right", try row.decode(String?.self, at: 3), try row.decode([String].self, at: 4)),
+                ].filter { side == nil || $0.0 == side }
+                try Self.checkProjects(projects, of: sides)
+            }
             let inserted = try await connection.query(
                 """
                 INSERT INTO integration_requests (integration_id, kind, side, projects, requested_by)
@@ -111,6 +127,23 @@ public struct IntegrationControl: Sendable {
             guard let id = try inserted.singleRow() else { throw ControlError(code: .invalid, field: "integration", message: "not recorded") }
             return try id.decode(Int64.self, at: 0)
         }
+    }
+
+    /// An Initiate Synchronization reads only projects of the side's collection (of either collection without a side):
+    /// any other is refused, all of them named, with the projects there are.
+    static func checkProjects(_ projects: [String], of sides: [(side: String, collection: String?, projects: [String])]) throws {
+        let known = Set(sides.flatMap(\.projects))
+        var unknown: [String] = []
+        for project in projects where !known.contains(project) && !unknown.contains(project) { unknown.append(project) }
+        guard !unknown.isEmpty else { return }
+        let collections = sides.map {
+            "the \($0.side) collection '\($0.collection ?? "?")' reads \($0.projects.map { "'\($0)'" }.joined(separator: ", "))"
+        }
+        throw ControlError(
+            code: .invalid, field: "projects",
+            message:
+                "\(unknown.map { "'\($0)'" }.joined(separator: ", ")) \(unknown.count == 1 ? "is not a project" : "are not projects") of \(sides.count == 1 ? "the side's collection" : "either collection") (\(collections.joined(separator: "; ")))"
+        )
     }
 
     /// Requests not yet scheduled, oldest first (`pending: false`: the most recent of all, newest first).

@@ -63,14 +63,26 @@ struct UsersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user (the first admin: `tandem users add admin --role admin`).")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The user name.") var name: String
-        @Option(name: .customLong("role"), help: "A role (repeat, or separate with commas).") var roles: [String] = []
+        @Option(
+            name: .customLong("role"),
+            help: "A role, required (repeat, or separate with commas): \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var roles: [String] = []
         @Option(name: .customLong("password-file"), help: "Read the password from this file's first line.") var passwordFile: String?
         @Flag(name: .customLong("no-password"), help: "No password: the user can only use API tokens.") var noPassword = false
         @Option(name: .customLong("display-name")) var displayName: String?
         @Option var email: String?
 
+        /// No default role: a user made without one would silently get rights nobody chose (issue 14 §8).
+        func validate() throws {
+            if self.roles.isEmpty {
+                throw ValidationError(
+                    "give the user's role with --role (repeat it, or separate roles with commas): \(Role.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+        }
+
         func run() async throws {
-            let roles = try UsersCommand.roles(self.roles.isEmpty ? ["user"] : self.roles)
+            let roles = try UsersCommand.roles(self.roles)
             let password = self.noPassword ? nil : try UsersCommand.readPassword(file: self.passwordFile)
             let user = try await UsersCommand.withStore(self.database) { store in
                 try await store.createUser(
@@ -132,7 +144,10 @@ struct UsersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set-roles", abstract: "Replace a user's roles.")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The user name.") var name: String
-        @Option(name: .customLong("role"), help: "A role (repeat, or separate with commas).") var roles: [String] = []
+        @Option(
+            name: .customLong("role"),
+            help: "A role, required (repeat, or separate with commas): \(Role.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var roles: [String] = []
 
         func run() async throws {
             let roles = try UsersCommand.roles(self.roles)

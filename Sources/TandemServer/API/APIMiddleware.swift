@@ -45,14 +45,27 @@ public struct APIMiddleware: RouterMiddleware {
             }
             var token = parts[1].trimmingCharacters(in: .whitespaces)
             if token.count >= 2, token.hasPrefix("\""), token.hasSuffix("\"") { token = String(token.dropFirst().dropLast()) }
-            guard token.count <= 200, let (user, id) = try await self.auth.authenticate(token: token) else {
+            let found: (user: UserRecord, tokenID: Int64)?
+            do {
+                found = token.count <= 200 ? try await self.auth.authenticate(token: token) : nil
+            } catch let locked as AccountLocked {
+                throw Self.locked(locked)
+            }
+            guard let (user, id) = found else {
                 throw APIError(.unauthorized, code: "invalid_token", "the API token is unknown or revoked")
             }
             context.principal = Principal(user: user, method: .token(id: id))
             return
         }
         guard let sessionID = request.cookies[Self.sessionCookie]?.value, !sessionID.isEmpty else { return }
-        guard sessionID.count <= 200, let session = try await self.auth.session(id: sessionID) else {
+        let found: SessionRecord?
+        do {
+            found = sessionID.count <= 200 ? try await self.auth.session(id: sessionID) : nil
+        } catch let locked as AccountLocked {
+            context.authenticationProblem = Self.locked(locked)
+            return
+        }
+        guard let session = found else {
             context.authenticationProblem = APIError(.unauthorized, code: "session_expired", "the session has ended; log in again")
             return
         }
@@ -67,6 +80,11 @@ public struct APIMiddleware: RouterMiddleware {
             }
         }
         context.principal = Principal(user: session.user, method: .session(id: sessionID, csrfToken: session.csrfToken))
+    }
+
+    /// A locked account's token or session: 401 saying so (the caller holds a valid credential of that account).
+    static func locked(_ locked: AccountLocked) -> APIError {
+        APIError(.unauthorized, code: "account_locked", locked.description)
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

@@ -251,9 +251,13 @@ extension AdminAPI {
             }
         }
         let queue = try self.requireQueue()
+        let configured = try await self.config.repositoryExists(repository)
         let count = try await Self.redis { () async throws -> Int in
             // Only this repository's dead jobs; never an empty list, which the queue reads as "all of them".
             let dead = Set(try await queue.jobs(state: .dead, repository: repository, limit: 10_000).map(\.id))
+            // As pause and resume: 404 for a repository that is not configured — unless dead jobs of it are left (it was
+            // deleted after they died), which can still be retried or deleted.
+            if !configured, dead.isEmpty { throw APIError.notFound("no repository named '\(repository)' (and no dead jobs of one)") }
             let ids = wanted.map { $0.filter(dead.contains) } ?? dead.sorted()
             guard !ids.isEmpty else { return 0 }
             return retry ? try await queue.retryDead(ids: ids) : try await queue.deleteDead(ids: ids)

@@ -403,7 +403,7 @@ public enum OpenAPIDocument {
                         "post",
                         Self.operation(
                             "initiateSynchronization",
-                            "Initiate Synchronization: read a side's projects (default: both sides, all projects) in full now, so that newly eligible artifacts synchronise.",
+                            "Initiate Synchronization: read a side's projects (default: both sides, all projects) in full now, so that newly eligible artifacts synchronise. The projects must be the side's collection's (without a side: either collection's); others are refused (422 `projects`).",
                             tag: "configuration", body: Self.ref("InitiateSynchronization"), bodyRequired: false,
                             parameters: [Self.pathParameter("name")], success: ("202", Self.ref("IntegrationRequest")), capability: .runIntegrations))
                 ]),

@@ -73,8 +73,12 @@ public struct WebUI: Sendable {
     /// The session of the request's cookie, or nil.
     func session(_ request: Request) async throws -> Session? {
         guard let id = request.cookies[APIMiddleware.sessionCookie]?.value, !id.isEmpty, id.count <= 200 else { return nil }
-        guard let record = try await self.auth.session(id: id) else { return nil }
-        return Session(id: id, user: record.user, csrfToken: record.csrfToken)
+        do {
+            guard let record = try await self.auth.session(id: id) else { return nil }
+            return Session(id: id, user: record.user, csrfToken: record.csrfToken)
+        } catch is AccountLocked {
+            return nil  // as logged out while the lock lasts: the login page says the account is locked
+        }
     }
 
     /// Serves a page that needs `capability`: not logged in → the login page (coming back here after), lacking it → 403.

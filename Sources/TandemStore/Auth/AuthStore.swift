@@ -24,6 +24,15 @@ public struct UserRecord: Sendable, Hashable {
     public func has(_ capability: Capability) -> Bool { !self.disabled && capability.isGranted(to: self.roles) }
 }
 
+/// A token or session of an account that is locked after too many failed logins: it works again once the lock ends
+/// (`security.lockoutSeconds`) or an admin clears it — a lock stops the account, not only its password (issue 14 §8).
+public struct AccountLocked: Error, Sendable, CustomStringConvertible {
+    public var until: Date
+    public var description: String {
+        "the account is locked after too many failed logins until \(self.until.formatted(.iso8601)); an admin can unlock it sooner"
+    }
+}
+
 /// An API token as listed: never the token itself, which is shown once when it is made.
 public struct TokenRecord: Sendable, Hashable {
     public var id: Int64
@@ -361,8 +370,8 @@ public struct AuthStore: Sendable {
         return (id, csrf, try row?.decode(Date.self, at: 0) ?? Date())
     }
 
-    /// The live session with this cookie value, if any (expired ones and disabled users' are not). Its last use is
-    /// recorded at most once a minute, to spare writes.
+    /// The live session with this cookie value, if any (expired ones and disabled users' are not; a locked user's
+    /// throws `AccountLocked`). Its last use is recorded at most once a minute, to spare writes.
     public func session(id: String) async throws -> SessionRecord? {
         let digest = Self.digest(id)
         let rows = try await self.client.query(
@@ -373,10 +382,12 @@ public struct AuthStore: Sendable {
             WHERE s.id_hash = \(digest) AND s.expires_at > now() AND NOT u.disabled
             """)
         guard let row = rows.first else { return nil }
+        let user = try Self.user(row)
+        if let until = user.lockedUntil, user.isLocked() { throw AccountLocked(until: until) }
         if try row.decode(Bool.self, at: 14) {
             try await self.client.query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = \(digest)")
         }
-        return SessionRecord(user: try Self.user(row), csrfToken: try row.decode(String.self, at: 12), expiresAt: try row.decode(Date.self, at: 13))
+        return SessionRecord(user: user, csrfToken: try row.decode(String.self, at: 12), expiresAt: try row.decode(Date.self, at: 13))
     }
 
     public func deleteSession(id: String) async throws {
@@ -489,8 +500,8 @@ public struct AuthStore: Sendable {
         }
     }
 
-    /// The user a token belongs to, if the token is known, not revoked and its user enabled. Records its use (at most
-    /// once a minute, to spare writes).
+    /// The user a token belongs to, if the token is known, not revoked and its user enabled; `AccountLocked` while the
+    /// user is locked. Records its use (at most once a minute, to spare writes).
     public func authenticate(token: String) async throws -> (user: UserRecord, tokenID: Int64)? {
         let rows = try await self.client.query(
             """
@@ -501,11 +512,13 @@ public struct AuthStore: Sendable {
                 AND NOT u.disabled
             """)
         guard let row = rows.first else { return nil }
+        let user = try Self.user(row)
+        if let until = user.lockedUntil, user.isLocked() { throw AccountLocked(until: until) }
         let id = try row.decode(Int64.self, at: 12)
         let lastUsed = try row.decode(Date?.self, at: 13)
         if lastUsed.map({ Date().timeIntervalSince($0) > 60 }) ?? true {
             try await self.client.query("UPDATE api_tokens SET last_used_at = now() WHERE id = \(id)")
         }
-        return (try Self.user(row), id)
+        return (user, id)
     }
 }
