@@ -124,20 +124,21 @@ user-tokens = { values = [$user_tokens] }
 own-tokens = { values = [$own_tokens] }
 
 # Valid data must be accepted (2xx, or 401, 403, 404, 409): checked wherever the document can say what the server
-# takes. Not where validity depends on what the document cannot express: the stored state (a replaced entity's
-# name is the path's, a collection's fields are its model's, an integration joins two different collections of one
-# model; a connection's authentication mode decides which parameters it takes), relations between parameters (the
-# metrics period ends after it starts), durations and numbers beyond what the server can hold, and text with NUL
-# characters (which PostgreSQL cannot store: refused everywhere with 422), a new repository's secret given as
-# {"set": true}, and the caller's own password change (only the stored current password is accepted, and the fuzzer's
-# negative mode can yield a schema-valid body with another one). All other checks run everywhere (the default of every check; api-fuzz.sh gives no --checks, which
-# would override this file).
+# takes — every operation but these, whose validity depends on what a schema cannot express: the stored state (a
+# replaced entity's name is the path's; a collection's fields are its model's; an integration joins two different
+# collections of one model; a connection's stored authentication mode decides which parameters it takes, and a test or
+# a new connection needs the secret of the mode it names; an Initiate Synchronization's projects are its collections'),
+# relations between parameters (the metrics period ends after it starts), durations beyond what the server can hold
+# (the settings' intervals), and the caller's own password change (only the stored current password is accepted, and
+# the fuzzer's negative mode can yield a schema-valid body with another one). Text with NUL characters, which
+# PostgreSQL cannot store, is outside every string's pattern and refused everywhere (422); a new repository's secrets
+# are strings (NewRepository), not {"set": true}. All other checks run everywhere (the default of every check;
+# api-fuzz.sh gives no --checks, which would override this file).
 
 [[operations]]
-include-operation-id = ["createCollection", "replaceCollection", "createIntegration", "replaceIntegration", "createModel",
-    "replaceModel", "createRepository", "replaceRepository", "getMetrics", "updateSettings", "listAudit", "createToken",
-    "createUserToken", "createIssueTrackerConnection", "updateIssueTrackerConnection", "testIssueTrackerConnection",
-    "changeOwnPassword"]
+include-operation-id = ["createCollection", "replaceCollection", "createIntegration", "replaceIntegration", "replaceModel",
+    "replaceRepository", "getMetrics", "updateSettings", "createIssueTrackerConnection", "updateIssueTrackerConnection",
+    "testIssueTrackerConnection", "initiateSynchronization", "changeOwnPassword"]
 checks = { positive_data_acceptance = { enabled = false } }
 
 # Filters of the list operations.

@@ -32,11 +32,38 @@ public enum APIBody {
             if emptyIsObject { return .object([]) }
             throw APIError(.unprocessableContent, code: "invalid_body", field: "", "the body is empty; expected a JSON object")
         }
+        let json: JSONNode
         do {
-            return try JSONNode.parse(buffer.readableBytesView)
+            json = try JSONNode.parse(buffer.readableBytesView)
         } catch {
             throw APIError(.badRequest, code: "malformed_json", field: "", error.description)
         }
+        if let path = Self.nulPath(json, at: "") { throw Self.nul(path) }
+        return json
+    }
+
+    /// The path (as `field` names it: `fields[0].name`) of the first string or member name holding a NUL character,
+    /// which no text Tandem stores can hold; the OpenAPI document's strings exclude it too.
+    static func nulPath(_ node: JSONNode, at path: String) -> String? {
+        switch node {
+        case .string(let text): return text.unicodeScalars.contains("\u{0}") ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = Self.nulPath(item, at: "\(path)[\(index)]") { return found }
+            }
+        case .object(let members):
+            for member in members {
+                let child = path.isEmpty ? member.key : "\(path).\(member.key)"
+                if member.key.unicodeScalars.contains("\u{0}") { return path }
+                if let found = Self.nulPath(member.value, at: child) { return found }
+            }
+        default: break
+        }
+        return nil
+    }
+
+    static func nul(_ field: String) -> APIError {
+        APIError.invalid(field, "must not contain a NUL character (U+0000): text cannot hold it")
     }
 
     static var tooLarge: APIError {
@@ -148,6 +175,7 @@ public enum QueryValue {
         guard let text = request.uri.queryParameters[name[...]].map(String.init) else { return nil }
         if text.isEmpty { throw APIError.invalid(name, "must not be empty (leave the parameter out instead)") }
         if text.unicodeScalars.count > maxLength { throw APIError.invalid(name, "must be at most \(maxLength) characters long") }
+        if text.unicodeScalars.contains("\u{0}") { throw APIBody.nul(name) }
         return text
     }
 }

@@ -61,6 +61,8 @@ extension APIContext {
     /// A path parameter (percent-decoded), 422 naming it when it is missing or empty.
     public func pathParameter(_ name: String) throws -> String {
         guard let raw = self.parameters.get(name), !raw.isEmpty else { throw APIError.invalid(name, "missing in the path") }
-        return raw.removingPercentEncoding ?? raw
+        let value = raw.removingPercentEncoding ?? raw
+        if value.unicodeScalars.contains("\u{0}") { throw APIBody.nul(name) }
+        return value
     }
 }

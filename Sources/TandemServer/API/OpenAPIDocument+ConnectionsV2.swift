@@ -86,8 +86,14 @@ extension OpenAPIDocument {
                 .init("issue_tracker_validate_cert", Self.boolean),
                 .init(
                     "issue_tracker_project",
-                    input ? .object(["type": .array([.string("string"), .string("null")]), "minLength": .int(1), "maxLength": .int(200)]) : text),
-                .init("last_successful_run", input ? .object(["type": .array([.string("string"), .string("null")])]) : Self.dateTime),
+                    input
+                        ? .object([
+                            "type": .array([.string("string"), .string("null")]), "minLength": .int(1), "maxLength": .int(200),
+                            "pattern": .string(Self.noNUL),
+                        ]) : text),
+                .init(
+                    "last_successful_run",
+                    input ? .object(["type": .array([.string("string"), .string("null")]), "pattern": .string(Self.noNUL)]) : Self.dateTime),
             ]
             if !input { properties.removeAll { $0.key == "issue_tracker_server" } }
             if !input { properties.insert(.init("issue_tracker_server", Self.string(min: 0)), at: 0) }
@@ -96,8 +102,9 @@ extension OpenAPIDocument {
                 ? .object([
                     "description": .string("A connector option (stored in the clear: names that look like secrets are refused); null removes it."),
                     "type": .array([.string("string"), .string("number"), .string("boolean"), .string("null")]), "maxLength": .int(1000),
+                    "pattern": .string(Self.noNUL),
                 ])
-                : .object(["type": .string("string")])
+                : Self.string(min: 0)
             // Names of further parameters: not reserved, and not looking like a secret (`ConnectionParams.checkOptionName`).
             let known = properties.map { JSONNode.string($0.key) }
             let secretLike = ["pass", "secret", "token", "apikey", "api_key", "credential", "private"].map { word in

@@ -25,7 +25,7 @@ extension OpenAPIDocument {
     /// A repository name in a queue path: at most 200 characters, no tabs or line breaks (`repositoryParameter` there).
     static let repositoryParameter: JSONNode = .object([
         "name": .string("repository"), "in": .string("path"), "required": .bool(true),
-        "schema": Self.string(max: 200, pattern: "^[^\\t\\n\\r]+$"),
+        "schema": Self.string(max: 200, pattern: "^[^\\t\\n\\r\\x00]+$"),
     ])
     static let limitParameter = Self.queryParameter("limit", Self.integer(1...500), "Page size (default 50).")
     static let afterParameter = Self.queryParameter(

@@ -105,7 +105,7 @@ public enum OpenAPIDocument {
             "name": .string(name), "in": .string("path"), "required": .bool(true),
             "schema": integer
                 ? .object(["type": .string("integer"), "minimum": .int(1), "maximum": .int(Int(Int64.max))])
-                : .object(["type": .string("string"), "minLength": .int(1), "maxLength": .int(200)]),
+                : .object(["type": .string("string"), "minLength": .int(1), "maxLength": .int(200), "pattern": .string(Self.noNUL)]),
         ])
     }
 
@@ -273,7 +273,8 @@ public enum OpenAPIDocument {
                             "post",
                             Self.operation(
                                 "create\(schema)", "Create a \(entity), validated as `tandem apply` validates it.", tag: "configuration",
-                                body: Self.ref(schema), success: ("201", Self.ref(schema)), capability: .writeConfiguration)),
+                                body: Self.ref(section == .repositories ? "NewRepository" : schema), success: ("201", Self.ref(schema)),
+                                capability: .writeConfiguration)),
                     ]))
             items.append(
                 PathItem(
@@ -364,7 +365,7 @@ public enum OpenAPIDocument {
                                 Self.queryParameter("name", Self.string(max: 200), "Only this entity's name."),
                                 Self.queryParameter("actor", Self.string(max: 200), "Only changes by this user."),
                                 Self.queryParameter(
-                                    "before", .object(["type": .string("integer"), "minimum": .int(1)]), "Only entries older than this id."),
+                                    "before", Self.integer(1...Int.max), "Only entries older than this id."),
                                 Self.queryParameter(
                                     "limit", .object(["type": .string("integer"), "minimum": .int(1), "maximum": .int(500)]),
                                     "Page size (default 50)."),
@@ -421,9 +422,20 @@ public enum OpenAPIDocument {
 
     // MARK: - Schemas
 
+    /// A string. No text the API takes may hold a NUL character (PostgreSQL's text cannot; `APIBody` refuses it, naming
+    /// the member), so every string's pattern excludes it: none given, `^[^\x00]*$`; `\S` (not blank), at least one
+    /// character that is neither white space nor NUL; any other pattern given must exclude NUL itself.
     static func string(min: Int = 1, max: Int? = nil, pattern: String? = nil) -> JSONNode {
-        .object(["type": .string("string"), "minLength": .int(min), "maxLength": max.map(JSONNode.int), "pattern": pattern.map(JSONNode.string)])
+        let text: String =
+            switch pattern {
+            case nil: Self.noNUL
+            case "\\S": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+            case let given?: given
+            }
+        return .object(["type": .string("string"), "minLength": .int(min), "maxLength": max.map(JSONNode.int), "pattern": .string(text)])
     }
+    /// Text without a NUL character.
+    static let noNUL = "^[^\\x00]*$"
     static func integer(_ range: ClosedRange<Int>) -> JSONNode {
         .object(["type": .string("integer"), "minimum": .int(range.lowerBound), "maximum": .int(range.upperBound)])
     }
@@ -436,7 +448,10 @@ public enum OpenAPIDocument {
         .object(["type": .string("array"), "items": items, "minItems": minItems.map(JSONNode.int)])
     }
     static func map(_ values: JSONNode) -> JSONNode {
-        .object(["type": .string("object"), "propertyNames": .object(["minLength": .int(1)]), "additionalProperties": values])
+        .object([
+            "type": .string("object"), "propertyNames": .object(["minLength": .int(1), "pattern": .string(Self.noNUL)]),
+            "additionalProperties": values,
+        ])
     }
     /// A string, or a list of them (configuration accepts both).
     static let strings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string())])])
@@ -483,31 +498,36 @@ public enum OpenAPIDocument {
         let rateLimit = Self.object(
             ["eventsPerMinute": Self.integer(1...1_000_000), "scope": Self.enumeration(RateLimitScope.allCases.map(\.rawValue))],
             required: ["eventsPerMinute"])
-        let auth: JSONNode = .object([
-            "oneOf": .array([
-                Self.object(["kind": .object(["const": .string("none")])], required: ["kind"]),
-                Self.object(
-                    ["kind": .object(["const": .string("basic")]), "username": name, "password": secret],
-                    required: ["kind", "username", "password"]),
-                Self.with(
+        // A repository; `secret` is what its secrets take (a new one has none stored to keep).
+        func repositorySchema(secret: JSONNode, description: String) -> JSONNode {
+            let auth: JSONNode = .object([
+                "oneOf": .array([
+                    Self.object(["kind": .object(["const": .string("none")])], required: ["kind"]),
                     Self.object(
-                        ["kind": .object(["const": .string("api-key")]), "key": secret, "header": name, "parameter": name],
-                        required: ["kind", "key"]),
-                    "not", .object(["required": .array([.string("header"), .string("parameter")])])),
-                Self.object(["kind": .object(["const": .string("token")]), "token": secret], required: ["kind", "token"]),
-                Self.object(["kind": .object(["const": .string("bearer")]), "token": secret], required: ["kind", "token"]),
+                        ["kind": .object(["const": .string("basic")]), "username": name, "password": secret],
+                        required: ["kind", "username", "password"]),
+                    Self.with(
+                        Self.object(
+                            ["kind": .object(["const": .string("api-key")]), "key": secret, "header": name, "parameter": name],
+                            required: ["kind", "key"]),
+                        "not", .object(["required": .array([.string("header"), .string("parameter")])])),
+                    Self.object(["kind": .object(["const": .string("token")]), "token": secret], required: ["kind", "token"]),
+                    Self.object(["kind": .object(["const": .string("bearer")]), "token": secret], required: ["kind", "token"]),
+                ])
             ])
-        ])
-        let repository = Self.object(
-            [
-                "name": name, "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
-                "url": url,
-                "auth": auth, "enabled": Self.boolean, "allowInsecure": Self.boolean, "debugLogging": Self.boolean,
-                "proxy": Self.object(
-                    ["url": url, "username": name, "password": secret], required: ["url"]
-                ),
-                "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": map(text),
-            ], required: ["name", "type", "url"], description: "A repository connection (docs/configuration.md).")
+            return Self.object(
+                [
+                    "name": name, "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
+                    "url": url,
+                    "auth": auth, "enabled": Self.boolean, "allowInsecure": Self.boolean, "debugLogging": Self.boolean,
+                    "proxy": Self.object(["url": url, "username": name, "password": secret], required: ["url"]),
+                    "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": map(text),
+                ], required: ["name", "type", "url"], description: description)
+        }
+        let repository = repositorySchema(secret: secret, description: "A repository connection (docs/configuration.md).")
+        let newRepository = repositorySchema(
+            secret: Self.with(text, "description", .string("Write-only: the secret's value (a new repository has none stored to keep).")),
+            description: "A new repository connection (docs/configuration.md): its secrets are given, not kept.")
         let fieldTypes = Self.enumeration(FieldType.allCases.map(\.rawValue))
         // A select field lists distinct values, or allows unmapped ones; other fields take neither.
         let selectTypes = FieldType.allCases.filter(\.isSelect).map(\.rawValue)
@@ -684,7 +704,7 @@ public enum OpenAPIDocument {
         // At least 3 different characters (PasswordHasher.weakness): one, later another, later a third.
         let password = Self.string(
             min: PasswordHasher.minimumPasswordLength, max: 1024,
-            pattern: "([\\s\\S])[\\s\\S]*?(?!\\1)([\\s\\S])[\\s\\S]*?(?!\\1)(?!\\2)[\\s\\S]")
+            pattern: "^[^\\x00]*?([^\\x00])[^\\x00]*?(?!\\1)([^\\x00])[^\\x00]*?(?!\\1)(?!\\2)[^\\x00][^\\x00]*$")
         return [
             .init(
                 "Error",
@@ -741,8 +761,12 @@ public enum OpenAPIDocument {
                 "UserChanges",
                 Self.object([
                     "roles": Self.array(roles, minItems: 1),
-                    "displayName": .object(["type": .array([.string("string"), .string("null")]), "maxLength": .int(200)]),
-                    "email": .object(["type": .array([.string("string"), .string("null")]), "maxLength": .int(320)]), "disabled": Self.boolean,
+                    "displayName": .object([
+                        "type": .array([.string("string"), .string("null")]), "maxLength": .int(200), "pattern": .string(Self.noNUL),
+                    ]),
+                    "email": .object([
+                        "type": .array([.string("string"), .string("null")]), "maxLength": .int(320), "pattern": .string(Self.noNUL),
+                    ]), "disabled": Self.boolean,
                     "unlock": Self.boolean,
                 ])),
             .init("NewPassword", Self.object(["password": password], required: ["password"])),
@@ -753,7 +777,8 @@ public enum OpenAPIDocument {
                 Self.object(
                     ["name": Self.string(max: 100, pattern: "\\S"), "expiresInDays": Self.integer(1...3650)], required: ["name"],
                     description: "A label, and optionally a lifetime after which the token stops working.")),
-            .init("Repository", repository), .init("RepositoryUpdate", Self.withoutRequired(repository, "name")),
+            .init("Repository", repository), .init("NewRepository", newRepository),
+            .init("RepositoryUpdate", Self.withoutRequired(repository, "name")),
             .init("Model", model), .init("ModelUpdate", Self.withoutRequired(model, "name")),
             .init("Collection", collection), .init("CollectionUpdate", Self.withoutRequired(collection, "name")),
             .init("Integration", integration), .init("IntegrationUpdate", Self.withoutRequired(integration, "name")),
