@@ -484,7 +484,8 @@ struct ConnectionsV2: Sendable {
             let mode =
                 params.authMode ?? (params.user != nil ? "basic" : nil) ?? (existing == nil ? (params.secret != nil ? "token" : "none") : currentMode)
                 ?? "none"
-            // The stored secret is kept when none is given and the mode stays the same (a new mode needs its own secret).
+            // The stored secret is kept when none is given and the mode stays the same (a new mode needs its own secret),
+            // and only while the connection still points where it did: ConfigStore drops it otherwise (SecretDestination).
             let keep: JSONNode? = current.map { $0.secrets.isEmpty || mode != currentMode ? nil : .object(["set": .bool(true)]) } ?? nil
             func secret() throws -> JSONNode {
                 if let given = params.secret { return given }
