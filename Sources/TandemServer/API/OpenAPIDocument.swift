@@ -485,7 +485,8 @@ public enum OpenAPIDocument {
             "oneOf": .array([Self.string(), Self.object(["set": .object(["const": .bool(true)])], required: ["set"])]),
         ])
         // A positive number of seconds, minutes, hours or days (ConfigDuration), within ConfigLimits.
-        let duration = Self.string(max: 30, pattern: ConfigLimits.durationPattern)
+        // No length bound: the pattern bounds the value, and leading zeros, which it allows, change nothing.
+        let duration = Self.string(pattern: ConfigLimits.durationPattern)
         // Names, text and URLs as the validator takes them (ConfigLimits): no control characters, bounded lengths.
         let name = Self.string(max: ConfigLimits.maximumNameLength, pattern: ConfigLimits.namePattern)
         let text = Self.string(max: ConfigLimits.maximumTextLength, pattern: ConfigLimits.textPattern)
@@ -526,7 +527,8 @@ public enum OpenAPIDocument {
         }
         let repository = repositorySchema(secret: secret, description: "A repository connection (docs/configuration.md).")
         let newRepository = repositorySchema(
-            secret: Self.with(text, "description", .string("Write-only: the secret's value (a new repository has none stored to keep).")),
+            // A secret is any text but NUL: passwords may hold characters names may not.
+            secret: Self.with(Self.string(), "description", .string("Write-only: the secret's value (a new repository has none stored to keep).")),
             description: "A new repository connection (docs/configuration.md): its secrets are given, not kept.")
         let fieldTypes = Self.enumeration(FieldType.allCases.map(\.rawValue))
         // A select field lists distinct values, or allows unmapped ones; other fields take neither.
