@@ -154,7 +154,7 @@ let package = Package(
             dependencies: ["TandemCore", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TandemConfigTests", dependencies: ["TandemConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "TandemConfigTests", dependencies: ["TandemConfig", "TandemTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: swiftSettings),
         .executableTarget(name: "tandem-bench-pg", dependencies: ["Postgres"], path: "Ops/bench/pg"),
         // The whole-pipeline benchmark's driver (Ops/bench/pipeline.sh): load on the simulator, twins counted, lag.
@@ -166,7 +166,7 @@ let package = Package(
         .executableTarget(name: "tandem-bench-config", dependencies: ["TandemConfig"], path: "Ops/bench/config", swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemStoreTests",
-            dependencies: ["TandemStore", "Postgres", "TandemConfig"],
+            dependencies: ["TandemStore", "Postgres", "TandemConfig", "TandemTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Fake servers and sockets shared by the test targets.
@@ -195,7 +195,7 @@ let package = Package(
             name: "TandemClusterTests",
             dependencies: [
                 "TandemCluster", "TandemStore", "TandemConfig", "TandemCore", "TandemQueue", "TandemConnectors", "Postgres", "Redis",
-                "TandemSupport", "HTTP",
+                "TandemSupport", "TandemTestSupport", "HTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import TandemTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ struct TLSTests {
     let port: Int
     let server: Process
 
-    init() throws {
+    init() async throws {
         self.directory = FileManager.default.temporaryDirectory.appending(path: "tandem-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         let script = """
@@ -27,14 +28,8 @@ struct TLSTests {
             openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=tandem-client
             openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2
             """
-        let setup = Process()
-        setup.executableURL = URL(filePath: "/bin/sh")
-        setup.arguments = ["-c", script]
-        setup.currentDirectoryURL = self.directory
-        setup.standardOutput = FileHandle.nullDevice
-        setup.standardError = FileHandle.nullDevice
-        try setup.run()
-        setup.waitUntilExit()
+        // Key generation runs off the cooperative pool, like every wait below: a blocked pool thread stalls other tests.
+        _ = try await runProcess(URL(filePath: "/bin/sh"), ["-c", script], directory: self.directory)
         self.port = try FaultServer.freePort()
         let server = Process()
         server.executableURL = URL(filePath: "/usr/bin/openssl")
@@ -48,8 +43,8 @@ struct TLSTests {
         try server.run()
         self.server = server
         // Ready when it accepts connections (a loaded machine may take a while to start openssl).
-        let deadline = Date().addingTimeInterval(15)
-        while !Self.accepts(port: self.port), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let deadline = Date().addingTimeInterval(60)
+        while !Self.accepts(port: self.port), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
     }
 
     private static func accepts(port: Int) -> Bool {

@@ -21,7 +21,7 @@ struct RealTrackerAttachments {
     static let env = RealTrackerEndToEndTests.environment
     static let runID = "att" + String(UInt64(Date().timeIntervalSince1970 * 1000), radix: 36)
     /// A Redmine project of its own (issue 13 §6: the suites no longer share `sync`).
-    static let redmineProject = (try? RealTrackerEndToEndTests.createRedmineProject(runID)) ?? env["TANDEM_REDMINE_PROJECT"] ?? "sync"
+    static let redmineProject = (try? RealTrackerEndToEndTests.createRedmineProjectBlocking(runID)) ?? env["TANDEM_REDMINE_PROJECT"] ?? "sync"
     /// Roundup's only project: the tracker's name, the last component of its URL.
     static let roundupProject = URL(string: env["TANDEM_ROUNDUP_URL"] ?? "")?.lastPathComponent ?? "lab"
 

@@ -72,7 +72,7 @@ struct ExampleConfigurationTests {
 
     func redmineRoundupExampleExclusive() async throws {
         let tag = "ex" + UUID().uuidString.prefix(8).lowercased()
-        let project = try RealTrackerEndToEndTests.createRedmineProject(tag)
+        let project = try await RealTrackerEndToEndTests.createRedmineProject(tag)
         let yaml = try Self.runnable(project: project, tag: tag)
         let h = try await ClusterHarness.start(environment: RealTrackerEndToEndTests.environment) { _, _ in yaml }
         do {

@@ -80,10 +80,10 @@ struct ProcessFaultTests {
         func startWorker(_ name: String) throws { try self.start(name, ["worker", "--id", name, "--concurrency", "8"]) }
 
         /// SIGKILL, then a new process of the same name (what a supervisor does).
-        func killAndRestartWorker(_ name: String) throws {
+        func killAndRestartWorker(_ name: String) async throws {
             guard let process = self.processes.withLock({ $0[name] }) else { return }
             process.signal(9)
-            _ = process.waitBlocking()
+            await process.wait()
             self.restarts.withLock { $0 += 1 }
             try self.startWorker(name)
         }
@@ -215,7 +215,7 @@ struct ProcessFaultTests {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(2))
                     if Task.isCancelled { break }
-                    try? cluster.killAndRestartWorker(workers.randomElement(using: &generator)!)
+                    try? await cluster.killAndRestartWorker(workers.randomElement(using: &generator)!)
                 }
             }
             let start = ContinuousClock.now
@@ -283,7 +283,7 @@ struct ProcessFaultTests {
             #expect(state.converged(20), "before the restart: \(state)")
 
             // Down for a few seconds (changes keep coming), then up again.
-            try server.stop()
+            try await server.stop()
             for (i, key) in expected.keys.sorted().prefix(10).enumerated() {
                 let id = String(key.dropFirst("left:".count))
                 _ = try await lc.updateFields(id: id, ["title": .string("while down \(i)")])
@@ -291,7 +291,7 @@ struct ProcessFaultTests {
             }
             try await Task.sleep(for: .seconds(5))
             #expect(cluster.exited.isEmpty, "exited while PostgreSQL was down: \(cluster.exited)")
-            try server.startAgain()
+            try await server.startAgain()
             for i in 20..<30 {
                 let id = try await lc.createArtifact(ArtifactDraft(project: "demo", artifactType: "task", fields: ["title": .string("after \(i)")]))
                     .artifactID
@@ -369,12 +369,12 @@ extension ProcessFaultTests {
             _ = try await redisClient.send("FLUSHALL")
             await redisClient.close()
             try await reach(550)
-            try cluster.killAndRestartWorker("worker-1")
-            try cluster.killAndRestartWorker("worker-2")
+            try await cluster.killAndRestartWorker("worker-1")
+            try await cluster.killAndRestartWorker("worker-2")
             try await reach(800)
-            try server.stop()
+            try await server.stop()
             try await Task.sleep(for: .seconds(3))
-            try server.startAgain()
+            try await server.startAgain()
             let lastFault = ContinuousClock.now
             try await writers.value
             // The bound the issue sets (a correctness bound, not a speed measurement): converged 30 s after the last fault.
@@ -414,12 +414,12 @@ extension ProcessFaultTests {
         } catch {
             await cluster.stop()
             await client.shutdown()
-            server.destroy()
+            await server.destroy()
             throw error
         }
         await cluster.stop()
         await client.shutdown()
-        server.destroy()
+        await server.destroy()
     }
 }
 
@@ -431,10 +431,11 @@ struct PrivatePostgres: Sendable {
     var url: String { "postgresql://postgres@127.0.0.1:\(self.port)/postgres" }
     static let bin = "/usr/lib/postgresql/15/bin"
 
+    /// posix_spawn and waitpid (Foundation's Process.waitUntilExit can hang when pg_ctl leaves the server running), polled
+    /// so no cooperative thread blocks (initdb takes seconds, which would stall the tests running beside this one).
     @discardableResult
-    static func run(_ arguments: [String]) throws -> Int32 {
-        // posix_spawn and waitpid (Foundation's Process.waitUntilExit can hang when pg_ctl leaves the server running).
-        try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + arguments).waitBlocking()
+    static func run(_ arguments: [String]) async throws -> Int32 {
+        try await ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + arguments).wait()
     }
 
     static func start() async throws -> PrivatePostgres {
@@ -444,27 +445,27 @@ struct PrivatePostgres: Sendable {
         var port = 0
         for _ in 0..<20 {
             port = Int.random(in: 25000..<45000)
-            if try Self.run(["\(Self.bin)/initdb", "-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8"]) == 0 { break }
+            if try await Self.run(["\(Self.bin)/initdb", "-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8"]) == 0 { break }
         }
         let server = PrivatePostgres(directory: directory, port: port)
-        try server.startAgain()
+        try await server.startAgain()
         return server
     }
 
-    func startAgain() throws {
-        let status = try Self.run([
+    func startAgain() async throws {
+        let status = try await Self.run([
             "\(Self.bin)/pg_ctl", "-D", "\(self.directory)/data", "-l", "\(self.directory)/server.log", "-w", "-t", "60",
             "-o", "-p \(self.port) -k \(self.directory) -c listen_addresses=127.0.0.1", "start",
         ])
         guard status == 0 else { throw POSIXError(.EIO) }
     }
 
-    func stop() throws {
-        try Self.run(["\(Self.bin)/pg_ctl", "-D", "\(self.directory)/data", "-m", "fast", "-w", "stop"])
+    func stop() async throws {
+        try await Self.run(["\(Self.bin)/pg_ctl", "-D", "\(self.directory)/data", "-m", "fast", "-w", "stop"])
     }
 
-    func destroy() {
-        try? self.stop()
+    func destroy() async {
+        try? await self.stop()
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 }

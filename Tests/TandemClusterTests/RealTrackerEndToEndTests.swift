@@ -6,6 +6,7 @@ import TandemCluster
 import TandemConnectors
 import TandemCore
 import TandemStore
+import TandemTestSupport
 import Testing
 
 /// The cluster against the real trackers (Ops/trackers/up.sh): a Redmine project made for the run ↔ Roundup's `lab`
@@ -46,7 +47,12 @@ struct RealTrackerEndToEndTests {
     static let roundupPriority = ["wish": "Low", "feature": "Normal", "bug": "High", "critical": "Urgent", "urgent": "Urgent"]
 
     /// Creates a Redmine project for the run (as the admin whose API key the tests have); returns its identifier.
-    static func createRedmineProject(_ identifier: String) throws -> String {
+    static func createRedmineProject(_ identifier: String) async throws -> String {
+        try await offThePool { try createRedmineProjectBlocking(identifier) }
+    }
+
+    /// `createRedmineProject` for a static initializer, which cannot wait; it blocks its thread for one short request.
+    static func createRedmineProjectBlocking(_ identifier: String) throws -> String {
         let url = environment["TANDEM_REDMINE_URL"]!
         let body = """
             {"project": {"name": "E2E \(identifier)", "identifier": "\(identifier)", "is_public": true, "tracker_ids": [1, 2, 3],
@@ -309,7 +315,7 @@ struct RealTrackerEndToEndTests {
         let project: String
         let h: ClusterHarness
         do {
-            project = try Self.createRedmineProject(tag)
+            project = try await Self.createRedmineProject(tag)
             h = try await ClusterHarness.start(environment: Self.environment) { _, _ in Self.yaml(redmineProject: project, tag: tag) }
         } catch {
             await unlock()

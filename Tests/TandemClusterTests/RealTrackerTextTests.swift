@@ -49,7 +49,7 @@ struct RealTrackerTextTests {
     func textBothWaysExclusive() async throws {
         let environment = RealTrackerEndToEndTests.environment
         let tag = "txt" + UUID().uuidString.prefix(8).lowercased()
-        let project = try RealTrackerEndToEndTests.createRedmineProject(tag)
+        let project = try await RealTrackerEndToEndTests.createRedmineProject(tag)
         let h = try await ClusterHarness.start(environment: environment) { _, _ in
             RealTrackerEndToEndTests.yaml(redmineProject: project, tag: tag, descriptionLeftToRight: "update-normally")
         }

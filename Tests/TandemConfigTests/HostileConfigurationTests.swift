@@ -1,5 +1,6 @@
 import Foundation
 import TandemConfig
+import TandemTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -71,7 +72,7 @@ func actsOnTerminal(_ text: String) -> Bool {
     /// the bombs 0.1 s): what keeps it short is the work the guard counts and stops (`refusedWithFileLineAndReason`),
     /// not this check, which only catches a case that runs away.
     @Test(arguments: hostileInputs)
-    func refusedByTheCommandInBoundedTimeAndMemory(_ input: HostileInput) throws {
+    func refusedByTheCommandInBoundedTimeAndMemory(_ input: HostileInput) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-hostile-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -80,11 +81,11 @@ func actsOnTerminal(_ text: String) -> Bool {
         try Data(input.bytes()).write(to: URL(fileURLWithPath: file))
         // Through a shell that caps the child (10 s of CPU, 4 GB of address space) and then becomes it (`exec`, the
         // same process): a regression fails here instead of hanging the suite.
-        let run = try Self.apply(file, in: directory)
+        let run = try await Self.apply(file, in: directory)
         #expect(run.status == 1, "\(input.name): exit status \(run.status)")
         // In a large test run this process's peak (carried into the child at exec) exceeds the child's own: the child
         // may then use at most 100 MB more than a trivial file's run, which carries the same figure.
-        let allowed = max(100 * 1024, try Self.trivialRunKilobytes() + 100 * 1024)
+        let allowed = max(100 * 1024, try await Self.trivialRunKilobytes() + 100 * 1024)
         #expect(run.maxResidentKilobytes < allowed, "\(input.name): \(run.maxResidentKilobytes) KB resident (allowed \(allowed))")
         #expect(run.cpuSeconds < 5, "\(input.name): \(run.cpuSeconds) s of CPU")
         #expect(run.stderr.contains("\(file):"), "\(input.name): \(run.stderr)")
@@ -93,19 +94,23 @@ func actsOnTerminal(_ text: String) -> Bool {
 
     static var tandemPath: String { builtExecutable("tandem", overriddenBy: "TANDEM_BIN") }
 
-    static func apply(_ file: String, in directory: URL) throws -> ChildRun {
+    /// Waits off the cooperative pool: a test blocked in `wait4` there would stall every test running beside it.
+    static func apply(_ file: String, in directory: URL) async throws -> ChildRun {
         let command = "ulimit -t 10 && ulimit -v 4000000 && exec \"$0\" apply -f \"$1\" --database-url postgresql://127.0.0.1:1/unused"
-        return try ChildRun("/bin/sh", ["-c", command, Self.tandemPath, file], stderr: directory.appendingPathComponent("stderr").path)
+        let tandem = Self.tandemPath
+        return try await offThePool {
+            try ChildRun("/bin/sh", ["-c", command, tandem, file], stderr: directory.appendingPathComponent("stderr").path)
+        }
     }
 
     /// The peak the kernel reports for `tandem apply` of a one-line file it refuses at once, spawned the same way.
-    static func trivialRunKilobytes() throws -> Int {
+    static func trivialRunKilobytes() async throws -> Int {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-trivial-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("trivial.yaml").path
         try Data("version: 99\n".utf8).write(to: URL(fileURLWithPath: file))
-        return try Self.apply(file, in: directory).maxResidentKilobytes
+        return try await Self.apply(file, in: directory).maxResidentKilobytes
     }
 }
 

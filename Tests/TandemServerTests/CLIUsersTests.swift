@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import TandemStore
+import TandemTestSupport
 import Testing
 
 /// The built `tandem` executable, beside this test bundle (`swift build --build-tests` builds both).
@@ -19,26 +20,13 @@ func tandemExecutable() throws -> URL {
 /// Runs `tandem` with `arguments` and `environment` (added to this process's); returns the exit status, stdout and stderr.
 func runTandem(
     _ arguments: [String], environment: [String: String] = [:], input: String? = nil
-) throws -> (
+) async throws -> (
     status: Int32, output: String, error: String
 ) {
-    let process = Process()
-    process.executableURL = try tandemExecutable()
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-    let output = Pipe()
-    let error = Pipe()
-    let standardInput = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    process.standardInput = standardInput
-    try process.run()
-    if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
-    try standardInput.fileHandleForWriting.close()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    let outcome = try await runProcess(
+        try tandemExecutable(), arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+        input: input)
+    return (outcome.status, outcome.output, outcome.error)
 }
 
 @Suite("tandem users", .serialized, .timeLimit(.minutes(2)))
@@ -48,7 +36,7 @@ struct CLIUsersTests {
     @Test func addingAUserNeedsARole() async throws {
         try await withTestDatabaseURL { postgres, url in
             let environment = ["TANDEM_DATABASE_URL": url, "LOG_LEVEL": "error"]
-            let refused = try runTandem(["users", "add", "nora"], environment: environment, input: "nora-password-1\n")
+            let refused = try await runTandem(["users", "add", "nora"], environment: environment, input: "nora-password-1\n")
             #expect(refused.status != 0, "\(refused)")
             #expect(refused.error.contains("--role"), "\(refused.error)")
             for role in Role.allCases { #expect(refused.error.contains(role.rawValue), "\(role): \(refused.error)") }
@@ -56,7 +44,8 @@ struct CLIUsersTests {
             let exists = try await postgres.query("SELECT to_regclass('users') IS NOT NULL").first?.decode(Bool.self, at: 0) ?? false
             if exists { #expect(try await postgres.query("SELECT count(*) FROM users").first?.decode(Int.self, at: 0) == 0) }
             // With a role it works.
-            let made = try runTandem(["users", "add", "nora", "--role", "troubleshooting"], environment: environment, input: "nora-password-1\n")
+            let made = try await runTandem(
+                ["users", "add", "nora", "--role", "troubleshooting"], environment: environment, input: "nora-password-1\n")
             #expect(made.status == 0, "\(made)")
             #expect(
                 try await postgres.query("SELECT roles::text FROM users WHERE username = 'nora'").first?.decode(String.self, at: 0)

@@ -5,18 +5,11 @@ import Postgres
 import ServiceLifecycle
 import TandemServer
 import TandemStore
+import TandemTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Runs blocking socket calls on a thread of their own, off Swift's cooperative pool (two threads on two cores): a test
-/// waiting in `poll` there would starve the servers it talks to, and those of the tests running beside it.
-func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-    }
-}
 
 /// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send. Its waits run off the cooperative
 /// pool; one test uses it at a time (hence `@unchecked Sendable`: the descriptor is only read).
@@ -103,7 +96,7 @@ func withLiveServer(
             do {
                 var ready = false
                 for _ in 0..<200 where !ready {
-                    ready = (try? await offThePool { try httpGet(port: port, path: "/health/live") })?.status == "HTTP/1.1 200 OK"
+                    ready = (try? await httpGet(port: port, path: "/health/live"))?.status == "HTTP/1.1 200 OK"
                     if ready { ready = try await Migrator.bundled().status(postgres).current }
                     if !ready { try await Task.sleep(for: .milliseconds(100)) }
                 }

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import TandemServer
 import TandemStore
 import TandemSupport
+import TandemTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,10 +14,15 @@ import Glibc
 #endif
 
 /// One HTTP/1.1 GET over a plain socket; returns the status line and body.
-func httpGet(port: Int, path: String) throws -> (status: String, body: String) {
+/// One GET on a connection of its own; the socket waits run off the cooperative pool.
+func httpGet(port: Int, path: String) async throws -> (status: String, body: String) {
+    try await offThePool { try blockingGet(port: port, path: path) }
+}
+
+private func blockingGet(port: Int, path: String) throws -> (status: String, body: String) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    var timeout = timeval(tv_sec: 30, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -56,10 +62,10 @@ struct ServerProcessTests {
                 tasks.addTask { try await group.run() }
                 let ready = try await socket.receive(timeout: .seconds(20))
                 #expect(ready == "READY=1\nSTATUS=listening on 127.0.0.1:\(port)")
-                let live = try httpGet(port: port, path: "/health/live")
+                let live = try await httpGet(port: port, path: "/health/live")
                 #expect(live.status == "HTTP/1.1 200 OK")
                 #expect(live.body == #"{"status":"ok"}"#)
-                #expect(try httpGet(port: port, path: "/nowhere").status == "HTTP/1.1 404 Not Found")
+                #expect(try await httpGet(port: port, path: "/nowhere").status == "HTTP/1.1 404 Not Found")
                 // Start-up applies the migrations (in the background, retried while the database is away).
                 var current = false
                 for _ in 0..<100 where !current {
@@ -68,7 +74,7 @@ struct ServerProcessTests {
                 }
                 #expect(current)
                 // No coordinator leads in this database: not ready for traffic.
-                let health = try httpGet(port: port, path: "/health")
+                let health = try await httpGet(port: port, path: "/health")
                 #expect(health.status == "HTTP/1.1 503 Service Unavailable")
                 #expect(health.body.contains(#""failing":["leader"]"#))
 
@@ -78,7 +84,7 @@ struct ServerProcessTests {
             }
             // The listener is gone: nothing answers our liveness route on that port any more (another test's
             // process may have taken the freed port meanwhile, so a refused connection is not required).
-            #expect((try? httpGet(port: port, path: "/health/live"))?.status != "HTTP/1.1 200 OK")
+            #expect((try? await httpGet(port: port, path: "/health/live"))?.status != "HTTP/1.1 200 OK")
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Postgres
 import TandemConfig
 import TandemStore
+import TandemTestSupport
 import Testing
 
 func exampleYAML() throws -> String {
@@ -197,7 +198,7 @@ func snapshot(_ db: TestDatabase) async throws -> String {
             try await Migrator.bundled().migrate(db.client, logger: TestDatabase.logger)
             _ = try await store(db).apply(yaml: try exampleYAML(), environment: exampleSecrets)
             let export = try await store(db).exportYAML()
-            let dump = try pgDump(db.url)
+            let dump = try await pgDump(db.url)
             #expect(dump.contains("CREATE TABLE public.repositories"), "pg_dump produced no schema")
             #expect(dump.contains("X-Redmine-API-Key"))
             for secret in exampleSecrets.values {
@@ -237,16 +238,10 @@ func snapshot(_ db: TestDatabase) async throws -> String {
     }
 }
 
-func pgDump(_ url: String) throws -> String {
-    let process = Process()
+func pgDump(_ url: String) async throws -> String {
     let candidates = ["/usr/lib/postgresql/15/bin/pg_dump", "/usr/bin/pg_dump"]
-    process.executableURL = URL(fileURLWithPath: candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/pg_dump")
-    process.arguments = ["--no-owner", url]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw TestSetupError(message: "pg_dump failed with status \(process.terminationStatus)") }
-    return String(decoding: data, as: UTF8.self)
+    let executable = URL(fileURLWithPath: candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/pg_dump")
+    let outcome = try await runProcess(executable, ["--no-owner", url])
+    guard outcome.status == 0 else { throw TestSetupError(message: "pg_dump failed with status \(outcome.status)") }
+    return outcome.output
 }
