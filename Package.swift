@@ -166,7 +166,7 @@ let package = Package(
         .executableTarget(name: "tandem-bench-config", dependencies: ["TandemConfig"], path: "Ops/bench/config", swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemStoreTests",
-            dependencies: ["TandemStore", "Postgres", "TandemConfig", "TandemTestSupport"],
+            dependencies: ["TandemStore", "Postgres", "TandemConfig", "TandemConnectors", "TandemTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Fake servers and sockets shared by the test targets.

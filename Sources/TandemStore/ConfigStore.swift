@@ -592,7 +592,10 @@ public struct ConfigStore: Sendable {
             """)
         {
             let name = try row.decode(String.self, at: 0)
-            guard let kind = RepositoryKind(rawValue: try row.decode(String.self, at: 1)) else { continue }
+            // A tool this build does not connect to stays, with its collections: its connector fails naming the
+            // repository (a blocker an admin sees) rather than the repository vanishing from the configuration.
+            let storedKind = try row.decode(String.self, at: 1)
+            let kind = RepositoryKind(rawValue: storedKind) ?? RepositoryKind(registered: storedKind)
             var repo = RepositoryConfig(name: name, kind: kind, url: try row.decode(String.self, at: 2))
             let settings = try JSONDecoder().decode([String: String].self, from: Data(try row.decode(String.self, at: 4).utf8))
             let ref = settings["secretRef"].map(SecretReference.init(variable:))

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import TandemConfig
+import TandemConnectors
 import TandemStore
 import Testing
 
@@ -114,6 +115,23 @@ func soundsInternal(_ text: String) -> Bool {
                 }
             }
             #expect(try await snapshot(db) == before)
+        }
+    }
+
+    /// A stored repository of a tool this build does not connect to (a connector removed, or a newer build's data) is
+    /// kept with its collections, not silently dropped: its connector then fails naming the repository, a blocker an
+    /// admin sees (issue 15). Before, the load skipped it and its collections pointed at nothing.
+    @Test func aStoredRepositoryOfAnUnregisteredToolIsKeptAndNamed() async throws {
+        try await withTestDatabase(poolSize: 2) { db in
+            try await Migrator.bundled().migrate(db.client, logger: TestDatabase.logger)
+            _ = try await store(db).apply(yaml: try exampleYAML(), environment: exampleSecrets)
+            try await db.client.query("UPDATE repositories SET kind = 'retired-tool' WHERE name = 'roundup'")
+            let (configuration, _) = try await store(db).loadForRuntime()
+            let roundup = try #require(configuration.repositories.first { $0.name == "roundup" }, "the repository was dropped")
+            #expect(roundup.kind.rawValue == "retired-tool")
+            #expect(configuration.collections.contains { $0.repository == "roundup" })
+            #expect(ConnectorRegistry.registration("retired-tool") == nil)
+            #expect(roundup.kind.registration.summary == "not a registered tool")
         }
     }
 
