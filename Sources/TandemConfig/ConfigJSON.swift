@@ -1,4 +1,4 @@
-import TandemCore
+public import TandemCore
 import Yams
 
 /// Configuration entities as JSON, for the REST API: the same shapes as in a configuration file (docs/configuration.md),

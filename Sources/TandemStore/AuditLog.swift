@@ -1,6 +1,7 @@
 public import Foundation
 public import Postgres
 public import TandemConfig
+public import TandemCore
 
 /// One configuration change: who, when, what, and a before/after summary (secrets only ever as `{"set": true}`).
 public struct AuditEntry: Sendable, Hashable {

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 public import TandemConfig
-import TandemCore
+public import TandemCore
 
 /// One entity at a time, for the REST API: the same validation as `tandem apply` (ConfigValidator over the whole
 /// resulting configuration, the core's rules included), the same writes and audit rows, under the same lock.

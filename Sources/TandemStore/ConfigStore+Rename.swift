@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 public import TandemConfig
+public import TandemCore
 
 extension ConfigStore {
     /// Renames a repository and then, when `body` is given, replaces it from that API body (as `put` does), in one

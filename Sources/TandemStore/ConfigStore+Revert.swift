@@ -1,5 +1,6 @@
 import Foundation
 public import TandemConfig
+public import TandemCore
 
 /// Undoing one audited change of a configuration entity, for the audit log's Revert and Restore (web UI and API).
 extension ConfigStore {

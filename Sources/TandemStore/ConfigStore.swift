@@ -3,7 +3,7 @@ public import Logging
 public import Postgres
 public import TandemConfig
 import TandemConnectors
-import TandemCore
+public import TandemCore
 
 /// What `apply` did, or would do with `--dry-run`.
 public struct ApplyPlan: Sendable, CustomStringConvertible {

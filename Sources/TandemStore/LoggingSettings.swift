@@ -3,6 +3,7 @@ public import Logging
 public import Postgres
 import Synchronization
 public import TandemConfig
+public import TandemCore
 
 /// The log level setting ("Change Logging Frequency"): a normal level, and a troubleshooting level that reverts by
 /// itself at its expiry (at most 24 hours ahead). Stored in `settings` as `logging.level` and `logging.troubleshooting`.

@@ -1,5 +1,6 @@
 import Foundation
 import TandemConfig
+import TandemCore
 import Testing
 
 /// The API's OpenAPI document describes configuration text with `ConfigLimits`' patterns; a request the document

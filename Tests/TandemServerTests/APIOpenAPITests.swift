@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TandemConfig
+import TandemCore
 import TandemServer
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Postgres
 import TandemConfig
+import TandemCore
 import TandemQueue
 import TandemServer
 import TandemStore

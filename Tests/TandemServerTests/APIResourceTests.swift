@@ -4,6 +4,7 @@ import Logging
 import Postgres
 import Synchronization
 import TandemConfig
+import TandemCore
 import TandemServer
 import TandemStore
 import Testing

@@ -6,6 +6,7 @@ import Logging
 import Postgres
 import Redis
 import TandemConfig
+import TandemCore
 import TandemQueue
 import TandemServer
 import TandemStore

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import TandemConfig
+import TandemCore
 import TandemQueue
 import TandemServer
 import TandemStore

@@ -5,6 +5,7 @@ import Redis
 import Synchronization
 import TandemConfig
 import TandemConnectors
+import TandemCore
 import TandemQueue
 import TandemStore
 import Testing

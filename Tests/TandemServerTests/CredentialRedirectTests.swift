@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import TandemConfig
+import TandemCore
 import TandemServer
 import TandemStore
 import Testing

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Postgres
 import TandemConfig
+import TandemCore
 import TandemQueue
 import TandemStore
 import Testing

@@ -9,7 +9,9 @@
 extension RichDocument {
     /// An ADF document read; nil when the text is not JSON holding a `doc` node.
     init?(adf text: String) {
-        guard let json = ADFJSONReader.parse(text), case .object(let root) = json, root["type"] == .string("doc") else { return nil }
+        guard let root = try? JSONNode.parse(text, maximumDepth: JSONNode.adfMaximumDepth, replacingLoneSurrogates: true),
+            root["type"] == .string("doc")
+        else { return nil }
         self.init(ADFReader.blocks(root["content"], depth: 1))
     }
 
@@ -25,178 +27,29 @@ extension RichDocument {
 
 // MARK: - JSON
 
-/// A JSON value as ADF needs it.
-enum ADFJSON: Equatable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([ADFJSON])
-    case object([String: ADFJSON])
-
-    subscript(key: String) -> ADFJSON? {
-        if case .object(let members) = self { return members[key] }
-        return nil
-    }
+/// What ADF reading asks of a JSON value.
+extension JSONNode {
+    /// ADF nests deeper than request bodies may (each list level is four JSON levels); deeper input is not ADF.
+    static let adfMaximumDepth = 512
 
     var string: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
+    /// An integer, a number (truncated) or a string of digits, as Jira writes attributes.
     var int: Int? {
         switch self {
+        case .int(let i): i
         case .number(let d) where d.isFinite && abs(d) < 1e15: Int(d)
         case .string(let s): Int(s)
         default: nil
         }
     }
 
-    var array: [ADFJSON] {
+    var array: [JSONNode] {
         if case .array(let items) = self { return items }
         return []
-    }
-}
-
-/// A strict JSON parser over UTF-8 with a nesting limit: deeper input is not read (the text is then not ADF).
-struct ADFJSONReader {
-    static let maximumDepth = 512
-    let s: [UInt8]
-    var i = 0
-
-    static func parse(_ text: String) -> ADFJSON? {
-        var reader = ADFJSONReader(s: Array(text.utf8))
-        reader.skipSpace()
-        guard let value = reader.value(depth: 0) else { return nil }
-        reader.skipSpace()
-        return reader.i == reader.s.count ? value : nil
-    }
-
-    mutating func skipSpace() {
-        while self.i < self.s.count, [0x20, 0x0A, 0x0D, 0x09].contains(self.s[self.i]) { self.i += 1 }
-    }
-
-    mutating func value(depth: Int) -> ADFJSON? {
-        guard depth < Self.maximumDepth, self.i < self.s.count else { return nil }
-        switch self.s[self.i] {
-        case UInt8(ascii: "{"): return self.object(depth: depth)
-        case UInt8(ascii: "["): return self.array(depth: depth)
-        case UInt8(ascii: "\""): return self.string().map(ADFJSON.string)
-        case UInt8(ascii: "t"): return self.literal("true", .bool(true))
-        case UInt8(ascii: "f"): return self.literal("false", .bool(false))
-        case UInt8(ascii: "n"): return self.literal("null", .null)
-        default: return self.number()
-        }
-    }
-
-    mutating func literal(_ word: String, _ value: ADFJSON) -> ADFJSON? {
-        let bytes = Array(word.utf8)
-        guard self.i + bytes.count <= self.s.count, self.s[self.i..<(self.i + bytes.count)].elementsEqual(bytes) else { return nil }
-        self.i += bytes.count
-        return value
-    }
-
-    mutating func number() -> ADFJSON? {
-        let start = self.i
-        while self.i < self.s.count, "+-0123456789.eE".utf8.contains(self.s[self.i]) { self.i += 1 }
-        guard self.i > start, let d = Double(String(decoding: self.s[start..<self.i], as: UTF8.self)) else { return nil }
-        return .number(d)
-    }
-
-    mutating func object(depth: Int) -> ADFJSON? {
-        var members: [String: ADFJSON] = [:]
-        let read = self.elements(until: UInt8(ascii: "}")) { reader in
-            guard reader.i < reader.s.count, reader.s[reader.i] == UInt8(ascii: "\""), let key = reader.string() else { return false }
-            reader.skipSpace()
-            guard reader.i < reader.s.count, reader.s[reader.i] == UInt8(ascii: ":") else { return false }
-            reader.i += 1
-            reader.skipSpace()
-            guard let value = reader.value(depth: depth + 1) else { return false }
-            members[key] = value
-            return true
-        }
-        return read ? .object(members) : nil
-    }
-
-    mutating func array(depth: Int) -> ADFJSON? {
-        var items: [ADFJSON] = []
-        let read = self.elements(until: UInt8(ascii: "]")) { reader in
-            guard let value = reader.value(depth: depth + 1) else { return false }
-            items.append(value)
-            return true
-        }
-        return read ? .array(items) : nil
-    }
-
-    /// The elements after an opening bracket up to `close`, apart by commas, each read by `element`; false on a syntax
-    /// error.
-    mutating func elements(until close: UInt8, _ element: (inout ADFJSONReader) -> Bool) -> Bool {
-        self.i += 1
-        self.skipSpace()
-        if self.i < self.s.count, self.s[self.i] == close {
-            self.i += 1
-            return true
-        }
-        while true {
-            self.skipSpace()
-            guard element(&self) else { return false }
-            self.skipSpace()
-            guard self.i < self.s.count else { return false }
-            self.i += 1
-            if self.s[self.i - 1] == close { return true }
-            guard self.s[self.i - 1] == UInt8(ascii: ",") else { return false }
-        }
-    }
-
-    /// A string at `i` (its opening quote); nil if unterminated or with a control character or bad escape.
-    mutating func string() -> String? {
-        self.i += 1
-        var bytes: [UInt8] = []
-        while self.i < self.s.count {
-            let c = self.s[self.i]
-            self.i += 1
-            switch c {
-            case UInt8(ascii: "\""): return String(decoding: bytes, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                guard self.i < self.s.count else { return nil }
-                let e = self.s[self.i]
-                self.i += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(e)
-                case UInt8(ascii: "b"): bytes.append(0x08)
-                case UInt8(ascii: "f"): bytes.append(0x0C)
-                case UInt8(ascii: "n"): bytes.append(0x0A)
-                case UInt8(ascii: "r"): bytes.append(0x0D)
-                case UInt8(ascii: "t"): bytes.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var code = self.hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(code), self.i + 1 < self.s.count, self.s[self.i] == UInt8(ascii: "\\"),
-                        self.s[self.i + 1] == UInt8(ascii: "u")
-                    {
-                        let mark = self.i
-                        self.i += 2
-                        if let low = self.hex4(), (0xDC00..<0xE000).contains(low) {
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            self.i = mark
-                        }
-                    }
-                    bytes.append(contentsOf: String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8)
-                default: return nil
-                }
-            default:
-                guard c >= 0x20 else { return nil }
-                bytes.append(c)
-            }
-        }
-        return nil
-    }
-
-    mutating func hex4() -> UInt32? {
-        guard self.i + 4 <= self.s.count, let code = UInt32(String(decoding: self.s[self.i..<(self.i + 4)], as: UTF8.self), radix: 16)
-        else { return nil }
-        self.i += 4
-        return code
     }
 }
 
@@ -207,9 +60,9 @@ enum ADFReader {
         "text", "hardBreak", "mention", "emoji", "inlineCard", "status", "date", "placeholder", "inlineExtension", "mediaInline",
     ]
 
-    static func blocks(_ content: ADFJSON?, depth: Int) -> [RichBlock] {
+    static func blocks(_ content: JSONNode?, depth: Int) -> [RichBlock] {
         var out: [RichBlock] = []
-        var pending: [ADFJSON] = []
+        var pending: [JSONNode] = []
         // Inline nodes where blocks belong make a paragraph.
         func flush() {
             if !pending.isEmpty { out.append(.paragraph(self.inlines(.array(pending)))) }
@@ -227,7 +80,7 @@ enum ADFReader {
         return out
     }
 
-    static func block(_ node: ADFJSON, depth: Int) -> [RichBlock] {
+    static func block(_ node: JSONNode, depth: Int) -> [RichBlock] {
         let content = node["content"]
         let attrs = node["attrs"]
         guard depth <= RichDocument.maximumDepth else {
@@ -275,7 +128,7 @@ enum ADFReader {
     }
 
     /// A list item's blocks; a task or decision item's inline content is a paragraph, a task's state a `[ ]` or `[x]`.
-    static func item(_ node: ADFJSON, depth: Int) -> [RichBlock] {
+    static func item(_ node: JSONNode, depth: Int) -> [RichBlock] {
         switch node["type"]?.string {
         case "taskItem", "decisionItem":
             var inlines = self.inlines(node["content"])
@@ -286,7 +139,7 @@ enum ADFReader {
         }
     }
 
-    static func inlines(_ content: ADFJSON?) -> [RichInline] {
+    static func inlines(_ content: JSONNode?) -> [RichInline] {
         var out: [RichInline] = []
         for node in content?.array ?? [] {
             let attrs = node["attrs"]
@@ -310,7 +163,7 @@ enum ADFReader {
         return RichDocument.normalized(out)
     }
 
-    static func marks(_ marks: ADFJSON?) -> RichMarks {
+    static func marks(_ marks: JSONNode?) -> RichMarks {
         var out = RichMarks()
         for mark in marks?.array ?? [] {
             switch mark["type"]?.string {
@@ -328,20 +181,20 @@ enum ADFReader {
     }
 
     /// A date node's day, `YYYY-MM-DD` (its timestamp is milliseconds since 1970, UTC).
-    static func date(_ timestamp: ADFJSON?) -> String {
+    static func date(_ timestamp: JSONNode?) -> String {
         guard let ms = timestamp?.int, abs(ms) < 1_000_000_000_000_000 else { return timestamp?.string ?? "" }
         let civil = CivilTime(wall: Int64(ms / 1000) - (ms < 0 && ms % 1000 != 0 ? 1 : 0))
         return LocalDate(year: civil.year, month: civil.month, day: civil.day).description
     }
 
     /// The text a node holds: its own text or attrs.text, then its children's.
-    static func text(of node: ADFJSON) -> String {
+    static func text(of node: JSONNode) -> String {
         var out = ""
         self.text(of: node, into: &out)
         return out
     }
 
-    static func text(of node: ADFJSON, into out: inout String) {
+    static func text(of node: JSONNode, into out: inout String) {
         out += node["text"]?.string ?? node["attrs"]?["text"]?.string ?? ""
         for child in node["content"]?.array ?? [] {
             if child["type"] == .string("hardBreak") {
@@ -489,23 +342,10 @@ struct ADFWriter {
         if !names.isEmpty { self.out += #","marks":["# + names.joined(separator: ",") + "]" }
     }
 
-    /// A JSON string literal: quotes, backslashes and control characters escaped, everything else as it is.
+    /// A JSON string literal, as every JSON Tandem writes spells it.
     static func string(_ s: some StringProtocol) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONNode.writeString(String(s), to: &out)
+        return out
     }
 }

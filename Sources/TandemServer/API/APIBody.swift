@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import NIOCore
 public import TandemConfig
+public import TandemCore
 public import TandemStore
 
 /// Reading request bodies: JSON only, at most 1 MiB, every problem a 4xx naming the member and the reason.

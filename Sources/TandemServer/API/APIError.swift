@@ -1,5 +1,6 @@
 public import Hummingbird
 public import TandemConfig
+public import TandemCore
 
 /// Every 4xx and 5xx answer of the API: `{"error": {"status": 422, "code": "invalid_field", "field": "roles[1]",
 /// "message": "..."}}`. `field` names the offending member of the body (or the query or path parameter) when there is

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Postgres
 import TandemConfig
+import TandemCore
 public import TandemStore
 
 /// In front of `/api/v1` and `/api/v2`: authenticates the caller (an API token, or a session cookie with its CSRF token on unsafe

@@ -4,6 +4,7 @@ import Postgres
 import Redis
 import TandemCluster
 import TandemConfig
+import TandemCore
 import TandemQueue
 import TandemStore
 

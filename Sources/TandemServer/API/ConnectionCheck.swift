@@ -1,5 +1,6 @@
 public import TandemConfig
 public import TandemConnectors
+public import TandemCore
 
 /// A connection test's answer, as the API (v1 and v2) and the web UI give it: one outcome of a fixed set, in Tandem's
 /// own words, with the HTTP status at most. Never what the remote host said — neither its body nor its headers nor the

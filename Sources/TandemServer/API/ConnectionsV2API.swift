@@ -3,6 +3,7 @@ import Hummingbird
 import Postgres
 import TandemConfig
 import TandemConnectors
+import TandemCore
 import TandemQueue
 import TandemStore
 

@@ -1,4 +1,5 @@
 import TandemConfig
+import TandemCore
 import TandemStore
 
 /// The v2 issue-tracker connections (seed 003) in the OpenAPI document: `ConnectionsV2API.swift`.

@@ -1,4 +1,5 @@
 import TandemConfig
+import TandemCore
 
 /// OpenAPI links: which answer supplies the name or id that another operation's path needs (a created entity's
 /// `name`, the first listed pair's `id`, …). Clients and tools such as schemathesis follow them to reach existing

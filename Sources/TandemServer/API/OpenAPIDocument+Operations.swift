@@ -1,4 +1,5 @@
 import TandemConfig
+import TandemCore
 import TandemQueue
 import TandemStore
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import TandemConfig
+import TandemCore
 import TandemStore
 
 /// Settings: the global sync settings and the sign-in policy (admins change them), and the log level with the

@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 public import Postgres
 import TandemConfig
+import TandemCore
 
 /// A local user (never with the password hash).
 public struct UserRecord: Sendable, Hashable {

@@ -1,6 +1,7 @@
 public import Foundation
 public import Postgres
 import TandemConfig
+import TandemCore
 
 /// One row of the activity list: a failed item, a blocker, a background job's note or an information.
 public struct ActivityItem: Sendable, Hashable, Codable {

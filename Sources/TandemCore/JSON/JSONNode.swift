@@ -73,20 +73,34 @@ extension JSONNode {
     /// The deepest nesting accepted; deeper documents are refused rather than risking the stack.
     public static let maximumDepth = 64
 
-    /// Parses `bytes` as exactly one JSON value (RFC 8259), whitespace around it allowed.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONSyntaxError) -> JSONNode {
-        var parser = JSONParser(bytes: Array(bytes))
+    /// Parses `bytes` as exactly one JSON value (RFC 8259), whitespace around it allowed, nested at most
+    /// `maximumDepth` levels. `replacingLoneSurrogates` reads a `\\u` escape of half a surrogate pair as U+FFFD (what
+    /// a reader of another tool's text wants) instead of refusing the document (what a request body gets).
+    public static func parse(
+        _ bytes: some Collection<UInt8>, maximumDepth: Int = Self.maximumDepth, replacingLoneSurrogates: Bool = false
+    ) throws(JSONSyntaxError) -> JSONNode {
+        var parser = JSONParser(bytes: Array(bytes), maximumDepth: maximumDepth, replacingLoneSurrogates: replacingLoneSurrogates)
         return try parser.document()
     }
 
-    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONNode { try Self.parse(Array(text.utf8)) }
+    public static func parse(
+        _ text: String, maximumDepth: Int = Self.maximumDepth, replacingLoneSurrogates: Bool = false
+    ) throws(JSONSyntaxError) -> JSONNode {
+        try Self.parse(Array(text.utf8), maximumDepth: maximumDepth, replacingLoneSurrogates: replacingLoneSurrogates)
+    }
 }
 
 struct JSONParser {
     let bytes: [UInt8]
+    let maximumDepth: Int
+    let replacingLoneSurrogates: Bool
     var index = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: [UInt8], maximumDepth: Int, replacingLoneSurrogates: Bool) {
+        self.bytes = bytes
+        self.maximumDepth = maximumDepth
+        self.replacingLoneSurrogates = replacingLoneSurrogates
+    }
 
     func error(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
         let offset = min(offset ?? self.index, self.bytes.count)
@@ -124,7 +138,7 @@ struct JSONParser {
     }
 
     mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONNode {
-        guard depth < JSONNode.maximumDepth else { throw self.error("nested deeper than \(JSONNode.maximumDepth) levels") }
+        guard depth < self.maximumDepth else { throw self.error("nested deeper than \(self.maximumDepth) levels") }
         guard self.index < self.bytes.count else { throw self.error("unexpected end of input; expected a value") }
         switch self.bytes[self.index] {
         case UInt8(ascii: "{"): return try self.object(depth: depth)
@@ -262,15 +276,29 @@ struct JSONParser {
                 case UInt8(ascii: "u"):
                     var code = try self.hex4()
                     if (0xD800..<0xDC00).contains(code) {
-                        guard self.index + 2 <= self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"),
-                            self.bytes[self.index + 1] == UInt8(ascii: "u")
-                        else { throw self.error("a high surrogate \\u escape must be followed by a low one") }
-                        self.index += 2
-                        let low = try self.hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw self.error("invalid low surrogate in a \\u escape") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        let followedByEscape =
+                            self.index + 2 <= self.bytes.count && self.bytes[self.index] == UInt8(ascii: "\\")
+                            && self.bytes[self.index + 1] == UInt8(ascii: "u")
+                        let resume = self.index
+                        var low: UInt32 = 0
+                        if followedByEscape {
+                            self.index += 2
+                            low = try self.hex4()
+                        }
+                        if followedByEscape, (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else if self.replacingLoneSurrogates {
+                            // Lenient: the lone half becomes U+FFFD and whatever follows it is read as it is.
+                            self.index = resume
+                            code = 0xFFFD
+                        } else if followedByEscape {
+                            throw self.error("invalid low surrogate in a \\u escape")
+                        } else {
+                            throw self.error("a high surrogate \\u escape must be followed by a low one")
+                        }
                     } else if (0xDC00..<0xE000).contains(code) {
-                        throw self.error("a lone low surrogate in a \\u escape")
+                        guard self.replacingLoneSurrogates else { throw self.error("a lone low surrogate in a \\u escape") }
+                        code = 0xFFFD
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw self.error("invalid \\u escape") }
                     scalars.append(scalar)
