@@ -127,9 +127,7 @@ own-tokens = { values = [$own_tokens] }
 # takes — every operation but these, whose validity depends on what a schema cannot express: the stored state (a
 # replaced entity's name is the path's; a collection's fields are its model's; an integration joins two different
 # collections of one model; a connection's stored authentication mode decides which parameters it takes, and a test or
-# a new connection needs the secret of the mode it names; an Initiate Synchronization's projects are its collections';
-# a repository's options are those its type's registration declares, which the document's map of options does not yet
-# spell per type),
+# a new connection needs the secret of the mode it names; an Initiate Synchronization's projects are its collections'),
 # relations between parameters (the metrics period ends after it starts), durations beyond what the server can hold
 # (the settings' intervals), and the caller's own password change (only the stored current password is accepted, and
 # the fuzzer's negative mode can yield a schema-valid body with another one). Text with NUL characters, which
@@ -140,7 +138,7 @@ own-tokens = { values = [$own_tokens] }
 [[operations]]
 include-operation-id = ["createCollection", "replaceCollection", "createIntegration", "replaceIntegration", "replaceModel",
     "replaceRepository", "getMetrics", "updateSettings", "createIssueTrackerConnection", "updateIssueTrackerConnection",
-    "testIssueTrackerConnection", "initiateSynchronization", "changeOwnPassword", "createRepository"]
+    "testIssueTrackerConnection", "initiateSynchronization", "changeOwnPassword"]
 checks = { positive_data_acceptance = { enabled = false } }
 
 # Filters of the list operations.

@@ -192,3 +192,27 @@ import Testing
         #expect(connector.written == [["status": .select("Done")]])
     }
 }
+
+/// An integer option's pattern (what the API's document tells clients) matches exactly the values its registration
+/// accepts: every range boundary, its neighbours, and numbers drawn at random in and around it.
+@Suite struct IntegerOptionPatternTests {
+    @Test(arguments: [1...Int(Int32.max), 0...Int(Int32.max), -50...120, 5...5, 0...0, -1000 ... -3, 7...1_000_000, 99...101])
+    func patternMatchesExactlyTheAcceptedValues(_ range: ClosedRange<Int>) throws {
+        let option = ConnectorOption("n", .integer(range), "a number", absent: "none")
+        let pattern = try #require(option.type.pattern)
+        let regex = try NSRegularExpression(pattern: pattern)
+        var generator = SystemRandomNumberGenerator()
+        let span = Int64(range.upperBound) - Int64(range.lowerBound)
+        var samples = [range.lowerBound, range.upperBound, range.lowerBound - 1, range.upperBound + 1, 0, -1, 10, 100, 1000]
+        for _ in 0..<2000 {
+            let offset = Int64.random(in: -span / 2 - 20...span + span / 2 + 20, using: &generator)
+            samples.append(Int(clamping: Int64(range.lowerBound) + offset))
+        }
+        var texts = samples.map(String.init)
+        texts += ["+5", "007", "-0", "", "1e3", " 1", "12a"]
+        for text in texts {
+            let matches = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            #expect(matches == (option.problem(with: text) == nil), "\(text) in \(range): pattern \(matches)")
+        }
+    }
+}

@@ -12,6 +12,13 @@ public struct ConnectorOption: Sendable, Hashable {
         /// One of the names.
         case choice([String])
 
+        /// A regular expression matching exactly the valid values of an integer option (nil for other types): its range
+        /// spelled digit by digit, for the API's document, so a client can check a value before sending it.
+        public var pattern: String? {
+            guard case .integer(let range) = self else { return nil }
+            return "^(" + IntegerRangePattern.alternatives(range).joined(separator: "|") + ")$"
+        }
+
         var summary: String {
             switch self {
             case .string: "text"
@@ -42,7 +49,9 @@ public struct ConnectorOption: Sendable, Hashable {
         case .string:
             return value.isEmpty ? "'\(self.name)' is empty (leave it out instead)" : nil
         case .integer(let range):
-            guard let number = Int(value) else { return "'\(value)' is not a whole number" }
+            // Written as digits, as the API's document describes it (`ValueType.pattern`): no sign but a minus, no
+            // leading zeros.
+            guard let number = Int(value), String(number) == value else { return "'\(value)' is not a whole number" }
             return range.contains(number) ? nil : "\(number) is outside \(range.lowerBound)…\(range.upperBound)"
         case .boolean:
             return ["true", "false"].contains(value) ? nil : "'\(value)' is not true or false"
@@ -78,5 +87,63 @@ public struct ConnectorOptionValues: Sendable, Hashable {
     public func boolean(_ name: String) -> Bool? { self.raw[name].flatMap { $0 == "true" ? true : $0 == "false" ? false : nil } }
     public func choice<Value: RawRepresentable<String>>(_ name: String, as type: Value.Type = Value.self) -> Value? {
         self.raw[name].flatMap(Value.init(rawValue:))
+    }
+}
+
+/// Regular expressions for whole numbers in a range, written as `String(n)` writes them.
+enum IntegerRangePattern {
+    /// Alternatives that together match exactly the numbers of `range`.
+    static func alternatives(_ range: ClosedRange<Int>) -> [String] {
+        var out: [String] = []
+        if range.lowerBound < 0 {
+            // The negatives: a minus before the magnitudes, largest first.
+            let magnitudes = Self.magnitude(range.upperBound < 0 ? -range.upperBound : 1)...Self.magnitude(range.lowerBound)
+            out += Self.nonNegative(magnitudes).map { "-" + $0 }
+        }
+        if range.upperBound >= 0 { out += Self.nonNegative(max(0, range.lowerBound)...range.upperBound) }
+        return out
+    }
+
+    /// |n| without overflowing at `Int.min` (whose magnitude is one beyond `Int.max`, so capped there).
+    static func magnitude(_ n: Int) -> Int { n == Int.min ? Int.max : abs(n) }
+
+    static func nonNegative(_ range: ClosedRange<Int>) -> [String] {
+        var out: [String] = []
+        var low = range.lowerBound
+        // One run per number of digits: 0–9, 10–99, …
+        while low <= range.upperBound {
+            let digits = String(low).count
+            let top = digits >= 19 ? Int.max : Int(pow(10, Double(digits))) - 1
+            let high = min(range.upperBound, top)
+            out += Self.sameLength(Array(String(low)), Array(String(high)))
+            if high == Int.max { break }
+            low = high + 1
+        }
+        return out
+    }
+
+    /// Patterns for the digit strings from `low` to `high`, both of one length (tails may start with zeros).
+    static func sameLength(_ low: [Character], _ high: [Character]) -> [String] {
+        guard let first = low.first, let last = high.first else { return [""] }
+        let rest = low.count - 1
+        if low == high { return [String(low)] }
+        if first == last { return Self.sameLength(Array(low.dropFirst()), Array(high.dropFirst())).map { String(first) + $0 } }
+        var out: [String] = []
+        var from = first.wholeNumberValue!
+        var to = last.wholeNumberValue!
+        if low.dropFirst().contains(where: { $0 != "0" }) {
+            out += Self.sameLength(Array(low.dropFirst()), Array(repeating: "9", count: rest)).map { String(first) + $0 }
+            from += 1
+        }
+        var tail: [String] = []
+        if high.dropFirst().contains(where: { $0 != "9" }) {
+            tail = Self.sameLength(Array(repeating: "0", count: rest), Array(high.dropFirst())).map { String(last) + $0 }
+            to -= 1
+        }
+        if from <= to {
+            let digit = from == to ? "\(from)" : "[\(from)-\(to)]"
+            out.append(digit + (rest == 0 ? "" : rest == 1 ? "[0-9]" : "[0-9]{\(rest)}"))
+        }
+        return out + tail
     }
 }

@@ -457,6 +457,26 @@ public enum OpenAPIDocument {
     static let strings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string())])])
     /// A string, or a list of at least one (where the configuration needs a value: a collection's projects, …).
     static let someStrings: JSONNode = .object(["anyOf": .array([Self.string(), Self.array(Self.string(), minItems: 1)])])
+    /// The options of a tool's repositories: those its registration declares, each value as the registration checks
+    /// it, and `param.*` kept as given.
+    static func options(of registration: ConnectorRegistration, name: JSONNode, text: JSONNode) -> JSONNode {
+        let properties = registration.allOptions.map { option -> JSONNode.Member in
+            let value: JSONNode =
+                switch option.type {
+                case .string: text
+                case .integer: Self.string(max: 20, pattern: option.type.pattern)
+                case .boolean: Self.enumeration(["true", "false"])
+                case .choice(let names): Self.enumeration(names)
+                }
+            return JSONNode.Member(option.name, Self.with(value, "description", .string(option.summary)))
+        }
+        let prefix = NSRegularExpression.escapedPattern(for: ConnectorOption.passThroughPrefix)
+        return .object([
+            "type": .string("object"), "propertyNames": name, "properties": .object(properties),
+            "patternProperties": .object(["^\(prefix).": text]), "additionalProperties": .bool(false),
+        ])
+    }
+
     /// A closed object.
     static func object(_ properties: KeyValuePairs<String, JSONNode>, required: [String] = [], description: String? = nil) -> JSONNode {
         .object([
@@ -516,7 +536,7 @@ public enum OpenAPIDocument {
                     Self.object(["kind": .object(["const": .string("bearer")]), "token": secret], required: ["kind", "token"]),
                 ])
             ])
-            return Self.object(
+            let repository = Self.object(
                 [
                     "name": name, "type": Self.enumeration(RepositoryKind.allCases.map(\.rawValue)),
                     "url": url,
@@ -524,6 +544,18 @@ public enum OpenAPIDocument {
                     "proxy": Self.object(["url": url, "username": name, "password": secret], required: ["url"]),
                     "eventRateLimit": rateLimit, "concurrencyLimit": Self.integer(1...1000), "options": map(text),
                 ], required: ["name", "type", "url"], description: description)
+            // A repository's options are those its type's registration declares: one variant per type.
+            return Self.with(
+                repository, "oneOf",
+                .array(
+                    RepositoryKind.allCases.map { kind in
+                        .object([
+                            "properties": .object([
+                                "type": .object(["const": .string(kind.rawValue)]),
+                                "options": Self.options(of: kind.registration, name: name, text: text),
+                            ])
+                        ])
+                    }))
         }
         let repository = repositorySchema(secret: secret, description: "A repository connection (docs/configuration.md).")
         let newRepository = repositorySchema(
