@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -37,21 +37,29 @@ public struct RepositorySimulator: Sendable {
         public var projects: [String]
         /// What every repository accepts; `.none` rejects any `Authorization` header.
         public var acceptedCredentials: Credentials
+        /// The folder holding `jira-cloud/openapi-subset.json` and `jira-dc/openapi-subset.json` (see `JiraSpecs.locate`);
+        /// without it the Jira sites answer 500.
+        public var jiraSpecsDirectory: URL?
+        /// Every new Jira site's settings (time zone, index lag, rate limit, credentials…).
+        public var jira: JiraSettings
 
         public init(
             host: String = "127.0.0.1", port: Int = 7070, latency: Duration = .zero, projects: [String] = ["demo", "left", "right"],
-            acceptedCredentials: Credentials = .none
+            acceptedCredentials: Credentials = .none, jiraSpecsDirectory: URL? = JiraSpecs.locate(), jira: JiraSettings = JiraSettings()
         ) {
             self.host = host
             self.port = port
             self.latency = latency
             self.projects = projects
             self.acceptedCredentials = acceptedCredentials
+            self.jiraSpecsDirectory = jiraSpecsDirectory
+            self.jira = jira
         }
     }
 
     public let configuration: Configuration
     let state: SimulatorState
+    let jira: JiraServer
     let logger: Logger
     /// Largest request body (attachments).
     static let maxBody = 64 << 20
@@ -60,6 +68,7 @@ public struct RepositorySimulator: Sendable {
         self.configuration = configuration
         self.state = SimulatorState(
             projects: configuration.projects, credentials: configuration.acceptedCredentials, latency: configuration.latency)
+        self.jira = JiraServer(specsDirectory: configuration.jiraSpecsDirectory, defaults: configuration.jira)
         self.logger = logger
     }
 
@@ -90,6 +99,7 @@ public struct RepositorySimulator: Sendable {
         self.addOperationsRoutes(router)
         self.addReadRoutes(router)
         self.addWriteRoutes(router)
+        self.jira.addRoutes(to: router)
         return router
     }
 
@@ -132,6 +142,7 @@ public struct RepositorySimulator: Sendable {
         }
         router.post("/reset") { _, _ in
             self.state.reset()
+            self.jira.reset()
             return Self.json(["status": "reset"])
         }
         router.post("/repos/:repo/reset") { _, context in
