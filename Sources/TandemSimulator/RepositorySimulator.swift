@@ -26,6 +26,22 @@ import enum HTTP.FailureKind
 ///
 /// Every API call under `/repos/<name>` (not the operations routes) is counted, checked against the accepted
 /// credentials, and delayed by the latency (an async sleep: no thread is blocked).
+///
+/// It also serves Jira sites (`JiraServer`), created on first use with projects DEMO, LEFT and RIGHT: Jira Cloud REST v3
+/// under `/jira/<site>/rest/api/3/…` (basic `tandem@example.com` / `jira-token`) and Jira Data Center REST v2 under
+/// `/jira-dc/<site>/rest/api/2/…` (`Bearer jira-pat`, or basic `tandem` / `jira-password`), plus DC attachment bytes at
+/// `/jira-dc/<site>/secure/attachment/<id>/<filename>`. Every request and answer is validated against the vendor's
+/// OpenAPI subset (`Configuration.jiraSpecsDirectory`, see `JiraSpecs.locate`) and the quirks lists beside it. Their
+/// operations routes (`<flavour>` is `jira` or `jira-dc`):
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /sim/<flavour>/<site>/stats` | calls, writes, request and response validation failures, 429s, issues |
+/// | `GET /sim/<flavour>/<site>/log?after=<seq>&limit=` | the write log (`SimulatorWire.WriteLog`) |
+/// | `POST /sim/<flavour>/<site>/seed` | `{"project","count","summaryPrefix"}`: issues at once |
+/// | `POST /sim/<flavour>/<site>/reset` | forget the site's issues and counters (settings stay) |
+/// | `GET`, `PUT /sim/<flavour>/<site>/settings` | `JiraSettings`: time zone, index lag, latency, rate limit, credentials, read-only projects |
+/// | `POST /sim/<flavour>/<site>/rate-limit` | `{"count": n}`: the next n API calls answer 429 |
 public struct RepositorySimulator: Sendable {
     public struct Configuration: Sendable {
         public var host: String
