@@ -7,6 +7,7 @@ import TandemConnectors
 import TandemCore
 import TandemStore
 import TandemSupport
+import TandemTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -83,7 +84,7 @@ struct ProcessFaultTests {
         func killAndRestartWorker(_ name: String) async throws {
             guard let process = self.processes.withLock({ $0[name] }) else { return }
             process.signal(9)
-            await process.wait()
+            _ = try await offThePool { process.waitBlocking() }
             self.restarts.withLock { $0 += 1 }
             try self.startWorker(name)
         }
@@ -431,11 +432,14 @@ struct PrivatePostgres: Sendable {
     var url: String { "postgresql://postgres@127.0.0.1:\(self.port)/postgres" }
     static let bin = "/usr/lib/postgresql/15/bin"
 
-    /// posix_spawn and waitpid (Foundation's Process.waitUntilExit can hang when pg_ctl leaves the server running), polled
-    /// so no cooperative thread blocks (initdb takes seconds, which would stall the tests running beside this one).
+    /// posix_spawn and a blocking waitpid (Foundation's Process.waitUntilExit can hang when pg_ctl leaves the server
+    /// running), on a thread of its own: initdb takes seconds, which on the cooperative pool would stall the tests beside
+    /// this one. Not a polling wait: Foundation reaps exited children of its own on SIGCHLD, and a poll between that
+    /// signal and our next look found the child gone (ECHILD, status -1: "PostgreSQL restarted…" failed so).
     @discardableResult
     static func run(_ arguments: [String]) async throws -> Int32 {
-        try await ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + arguments).wait()
+        let child = try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--"] + arguments)
+        return try await offThePool { child.waitBlocking() }
     }
 
     static func start() async throws -> PrivatePostgres {
