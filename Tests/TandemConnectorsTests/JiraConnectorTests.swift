@@ -249,3 +249,37 @@ import Testing
         #expect(invalid.map { ConnectorError($0, tool: "Jira").code } == .validation)
     }
 }
+
+/// Bad input: each a clear error naming the thing, never a crash or a silent skip.
+@Suite struct JiraBadInputTests {
+    @Test func anHTMLLoginPageWhereJSONWasExpectedSaysSo() throws {
+        let page = Data("<!DOCTYPE html><html><head><title>Log in with Atlassian account</title></head><body><h1>Log in</h1></body></html>".utf8)
+        let parsed = #expect(throws: HTTPError.self) { try JSONValue.parse(page, context: "Jira answer to GET") }
+        let error = JiraConnector.explained(
+            ConnectorError(try #require(parsed), tool: "Jira"), site: URL(string: "https://example.atlassian.net/wiki")!)
+        #expect(error.kind == .needsAttention && error.code == .invalidResponse)
+        #expect(error.message.contains("looks like a login page or a wrong site URL (https://example.atlassian.net/wiki)"))
+        #expect(error.message.contains("Log in with Atlassian account"))
+    }
+
+    /// Pointed at another tool (the real Redmine, when it runs here): no Jira REST API there, said with the URL.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TANDEM_REDMINE_URL"] != nil))
+    func aWrongSiteURLIsAMisconfigurationNamingIt() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["TANDEM_REDMINE_URL"].flatMap(URL.init(string:)))
+        let jira = JiraConnector(
+            .init(
+                baseURL: url, credentials: .basic(username: "a", password: Secret("b")), settings: ConnectionSettings(repository: "jira-wrong-url")),
+            client: ConnectorUnderTest.client)
+        let result = await jira.testConnection(project: "DEMO")
+        let error = try #require(result.error)
+        #expect(!result.success && error.kind == .needsAttention, "\(error)")
+        #expect(error.message.contains(url.absoluteString), "\(error)")
+    }
+
+    @Test func anUnknownProjectInASearchIsAMisconfigurationNamingIt() {
+        let error = JiraConnector.projectNotFound(
+            "NOPE", ConnectorError(.validation, kind: .permanent, message: "The value 'NOPE' does not exist for the field 'project'.", status: 400))
+        #expect(error.code == .projectNotFound && error.kind == .needsAttention)
+        #expect(error.message.hasPrefix("Jira project NOPE does not exist or these credentials cannot see it"))
+    }
+}

@@ -73,8 +73,10 @@ extension JiraConnector {
             let current = issue["fields"]?["status"]?["name"]?.string ?? ""
             if current.caseInsensitiveCompare(status) == .orderedSame { return try await self.written(id) }
             let graphKey = "\(issue["fields"]?["project"]?["key"]?.string ?? "")/\(issue["fields"]?["issuetype"]?["id"]?.idString ?? "")"
-            let answer = try await self.json(
-                try await self.request(.get, self.issuePath(id) + "/transitions", query: [("expand", "transitions.fields")]))
+            // Data Center 10.3's description declares no `expand` on GET transitions (it documents
+            // `expand=transitions.fields` in prose only): there a screen's required field is named by the POST's 400.
+            let expand: [(String, String)] = try await self.flavour() == .cloud ? [("expand", "transitions.fields")] : []
+            let answer = try await self.json(try await self.request(.get, self.issuePath(id) + "/transitions", query: expand))
             let transitions = answer["transitions"]?.array ?? []
             let available = transitions.compactMap { t -> JiraWorkflowGraph.Edge? in
                 guard let tid = t["id"]?.idString, let to = t["to"]?["name"]?.string else { return nil }

@@ -137,14 +137,20 @@ public struct JiraConnector: Connector {
         do {
             let (json, response) = try await self.session.json(request)
             return (json, response)
-        } catch let error as ConnectorError where error.code == .invalidResponse && error.message.contains("HTML page") {
-            var explained = error
-            explained.kind = .needsAttention
-            explained.message =
-                "Jira answered an HTML page where JSON was expected; it looks like a login page or a wrong site URL "
-                + "(\(self.configuration.baseURL.absoluteString)): \(error.message)"
-            throw explained
+        } catch let error as ConnectorError {
+            throw Self.explained(error, site: self.configuration.baseURL)
         }
+    }
+
+    /// An HTML page where JSON was expected (a login page, an SSO proxy, another site) needs attention, and says so.
+    static func explained(_ error: ConnectorError, site: URL) -> ConnectorError {
+        guard error.code == .invalidResponse, error.message.contains("HTML page") else { return error }
+        var explained = error
+        explained.kind = .needsAttention
+        explained.message =
+            "Jira answered an HTML page where JSON was expected; it looks like a login page or a wrong site URL "
+            + "(\(site.absoluteString)): \(error.message)"
+        return explained
     }
 
     /// Runs JSON-reading code, turning missing or wrong-typed members into a `ConnectorError`.
