@@ -20,6 +20,9 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
     let commentSideEffect: (field: String, value: FieldValue)?
     /// The text the tool answers an empty title with.
     let blankTitleMessage: String
+    /// How long after a write its search shows it (Jira's index): a drain waits it out first, as a sync does not
+    /// need to (the feed re-reads its lookback window, so a write the index shows late is still delivered).
+    var indexLag: Duration = .zero
 
     var testDescription: String { self.name }
 
@@ -89,6 +92,7 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
 
     /// Reads the feed until it has no more, returning every entry and the final cursor.
     func drain(from cursor: FeedCursor?, pageSize: Int = 50) async throws -> (entries: [ChangedArtifact], cursor: FeedCursor, pages: Int) {
+        if self.indexLag > .zero { try await Task.sleep(for: self.indexLag) }
         var cursor = cursor
         var entries: [ChangedArtifact] = []
         var pages = 0
