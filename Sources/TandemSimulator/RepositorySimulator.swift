@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -26,6 +26,22 @@ import enum HTTP.FailureKind
 ///
 /// Every API call under `/repos/<name>` (not the operations routes) is counted, checked against the accepted
 /// credentials, and delayed by the latency (an async sleep: no thread is blocked).
+///
+/// It also serves Jira sites (`JiraServer`), created on first use with projects DEMO, LEFT and RIGHT: Jira Cloud REST v3
+/// under `/jira/<site>/rest/api/3/…` (basic `tandem@example.com` / `jira-token`) and Jira Data Center REST v2 under
+/// `/jira-dc/<site>/rest/api/2/…` (`Bearer jira-pat`, or basic `tandem` / `jira-password`), plus DC attachment bytes at
+/// `/jira-dc/<site>/secure/attachment/<id>/<filename>`. Every request and answer is validated against the vendor's
+/// OpenAPI subset (`Configuration.jiraSpecsDirectory`, see `JiraSpecs.locate`) and the quirks lists beside it. Their
+/// operations routes (`<flavour>` is `jira` or `jira-dc`):
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /sim/<flavour>/<site>/stats` | calls, writes, request and response validation failures, 429s, issues |
+/// | `GET /sim/<flavour>/<site>/log?after=<seq>&limit=` | the write log (`SimulatorWire.WriteLog`) |
+/// | `POST /sim/<flavour>/<site>/seed` | `{"project","count","summaryPrefix"}`: issues at once |
+/// | `POST /sim/<flavour>/<site>/reset` | forget the site's issues and counters (settings stay) |
+/// | `GET`, `PUT /sim/<flavour>/<site>/settings` | `JiraSettings`: time zone, index lag, latency, rate limit, credentials, read-only projects |
+/// | `POST /sim/<flavour>/<site>/rate-limit` | `{"count": n}`: the next n API calls answer 429 |
 public struct RepositorySimulator: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -37,21 +53,29 @@ public struct RepositorySimulator: Sendable {
         public var projects: [String]
         /// What every repository accepts; `.none` rejects any `Authorization` header.
         public var acceptedCredentials: Credentials
+        /// The folder holding `jira-cloud/openapi-subset.json` and `jira-dc/openapi-subset.json` (see `JiraSpecs.locate`);
+        /// without it the Jira sites answer 500.
+        public var jiraSpecsDirectory: URL?
+        /// Every new Jira site's settings (time zone, index lag, rate limit, credentials…).
+        public var jira: JiraSettings
 
         public init(
             host: String = "127.0.0.1", port: Int = 7070, latency: Duration = .zero, projects: [String] = ["demo", "left", "right"],
-            acceptedCredentials: Credentials = .none
+            acceptedCredentials: Credentials = .none, jiraSpecsDirectory: URL? = JiraSpecs.locate(), jira: JiraSettings = JiraSettings()
         ) {
             self.host = host
             self.port = port
             self.latency = latency
             self.projects = projects
             self.acceptedCredentials = acceptedCredentials
+            self.jiraSpecsDirectory = jiraSpecsDirectory
+            self.jira = jira
         }
     }
 
     public let configuration: Configuration
     let state: SimulatorState
+    let jira: JiraServer
     let logger: Logger
     /// Largest request body (attachments).
     static let maxBody = 64 << 20
@@ -60,6 +84,7 @@ public struct RepositorySimulator: Sendable {
         self.configuration = configuration
         self.state = SimulatorState(
             projects: configuration.projects, credentials: configuration.acceptedCredentials, latency: configuration.latency)
+        self.jira = JiraServer(specsDirectory: configuration.jiraSpecsDirectory, defaults: configuration.jira)
         self.logger = logger
     }
 
@@ -90,6 +115,7 @@ public struct RepositorySimulator: Sendable {
         self.addOperationsRoutes(router)
         self.addReadRoutes(router)
         self.addWriteRoutes(router)
+        self.jira.addRoutes(to: router)
         return router
     }
 
@@ -132,6 +158,7 @@ public struct RepositorySimulator: Sendable {
         }
         router.post("/reset") { _, _ in
             self.state.reset()
+            self.jira.reset()
             return Self.json(["status": "reset"])
         }
         router.post("/repos/:repo/reset") { _, context in

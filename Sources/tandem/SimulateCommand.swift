@@ -16,11 +16,25 @@ struct SimulateCommand: AsyncParsableCommand {
             listening (with --port 0, the port picked). Test and operations routes: GET /stats,
             GET /repos/NAME/stats (writes, API calls, artifacts per project), GET /repos/NAME/log (the write log),
             POST /repos/NAME/seed, POST /reset, GET|PUT /latency {"milliseconds": N}.
+
+            Jira sites (created on first use, projects DEMO, LEFT, RIGHT): Cloud REST v3 at http://HOST:PORT/jira/SITE
+            (basic tandem@example.com / jira-token), Data Center REST v2 at http://HOST:PORT/jira-dc/SITE (Bearer jira-pat,
+            or basic tandem / jira-password). Requests and answers are validated against the vendor's OpenAPI subsets
+            in Tests/Fixtures/jira-{cloud,dc} (--jira-specs DIR, or TANDEM_JIRA_SPECS; default: found walking up from
+            the current directory and the executable's) plus their QUIRKS.md. Operations routes, FLAVOUR = jira or
+            jira-dc: GET /sim/FLAVOUR/SITE/stats (calls, writes, request and response validation failures),
+            GET /sim/FLAVOUR/SITE/log?after=&limit= (the write log), POST /sim/FLAVOUR/SITE/seed
+            {"project","count","summaryPrefix"}, POST /sim/FLAVOUR/SITE/reset, GET|PUT /sim/FLAVOUR/SITE/settings
+            {"timeZone","indexLagMilliseconds","latencyMilliseconds","rateLimitCapacity","rateLimitRefillPerSecond",
+            "email","apiToken","personalAccessToken","username","password","readOnlyProjects"} (a PUT changes the keys
+            it names), POST /sim/FLAVOUR/SITE/rate-limit {"count": N} (the next N API calls answer 429).
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 7070
     @Option(help: "Delay added to every repository API call, in milliseconds.") var latencyMs = 0
+    @Option(help: "Folder holding jira-cloud/ and jira-dc/ OpenAPI subsets (default: $TANDEM_JIRA_SPECS, else Tests/Fixtures found upwards).")
+    var jiraSpecs: String?
 
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("port \(self.port) is out of range") }
@@ -31,7 +45,10 @@ struct SimulateCommand: AsyncParsableCommand {
         var logger = Logger(label: "tandem.simulator")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let simulator = RepositorySimulator(
-            configuration: .init(host: self.host, port: self.port, latency: .milliseconds(self.latencyMs)), logger: logger)
+            configuration: .init(
+                host: self.host, port: self.port, latency: .milliseconds(self.latencyMs),
+                jiraSpecsDirectory: JiraSpecs.locate(explicit: self.jiraSpecs)),
+            logger: logger)
         let host = self.host
         let latency = self.latencyMs
         try await simulator.run { port in
