@@ -81,7 +81,9 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
 
     /// Every connector whose repository is configured (memory, in process and through the simulator, always; the
     /// real ones when their env is set).
-    static var available: [ConnectorUnderTest] { [Self.memory, Self.remoteMemory] + [Self.redmine, Self.roundup].compactMap { $0 } }
+    static var available: [ConnectorUnderTest] {
+        [Self.memory, Self.remoteMemory, Self.jiraCloud, Self.jiraDataCenter] + [Self.redmine, Self.roundup].compactMap { $0 }
+    }
 
     // MARK: - Helpers
 

@@ -46,24 +46,23 @@ extension JiraConnector {
         var date: Date?
     }
 
-    /// One page of a JQL search: Cloud `POST /search/jql` (continuation token), Data Center `GET /search` (`startAt`).
+    /// One page of a JQL search: Cloud `POST /search/jql` (continuation token), Data Center `POST /search` (`startAt`).
     /// Jira answers an unknown project with 400 "does not exist for the field 'project'": a misconfiguration naming it.
     func search(
         jql: String, fields: [String], offset: Int, token: String?, limit: Int, cloud: Bool, project: String, properties: [String] = []
     ) async throws -> SearchPage {
-        let request: HTTPRequest
+        // Both flavours search by POST (read-only, so repeatable): Data Center's description types GET's `fields`
+        // parameter as a list of objects, which `fields=updated` is not; its POST body takes a list of names.
+        var body: [String: JSONValue] = [
+            "jql": .string(jql), "maxResults": .number(Double(limit)), "fields": .array(fields.map { .string($0) }),
+        ]
         if cloud {
-            var body: [String: JSONValue] = [
-                "jql": .string(jql), "maxResults": .number(Double(limit)), "fields": .array(fields.map { .string($0) }),
-            ]
             if !properties.isEmpty { body["properties"] = .array(properties.map { .string($0) }) }
             if let token { body["nextPageToken"] = .string(token) }
-            request = try await self.request(.post, "search/jql", json: .object(body), idempotent: true)
         } else {
-            request = try await self.request(
-                .get, "search",
-                query: [("jql", jql), ("startAt", "\(offset)"), ("maxResults", "\(limit)"), ("fields", fields.joined(separator: ","))])
+            body["startAt"] = .number(Double(offset))
         }
+        let request = try await self.request(.post, cloud ? "search/jql" : "search", json: .object(body), idempotent: true)
         let json: JSONValue
         let response: HTTPResponse
         do {

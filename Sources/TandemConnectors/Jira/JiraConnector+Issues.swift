@@ -172,6 +172,10 @@ extension JiraConnector {
         return result
     }
 
+    /// A comment's body, written like a rich-text field.
+    static let commentBody = JiraField(
+        id: "comment", name: "Comment", type: "string", kind: "com.atlassian.jira.plugin.system.customfieldtypes:textarea")
+
     /// `POST /issue/{id}/comment` with an ADF body (Cloud) or wiki markup (Data Center). Text that is not JSON is plain
     /// text and converted; JSON that is not an ADF document is refused.
     public func addComment(id: String, text: String) async throws -> WriteResult {
@@ -180,8 +184,7 @@ extension JiraConnector {
         if cloud {
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             let markup: TextMarkup = trimmed.hasPrefix("{") ? .adf : .plain
-            body = try Self.payload(
-                .richText(text, markup: markup), field: JiraField(id: "comment", name: "Comment", type: "comments-page"), cloud: true)
+            body = try Self.payload(.richText(text, markup: markup), field: Self.commentBody, cloud: true)
         } else {
             body = .string(text)
         }

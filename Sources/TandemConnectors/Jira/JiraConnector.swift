@@ -4,7 +4,7 @@ public import TandemCore
 
 /// Jira, one connector for two flavours: Jira Cloud (REST v3 under `/rest/api/3`, bodies in ADF, users by `accountId`,
 /// the feed on `POST /search/jql` paged by `nextPageToken`) and Jira Data Center (REST v2 under `/rest/api/2`, wiki
-/// markup, users by `name`, the feed on `GET /search` paged by `startAt`).
+/// markup, users by `name`, the feed on `POST /search` paged by `startAt`).
 ///
 /// - Projects are keys; artifact types are issue type ids (a name is accepted by `artifactTypeID`); fields are Jira's
 ///   field ids (`summary`, `customfield_10042`), where a name is accepted too (two fields of that name: an error
