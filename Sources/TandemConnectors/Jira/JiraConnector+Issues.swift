@@ -131,7 +131,7 @@ extension JiraConnector {
     public func createArtifact(_ draft: ArtifactDraft) async throws -> WriteResult {
         var fields = try await self.fieldsPayload(draft.fields)
         fields["project"] = ["key": .string(draft.project)]
-        let type = try await self.artifactTypeID(draft.artifactType)
+        let type = try await self.issueTypeID(draft.artifactType, project: draft.project)
         fields["issuetype"] = ["id": .string(type)]
         var body: [String: JSONValue] = ["fields": .object(fields)]
         if let marker = draft.marker {

@@ -97,7 +97,8 @@ extension JiraConnector {
             var body: [String: JSONValue] = ["transition": ["id": .string(edge.id)]]
             let values = try await self.transitionValues(screen, transition: edge, issue: issue["key"]?.string ?? id)
             if !values.isEmpty { body["fields"] = .object(values) }
-            _ = try await self.session.send(try await self.request(.post, self.issuePath(id) + "/transitions", json: .object(body)))
+            let screenKnown = transitions.first { $0["id"]?.idString == edge.id }?["fields"] != nil
+            try await self.transition(id, body, configuredOnRefusal: !screenKnown, edge: edge, issue: issue["key"]?.string ?? id)
             left.insert(current.lowercased())
             if edge.name.caseInsensitiveCompare(status) == .orderedSame, edge.to.caseInsensitiveCompare(status) != .orderedSame {
                 return try await self.written(id)
@@ -106,6 +107,28 @@ extension JiraConnector {
         throw ConnectorError(
             .validation, kind: .permanent,
             message: "Jira issue \(id) did not reach status \"\(status)\" within \(self.configuration.maxTransitionHops) transitions")
+    }
+
+    /// `POST /transitions`. Where the screen's fields were not read (Data Center), a refusal is tried once more with every
+    /// configured `transitionFields` value; a refusal that remains names the option.
+    func transition(_ id: String, _ body: [String: JSONValue], configuredOnRefusal: Bool, edge: JiraWorkflowGraph.Edge, issue: String) async throws {
+        do {
+            _ = try await self.session.send(try await self.request(.post, self.issuePath(id) + "/transitions", json: .object(body)))
+        } catch let error as ConnectorError where error.code == .validation {
+            let configured = self.configuration.transitionFields
+            if configuredOnRefusal, !configured.isEmpty, body["fields"] == nil {
+                var retry = body
+                var fields: [String: JSONValue] = [:]
+                for (given, value) in configured { fields[try await self.field(given).id] = Self.transitionValue(value, meta: .null) }
+                retry["fields"] = .object(fields)
+                return try await self.transition(id, retry, configuredOnRefusal: false, edge: edge, issue: issue)
+            }
+            var named = error
+            named.message =
+                "Jira refused the transition \"\(edge.name)\" of issue \(issue) to \(edge.to): \(error.message) "
+                + "(values a transition screen requires go in the repository option transitionFields, e.g. resolution=Done)"
+            throw named
+        }
     }
 
     static func noTransition(

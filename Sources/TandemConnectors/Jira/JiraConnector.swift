@@ -244,21 +244,33 @@ public struct JiraConnector: Connector {
             status: cause?.status, httpCode: cause?.httpCode)
     }
 
-    /// An issue type's id, by id or by name (any case) in any project read so far, reading the projects' types
-    /// when the name is not known.
+    /// An issue type's id, by id or by name (any case): the names of the projects read so far, read again when the
+    /// name is not among them (of `project` when given, else of every project, the first 50).
     public func artifactTypeID(_ configured: String) async throws -> String {
+        try await self.issueTypeID(configured, project: nil)
+    }
+
+    func issueTypeID(_ configured: String, project: String?) async throws -> String {
         let name = configured.trimmingCharacters(in: .whitespaces)
         if Int(name) != nil { return name }
-        func known() -> String? { self.state.withLock { $0.issueTypes.values.lazy.compactMap { $0[name.lowercased()] }.first } }
+        func known() -> String? {
+            self.state.withLock { state in
+                if let project { return state.issueTypes[project]?[name.lowercased()] }
+                return state.issueTypes.values.lazy.compactMap { $0[name.lowercased()] }.first
+            }
+        }
         if let id = known() { return id }
-        let projects = self.state.withLock { Array($0.issueTypes.keys) }
+        var projects = project.map { [$0] } ?? []
+        if project == nil { projects = try await self.projects().prefix(50).map(\.id) }
         for project in projects { _ = try await self.artifactTypes(project: project) }
         if let id = known() { return id }
-        let names = self.state.withLock { $0.issueTypes.values.flatMap(\.keys) }.sorted()
+        let names = self.state.withLock { state in
+            (project.map { state.issueTypes[$0].map { Array($0.keys) } ?? [] } ?? state.issueTypes.values.flatMap(\.keys))
+        }
         throw ConnectorError(
             .misconfigured, kind: .needsAttention,
-            message: "Jira has no issue type named \"\(name)\""
-                + (names.isEmpty ? " (no project read yet: give the issue type's id)" : " (its issue types: \(names.joined(separator: ", ")))"))
+            message: "Jira has no issue type named \"\(name)\"\(project.map { " in project \($0)" } ?? "") "
+                + "(its issue types: \(Set(names).sorted().joined(separator: ", ")))")
     }
 
     /// The markups of descriptions, environments, text custom fields and comments: ADF on Cloud, wiki markup on Data Center.

@@ -1,0 +1,144 @@
+import Foundation
+import HTTP
+import TandemCore
+import Testing
+
+@testable import TandemConnectors
+
+/// The Jira connector's own quirks against the simulator, on both flavours: the lagging search index, several hops
+/// through the workflow with a screen that requires a resolution, field names that match two fields, rich text both
+/// ways, the twin's remote link, and the flavour read from `serverInfo`.
+@Suite struct JiraConnectorSimulatorTests {
+    static let flavours: [JiraTestSite.Flavour] = [.cloud, .dataCenter]
+
+    static func connector(
+        _ site: JiraTestSite, flavour: JiraConnector.Flavour? = nil, transitionFields: [String: String] = [:], linkField: String? = nil
+    ) -> JiraConnector {
+        let credentials: Credentials =
+            site.flavour == .cloud ? .basic(username: "tandem@example.com", password: "jira-token") : .bearer("jira-pat")
+        return JiraConnector(
+            .init(
+                baseURL: URL(string: site.base)!, credentials: credentials, settings: ConnectorUnderTest.settings("jira-\(site.name)"),
+                flavour: flavour ?? (site.flavour == .cloud ? .cloud : .datacenter), transitionFields: transitionFields, linkField: linkField),
+            client: ConnectorUnderTest.client)
+    }
+
+    static func create(_ jira: JiraConnector, _ summary: String) async throws -> String {
+        try await jira.createArtifact(ArtifactDraft(project: "DEMO", artifactType: "Task", fields: ["summary": .string(summary)])).artifactID
+    }
+
+    /// The index shows a write 2 s late: a read right after it may miss it, the cursor does not pass it, and a read after
+    /// the lag delivers it once.
+    @Test(arguments: Self.flavours)
+    func aWriteTheIndexShowsLateIsDeliveredOnce(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "lag", settings: ["indexLagMilliseconds": 2000])
+        let jira = Self.connector(site)
+        let start = jira.cursor(startingAt: try await jira.repositoryTime())
+        let early = try await Self.create(jira, "first")
+        try await Task.sleep(for: .milliseconds(2300))
+        let late = try await Self.create(jira, "second")
+        let first = try await jira.changes(project: "DEMO", since: start, pageSize: 50)
+        #expect(first.changes.map(\.id) == [early], "only the write the index shows already")
+        try await Task.sleep(for: .milliseconds(2300))
+        let second = try await jira.changes(project: "DEMO", since: first.cursor, pageSize: 50)
+        #expect(second.changes.map(\.id) == [late])
+        let third = try await jira.changes(project: "DEMO", since: second.cursor, pageSize: 50)
+        #expect(third.changes.isEmpty)
+    }
+
+    /// To Do → In Progress → In Review → Done: three hops learned from the transitions answers, the last one's screen
+    /// requiring a resolution, given by the option.
+    @Test(arguments: Self.flavours)
+    func severalHopsReachDoneWithTheConfiguredResolution(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "hops")
+        let jira = Self.connector(site, transitionFields: ["Resolution": "Done"])
+        let id = try await Self.create(jira, "to be done")
+        let result = try await jira.applyTransition(id: id, to: "Done")
+        let artifact = try await jira.artifact(id: id)
+        #expect(artifact.fields["status"] == .select("Done") && artifact.fields["resolution"] == .select("Done"))
+        #expect(artifact.version == result.version)
+        // Back to a status reached before: the learned edges give the path.
+        _ = try await jira.applyTransition(id: id, to: "In Progress")
+        #expect(try await jira.artifact(id: id).fields["status"] == .select("In Progress"))
+        // A status no workflow has: an error naming it, where the issue is, and the transitions there.
+        let error = await #expect(throws: ConnectorError.self) { try await jira.applyTransition(id: id, to: "Shipped") }
+        #expect(error?.message.contains(#"cannot reach status "Shipped""#) == true, "\(String(describing: error))")
+        #expect(error?.message.contains("Request review → In Review") == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: Self.flavours)
+    func aRequiredResolutionThatIsNotConfiguredIsNamed(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "noresolution")
+        let jira = Self.connector(site)
+        let id = try await Self.create(jira, "no resolution")
+        let error = await #expect(throws: ConnectorError.self) { try await jira.applyTransition(id: id, to: "Done") }
+        #expect(error?.kind == .needsAttention || error?.kind == .permanent)
+        #expect(error?.message.lowercased().contains("resolution") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("transitionFields") == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: Self.flavours)
+    func aFieldNameMatchingTwoFieldsNamesBothIds(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "ambiguous")
+        let jira = Self.connector(site)
+        let id = try await Self.create(jira, "ambiguous")
+        let error = await #expect(throws: ConnectorError.self) { try await jira.updateFields(id: id, ["Environment": .string("x")]) }
+        #expect(error?.code == .misconfigured, "\(String(describing: error))")
+        #expect(error?.message.contains("customfield_10020") == true && error?.message.contains("customfield_10021") == true)
+        // By name where the name is unique, and by id.
+        _ = try await jira.updateFields(id: id, ["Severity": .select("Major"), "customfield_10021": .string("staging")])
+        let artifact = try await jira.artifact(id: id)
+        #expect(artifact.fields["customfield_10030"] == .select("Major") && artifact.fields["customfield_10021"] == .string("staging"))
+    }
+
+    /// Paragraphs, a line break, emphasis, a list, a link and code go in as the flavour's markup and come back the same.
+    @Test(arguments: Self.flavours)
+    func richTextGoesBothWaysInTheFlavoursMarkup(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "richtext")
+        let jira = Self.connector(site)
+        let markups = try #require(try await jira.textMarkups(projects: ["DEMO"]))
+        let markup: TextMarkup = flavour == .cloud ? .adf : .jiraWiki
+        #expect(markups.fields["description"] == markup && markups.comments == markup && markups.fields["customfield_10020"] == markup)
+        let markdown = "First *line*  \nsecond **line**\n\n- one\n- [two](https://example.com/x)\n\nUse `code` here."
+        let text = Markup.convert(markdown, from: .markdown, to: markup)
+        let id = try await Self.create(jira, "rich")
+        _ = try await jira.updateFields(id: id, ["description": .richText(text, markup: markup)])
+        _ = try await jira.addComment(id: id, text: text)
+        let artifact = try await jira.artifact(id: id)
+        guard case .richText(let stored, let storedMarkup) = artifact.fields["description"] else {
+            Issue.record("description: \(String(describing: artifact.fields["description"]))")
+            return
+        }
+        #expect(storedMarkup == markup)
+        #expect(Markup.convert(stored, from: storedMarkup, to: .markdown) == Markup.convert(text, from: markup, to: .markdown))
+        let comment = try #require(artifact.comments.last)
+        #expect(comment.markup == markup)
+        #expect(Markup.convert(comment.text, from: comment.markup, to: .markdown) == Markup.convert(text, from: markup, to: .markdown))
+    }
+
+    @Test(arguments: Self.flavours)
+    func theTwinsLinkIsARemoteLinkAndTheConfiguredField(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "twinlink")
+        let jira = Self.connector(site, linkField: "customfield_10021")
+        let id = try await Self.create(jira, "linked")
+        let twin = TwinLink(key: "#42", url: "http://redmine.example/issues/42")
+        try await jira.linkTwin(id: id, twin: twin)
+        try await jira.linkTwin(id: id, twin: twin)  // again: the same link, updated
+        let links = try await site.expect(200, .get, "/issue/\(id)/remotelink")
+        #expect(links.array?.count == 1, "\(links)")
+        #expect(links[0]?["object"]?["url"]?.string == twin.url && links[0]?["object"]?["title"]?.string == "#42")
+        #expect(try await jira.artifact(id: id).fields["customfield_10021"] == .string("http://redmine.example/issues/42"))
+        try await site.expectResponsesValid()
+    }
+
+    @Test(arguments: Self.flavours)
+    func theFlavourIsReadFromServerInfo(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "auto")
+        let jira = Self.connector(site, flavour: .auto)
+        #expect(try await jira.flavour() == (flavour == .cloud ? .cloud : .datacenter))
+        let result = await jira.testConnection(project: "DEMO")
+        #expect(result.success, "\(result)")
+        let missing = await jira.testConnection(project: "NOPE")
+        #expect(missing.error?.code == .projectNotFound && missing.error?.message.contains("NOPE") == true, "\(missing)")
+    }
+}
