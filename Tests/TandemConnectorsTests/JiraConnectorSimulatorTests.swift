@@ -23,6 +23,15 @@ import Testing
             client: ConnectorUnderTest.client)
     }
 
+    /// A fresh site, a connector to it and a new issue of it.
+    static func issue(
+        _ flavour: JiraTestSite.Flavour, _ label: String, transitionFields: [String: String] = [:], linkField: String? = nil
+    ) async throws -> (site: JiraTestSite, jira: JiraConnector, id: String) {
+        let site = try await JiraTestSite.make(flavour, label)
+        let jira = Self.connector(site, transitionFields: transitionFields, linkField: linkField)
+        return (site, jira, try await Self.create(jira, label))
+    }
+
     static func create(_ jira: JiraConnector, _ summary: String) async throws -> String {
         try await jira.createArtifact(ArtifactDraft(project: "DEMO", artifactType: "Task", fields: ["summary": .string(summary)])).artifactID
     }
@@ -50,9 +59,7 @@ import Testing
     /// requiring a resolution, given by the option.
     @Test(arguments: Self.flavours)
     func severalHopsReachDoneWithTheConfiguredResolution(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "hops")
-        let jira = Self.connector(site, transitionFields: ["Resolution": "Done"])
-        let id = try await Self.create(jira, "to be done")
+        let (_, jira, id) = try await Self.issue(flavour, "hops", transitionFields: ["Resolution": "Done"])
         let result = try await jira.applyTransition(id: id, to: "Done")
         let artifact = try await jira.artifact(id: id)
         #expect(artifact.fields["status"] == .select("Done") && artifact.fields["resolution"] == .select("Done"))
@@ -68,9 +75,7 @@ import Testing
 
     @Test(arguments: Self.flavours)
     func aRequiredResolutionThatIsNotConfiguredIsNamed(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "noresolution")
-        let jira = Self.connector(site)
-        let id = try await Self.create(jira, "no resolution")
+        let (_, jira, id) = try await Self.issue(flavour, "noresolution")
         let error = await #expect(throws: ConnectorError.self) { try await jira.applyTransition(id: id, to: "Done") }
         #expect(error?.kind == .needsAttention || error?.kind == .permanent)
         #expect(error?.message.lowercased().contains("resolution") == true, "\(String(describing: error))")
@@ -79,9 +84,7 @@ import Testing
 
     @Test(arguments: Self.flavours)
     func aFieldNameMatchingTwoFieldsNamesBothIds(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "ambiguous")
-        let jira = Self.connector(site)
-        let id = try await Self.create(jira, "ambiguous")
+        let (_, jira, id) = try await Self.issue(flavour, "ambiguous")
         let error = await #expect(throws: ConnectorError.self) { try await jira.updateFields(id: id, ["Environment": .string("x")]) }
         #expect(error?.code == .misconfigured, "\(String(describing: error))")
         #expect(error?.message.contains("customfield_10020") == true && error?.message.contains("customfield_10021") == true)
@@ -118,9 +121,7 @@ import Testing
 
     @Test(arguments: Self.flavours)
     func theTwinsLinkIsARemoteLinkAndTheConfiguredField(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "twinlink")
-        let jira = Self.connector(site, linkField: "customfield_10021")
-        let id = try await Self.create(jira, "linked")
+        let (site, jira, id) = try await Self.issue(flavour, "twinlink", linkField: "customfield_10021")
         let twin = TwinLink(key: "#42", url: "http://redmine.example/issues/42")
         try await jira.linkTwin(id: id, twin: twin)
         try await jira.linkTwin(id: id, twin: twin)  // again: the same link, updated
