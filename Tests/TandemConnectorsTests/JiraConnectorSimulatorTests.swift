@@ -142,4 +142,35 @@ import Testing
         let missing = await jira.testConnection(project: "NOPE")
         #expect(missing.error?.code == .projectNotFound && missing.error?.message.contains("NOPE") == true, "\(missing)")
     }
+
+    @Test(arguments: Self.flavours)
+    func assignablePeopleAreNamedAsEachFlavourNamesThem(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "people")
+        let jira = Self.connector(site)
+        let people = try await jira.assignableUsers(project: "DEMO")
+        let mia = try #require(people.first { $0.displayName == "Mia Krystof" }, "\(people)")
+        #expect(mia.id == (flavour == .cloud ? "5b10ac8d82e05b22cc7d4ef5" : "mia"))
+        #expect(try await jira.assignableUsers(project: "DEMO", query: "ada").map(\.displayName) == ["Ada Lovelace"])
+        // The person read is the person written: assigned by it, read back the same.
+        let id = try await Self.create(jira, "assigned")
+        _ = try await jira.updateFields(id: id, ["assignee": .person(mia)])
+        guard case .person(let assignee) = try await jira.artifact(id: id).fields["assignee"] else {
+            Issue.record("no assignee")
+            return
+        }
+        #expect(assignee.id == mia.id && assignee.displayName == "Mia Krystof")
+    }
+
+    /// A 429 with `Retry-After` pauses the repository until then; Data Center's token-bucket headers are read too.
+    @Test(arguments: Self.flavours)
+    func aRateLimitPausesTheRepository(_ flavour: JiraTestSite.Flavour) async throws {
+        let site = try await JiraTestSite.make(flavour, "limited", settings: ["rateLimitCapacity": 3, "rateLimitRefillPerSecond": .number(0.2)])
+        let jira = Self.connector(site)
+        let error = await #expect(throws: ConnectorError.self) {
+            for _ in 0..<10 { _ = try await jira.repositoryTime() }
+        }
+        #expect(error?.code == .rateLimited && error?.kind == .transient, "\(String(describing: error))")
+        let pause = try #require(error?.pauseUntil)
+        #expect(pause > Date() && pause < Date().addingTimeInterval(3600))
+    }
 }

@@ -287,3 +287,28 @@ public struct JiraConnector: Connector {
         return Person(id: id, username: json["name"]?.string, email: json["emailAddress"]?.string, displayName: json["displayName"]?.string)
     }
 }
+
+extension JiraConnector {
+    /// The people who may be assigned issues of a project (`/user/assignable/search`): Cloud persons by `accountId`
+    /// (with their email where the site shows it), Data Center persons by user `name`. `query` narrows by name or email.
+    public func assignableUsers(project: String, query: String = "") async throws -> [Person] {
+        let cloud = try await self.flavour() == .cloud
+        // Data Center's search has no `startAt`: one page of up to 1000.
+        var paginator = OffsetPaginator(pageSize: cloud ? 50 : 1000, offsetParameter: "startAt", limitParameter: "maxResults")
+        var parameters = [("project", project)]
+        if !query.isEmpty { parameters.append((cloud ? "query" : "username", query)) }
+        if !cloud, query.isEmpty { parameters.append(("username", "")) }
+        do {
+            return try await paginator.collect(limit: 1000) { mark in
+                let page = cloud ? mark.queryPairs : [("maxResults", "1000")]
+                let json = try await self.json(try await self.request(.get, "user/assignable/search", query: parameters + page))
+                let users = json.array ?? []
+                // Data Center: never a next page.
+                let count = cloud ? users.count : 0
+                return (PageAnswer(response: HTTPResponse(status: 200), json: json, itemCount: count), users.compactMap(Self.person))
+            }
+        } catch let error as ConnectorError where error.code == .notFound {
+            throw Self.projectNotFound(project, error)
+        }
+    }
+}
