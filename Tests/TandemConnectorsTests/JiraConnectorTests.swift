@@ -149,6 +149,12 @@ import Testing
             try JiraConnector.payload(.richText(#"{"type":"paragraph"}"#, markup: .adf), field: description, cloud: true)
         }
         #expect(broken?.code == .validation && broken?.message.contains("Description (description)") == true)
+        let unknown = #expect(throws: ConnectorError.self) {
+            try JiraConnector.payload(
+                .richText(#"{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"sparkle","text":"x"}]}]}"#, markup: .adf),
+                field: description, cloud: true)
+        }
+        #expect(unknown?.code == .validation && unknown?.message.hasSuffix("the converter does not know: sparkle") == true)
 
         let user = JiraField(id: "assignee", name: "Assignee", type: "user")
         let person = Person(id: "5fc9e78d2730d800760becc4", username: "jdoe")

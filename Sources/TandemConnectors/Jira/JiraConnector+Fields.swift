@@ -200,6 +200,11 @@ extension JiraConnector {
                     .validation, kind: .permanent,
                     message: "Jira field \(field.name) (\(field.id)): the value is not an ADF document: \(adf.prefix(80))")
             }
+            if let unknown = Self.unknownADFNode(in: document) {
+                throw ConnectorError(
+                    .validation, kind: .permanent,
+                    message: "Jira field \(field.name) (\(field.id)): the ADF document holds a node the converter does not know: \(unknown)")
+            }
             return document
         }
         func named(_ name: String) -> JSONValue {
@@ -226,6 +231,27 @@ extension JiraConnector {
             return Int(reference.id) != nil ? ["id": .string(reference.id)] : ["key": .string(reference.id)]
         default: throw Self.cannotWrite(value, field)
         }
+    }
+
+    /// The ADF nodes the core's converter reads (`TandemCore/Transform/ADF.swift`).
+    static let knownADFNodes: Set<String> = [
+        "doc", "paragraph", "text", "hardBreak", "heading", "bulletList", "orderedList", "listItem", "codeBlock", "blockquote", "rule",
+        "mention", "emoji", "inlineCard", "status", "date", "table", "tableRow", "tableHeader", "tableCell", "taskList", "taskItem",
+        "decisionList", "decisionItem", "panel", "expand", "nestedExpand", "blockCard", "embedCard", "media", "mediaSingle",
+        "mediaGroup", "mediaInline", "layoutSection", "layoutColumn", "placeholder",
+    ]
+
+    /// The first node type of an ADF document that the converter does not know (breadth first), or nil.
+    static func unknownADFNode(in document: JSONValue) -> String? {
+        var queue = [document]
+        var index = 0
+        while index < queue.count {
+            let node = queue[index]
+            index += 1
+            if let type = node["type"]?.string, !Self.knownADFNodes.contains(type) { return type }
+            queue += node["content"]?.array ?? []
+        }
+        return nil
     }
 
     static func user(_ person: Person, field: JiraField, cloud: Bool) throws(ConnectorError) -> JSONValue {
