@@ -27,7 +27,8 @@ import Testing
     static func issue(
         _ flavour: JiraTestSite.Flavour, _ label: String, transitionFields: [String: String] = [:], linkField: String? = nil
     ) async throws -> (site: JiraTestSite, jira: JiraConnector, id: String) {
-        let site = try await JiraTestSite.make(flavour, label)
+        // "jc-": apart from the simulator's own tests, which share this process's run id.
+        let site = try await JiraTestSite.make(flavour, "jc-" + label)
         let jira = Self.connector(site, transitionFields: transitionFields, linkField: linkField)
         return (site, jira, try await Self.create(jira, label))
     }
@@ -36,19 +37,20 @@ import Testing
         try await jira.createArtifact(ArtifactDraft(project: "DEMO", artifactType: "Task", fields: ["summary": .string(summary)])).artifactID
     }
 
-    /// The index shows a write 2 s late: a read right after it may miss it, the cursor does not pass it, and a read after
-    /// the lag delivers it once.
+    /// The index shows a write 5 s late (long enough that a loaded machine still reads before it shows): a read right
+    /// after it misses it, the cursor does not pass it, and a read after the lag delivers it once.
     @Test(arguments: Self.flavours)
     func aWriteTheIndexShowsLateIsDeliveredOnce(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "lag", settings: ["indexLagMilliseconds": 2000])
+        let site = try await JiraTestSite.make(flavour, "jc-lag", settings: ["indexLagMilliseconds": 5000])
         let jira = Self.connector(site)
+        _ = await jira.testConnection(project: "DEMO")  // the user's zone read before the clock matters
         let start = jira.cursor(startingAt: try await jira.repositoryTime())
         let early = try await Self.create(jira, "first")
-        try await Task.sleep(for: .milliseconds(2300))
+        try await Task.sleep(for: .milliseconds(5300))
         let late = try await Self.create(jira, "second")
         let first = try await jira.changes(project: "DEMO", since: start, pageSize: 50)
         #expect(first.changes.map(\.id) == [early], "only the write the index shows already")
-        try await Task.sleep(for: .milliseconds(2300))
+        try await Task.sleep(for: .milliseconds(5300))
         let second = try await jira.changes(project: "DEMO", since: first.cursor, pageSize: 50)
         #expect(second.changes.map(\.id) == [late])
         let third = try await jira.changes(project: "DEMO", since: second.cursor, pageSize: 50)
@@ -97,7 +99,7 @@ import Testing
     /// Paragraphs, a line break, emphasis, a list, a link and code go in as the flavour's markup and come back the same.
     @Test(arguments: Self.flavours)
     func richTextGoesBothWaysInTheFlavoursMarkup(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "richtext")
+        let site = try await JiraTestSite.make(flavour, "jc-richtext")
         let jira = Self.connector(site)
         let markups = try #require(try await jira.textMarkups(projects: ["DEMO"]))
         let markup: TextMarkup = flavour == .cloud ? .adf : .jiraWiki
@@ -134,7 +136,7 @@ import Testing
 
     @Test(arguments: Self.flavours)
     func theFlavourIsReadFromServerInfo(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "auto")
+        let site = try await JiraTestSite.make(flavour, "jc-auto")
         let jira = Self.connector(site, flavour: .auto)
         #expect(try await jira.flavour() == (flavour == .cloud ? .cloud : .datacenter))
         let result = await jira.testConnection(project: "DEMO")
@@ -145,7 +147,7 @@ import Testing
 
     @Test(arguments: Self.flavours)
     func assignablePeopleAreNamedAsEachFlavourNamesThem(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "people")
+        let site = try await JiraTestSite.make(flavour, "jc-people")
         let jira = Self.connector(site)
         let people = try await jira.assignableUsers(project: "DEMO")
         let mia = try #require(people.first { $0.displayName == "Mia Krystof" }, "\(people)")
@@ -164,7 +166,7 @@ import Testing
     /// A 429 with `Retry-After` pauses the repository until then; Data Center's token-bucket headers are read too.
     @Test(arguments: Self.flavours)
     func aRateLimitPausesTheRepository(_ flavour: JiraTestSite.Flavour) async throws {
-        let site = try await JiraTestSite.make(flavour, "limited", settings: ["rateLimitCapacity": 3, "rateLimitRefillPerSecond": .number(0.2)])
+        let site = try await JiraTestSite.make(flavour, "jc-limited", settings: ["rateLimitCapacity": 3, "rateLimitRefillPerSecond": .number(0.2)])
         let jira = Self.connector(site)
         let error = await #expect(throws: ConnectorError.self) {
             for _ in 0..<10 { _ = try await jira.repositoryTime() }
