@@ -473,6 +473,15 @@ public struct SyncEngine: Sendable {
                     plan.attachments, of: sourceArtifact, context: context, target: target, twin: twin, targetID: targetID,
                     unrecorded: &unrecorded, pair: &pair, connection: connection)
                 reasons = Self.joined(reasons, found + attachments.reasons)
+                // The twin points back at its source where the tool keeps such links (Jira's remote links); before the
+                // read below, so the state recorded includes the link's write. A link that fails does not undo the create.
+                do {
+                    try await target.linkTwin(id: targetID, twin: TwinLink(key: sourceArtifact.formattedID, url: sourceArtifact.url))
+                } catch {
+                    try? await self.pairs.activity(
+                        kind: .error, code: "twin-link-failed", integration: id, artifact: sourceArtifact.id,
+                        message: "\(sourceArtifact.formattedID): the twin \(targetID) has no link back: \(error)", on: connection)
+                }
                 twin = try? await target.artifact(id: targetID)
                 if let read = twin {
                     // What the twin no longer holds of what was written (the tracker reacted to the comments): put back.

@@ -49,6 +49,20 @@ public protocol Connector: Sendable {
     /// it is converted into them, and only when it comes in another markup. nil (the default): values keep their own
     /// markup (a store that keeps any, like the in-memory repositories).
     func textMarkups(projects: [String]) async throws -> TextMarkups?
+    /// Records on an artifact where its twin is (the other side's key and URL), where the tool keeps such links (Jira's
+    /// remote links). Writing the same link again changes nothing. The default: the tool keeps none.
+    func linkTwin(id: String, twin: TwinLink) async throws
+}
+
+/// The other side of a pair, as a link written on an artifact.
+public struct TwinLink: Sendable, Hashable {
+    /// As people write it (`PROJ-12`, `#12`).
+    public var key: String
+    public var url: String?
+    public init(key: String, url: String?) {
+        self.key = key
+        self.url = url
+    }
 }
 
 /// Defaults for what a tool may lack. A tool without comments, attachments, a workflow or deletion keeps these and
@@ -57,6 +71,7 @@ public protocol Connector: Sendable {
 extension Connector {
     public func textMarkups(projects: [String]) async throws -> TextMarkups? { nil }
     public func artifactTypeID(_ configured: String) async throws -> String { configured }
+    public func linkTwin(id: String, twin: TwinLink) async throws {}
 
     public func addComment(id: String, text: String) async throws -> WriteResult {
         throw ConnectorError.unsupported("\(self.tool) has no comments")

@@ -61,6 +61,20 @@ import Testing
         #expect(roundup.contains { $0.path == "repositories[0].options.textFormatting" && $0.kind == .unknownKey }, "\(roundup)")
     }
 
+    @Test func anUnknownJiraOptionIsRefusedWithJirasOptions() {
+        let found = self.issues(self.repositoryYAML(type: "jira", options: "    options:\n      flavor: cloud\n      flavour: server"))
+        let unknown = found.first { $0.path == "repositories[0].options.flavor" }
+        #expect(unknown?.kind == .unknownKey, "\(found)")
+        #expect(
+            unknown?.reason
+                == "Jira has no option 'flavor' (its options: connectionProject, flavour, linkField, lookbackMinutes, markerProperty, "
+                + "maxTransitionHops, syncFrequency, trackerProject, transitionFields)")
+        let wrong = found.first { $0.path == "repositories[0].options.flavour" }
+        #expect(wrong?.reason.contains("'server' is not one of auto, cloud, datacenter") == true, "\(found)")
+        #expect(
+            self.issues(self.repositoryYAML(type: "jira", options: "    options:\n      flavour: datacenter\n      lookbackMinutes: \"5\"")).isEmpty)
+    }
+
     @Test(arguments: [
         ("markerField", "three", "'three' is not a whole number"),
         ("markerField", "0", "0 is outside 1…2147483647"),

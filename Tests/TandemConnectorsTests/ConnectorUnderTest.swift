@@ -20,6 +20,9 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
     let commentSideEffect: (field: String, value: FieldValue)?
     /// The text the tool answers an empty title with.
     let blankTitleMessage: String
+    /// How long after a write its search shows it (Jira's index): a drain waits it out first, as a sync does not
+    /// need to (the feed re-reads its lookback window, so a write the index shows late is still delivered).
+    var indexLag: Duration = .zero
 
     var testDescription: String { self.name }
 
@@ -78,7 +81,9 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
 
     /// Every connector whose repository is configured (memory, in process and through the simulator, always; the
     /// real ones when their env is set).
-    static var available: [ConnectorUnderTest] { [Self.memory, Self.remoteMemory] + [Self.redmine, Self.roundup].compactMap { $0 } }
+    static var available: [ConnectorUnderTest] {
+        [Self.memory, Self.remoteMemory, Self.jiraCloud, Self.jiraDataCenter] + [Self.redmine, Self.roundup].compactMap { $0 }
+    }
 
     // MARK: - Helpers
 
@@ -89,6 +94,7 @@ struct ConnectorUnderTest: Sendable, CustomTestStringConvertible {
 
     /// Reads the feed until it has no more, returning every entry and the final cursor.
     func drain(from cursor: FeedCursor?, pageSize: Int = 50) async throws -> (entries: [ChangedArtifact], cursor: FeedCursor, pages: Int) {
+        if self.indexLag > .zero { try await Task.sleep(for: self.indexLag) }
         var cursor = cursor
         var entries: [ChangedArtifact] = []
         var pages = 0

@@ -46,30 +46,16 @@ enum TestSimulator {
     }
 }
 
-/// A `RemoteMemoryConnector` whose simulator starts on first use (the contract suite's arguments are built before any
-/// test runs, synchronously).
-struct SimulatedConnector: Connector {
-    let repository: String
-    let credentials: Credentials
-    /// The name API calls are counted under.
-    let counter: String
-    /// For what needs no call (capabilities, cursors): the same connector type over a placeholder URL.
-    private let offline: RemoteMemoryConnector
-
-    init(repository: String, credentials: Credentials, counter: String) {
-        self.repository = repository
-        self.credentials = credentials
-        self.counter = counter
-        self.offline = RemoteMemoryConnector(
-            .init(repositoryURL: URL(string: "http://127.0.0.1:1/repos/\(repository)")!, settings: ConnectorUnderTest.settings(repository)),
-            client: ConnectorUnderTest.client)
-    }
+/// A connector to the test simulator, built on first use (the contract suite's arguments are built before any test runs,
+/// synchronously, and the simulator's port is known only once it runs): every call goes to `make()`'s connector; what
+/// needs no call (capabilities, cursors) to `offline`, the same connector type over a placeholder URL.
+struct DeferredConnector: Connector {
+    let offline: any Connector
+    let make: @Sendable () async throws -> any Connector
 
     var tool: String { self.offline.tool }
     var capabilities: ConnectorCapabilities { self.offline.capabilities }
-    func remote() async throws -> RemoteMemoryConnector {
-        try await TestSimulator.connector(self.repository, credentials: self.credentials, counter: self.counter)
-    }
+    func remote() async throws -> any Connector { try await self.make() }
 
     func testConnection(project: String?) async -> ConnectionTestResult {
         do {
@@ -84,6 +70,7 @@ struct SimulatedConnector: Connector {
     func repositoryTime() async throws -> Date { try await self.remote().repositoryTime() }
     func projects() async throws -> [ProjectInfo] { try await self.remote().projects() }
     func artifactTypes(project: String) async throws -> [ArtifactTypeInfo] { try await self.remote().artifactTypes(project: project) }
+    func artifactTypeID(_ configured: String) async throws -> String { try await self.remote().artifactTypeID(configured) }
     func fields(project: String, artifactType: String) async throws -> [FieldDescriptor] {
         try await self.remote().fields(project: project, artifactType: artifactType)
     }
@@ -108,14 +95,27 @@ struct SimulatedConnector: Connector {
         try await self.remote().findByMarker(project: project, marker: marker)
     }
     func deleteArtifact(id: String) async throws { try await self.remote().deleteArtifact(id: id) }
+    func textMarkups(projects: [String]) async throws -> TextMarkups? { try await self.remote().textMarkups(projects: projects) }
+    func linkTwin(id: String, twin: TwinLink) async throws { try await self.remote().linkTwin(id: id, twin: twin) }
+}
+
+extension DeferredConnector {
+    /// A `RemoteMemoryConnector` to a repository of the test simulator; API calls are counted under `counter`.
+    static func memory(repository: String, credentials: Credentials, counter: String) -> DeferredConnector {
+        DeferredConnector(
+            offline: RemoteMemoryConnector(
+                .init(repositoryURL: URL(string: "http://127.0.0.1:1/repos/\(repository)")!, settings: ConnectorUnderTest.settings(repository)),
+                client: ConnectorUnderTest.client)
+        ) { try await TestSimulator.connector(repository, credentials: credentials, counter: counter) }
+    }
 }
 
 extension ConnectorUnderTest {
     /// The in-memory repository behind the simulator, through `RemoteMemoryConnector`.
     static let remoteMemory = ConnectorUnderTest(
         name: "memory-remote",
-        connector: SimulatedConnector(repository: "contract", credentials: .bearer(Secret(TestSimulator.token)), counter: "memory-remote"),
-        badCredentials: SimulatedConnector(repository: "contract", credentials: .bearer("wrong-token"), counter: "memory-remote-bad"),
+        connector: DeferredConnector.memory(repository: "contract", credentials: .bearer(Secret(TestSimulator.token)), counter: "memory-remote"),
+        badCredentials: DeferredConnector.memory(repository: "contract", credentials: .bearer("wrong-token"), counter: "memory-remote-bad"),
         project: "demo", artifactType: "task", titleField: "title", transitionTo: "done", commentSideEffect: nil,
         blankTitleMessage: "Title cannot be blank")
 }

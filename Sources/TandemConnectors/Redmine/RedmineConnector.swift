@@ -512,23 +512,7 @@ public struct RedmineConnector: Connector {
 
     /// The bytes of a download answer (2xx or 3xx; failures were classified already).
     static func attachmentBytes(_ response: HTTPResponse, attachment: AttachmentInfo, request: String) throws(ConnectorError) -> Data {
-        guard response.isSuccess else {
-            // Redirects are not followed: Redmine sends a rejected or missing key to its login page.
-            if let location = response.header("Location"), location.contains("/login") {
-                throw ConnectorError(
-                    .credentialsRejected, kind: .needsAttention,
-                    message: "Redmine rejected the credentials (the attachment download was sent to its login page)",
-                    status: response.status)
-            }
-            throw ConnectorError(
-                .invalidResponse, kind: .permanent, message: "Redmine answered HTTP \(response.status) to \(request)", status: response.status)
-        }
-        if let size = attachment.size, response.body.count != size {
-            throw ConnectorError(
-                .invalidResponse, kind: .transient,
-                message: "Redmine attachment \(attachment.id): \(response.body.count) bytes received, \(size) announced")
-        }
-        return response.body
+        try AttachmentDownload.bytes(response, attachment: attachment, request: request, tool: "Redmine")
     }
 
     /// The attachment's download URL on the configured host: `content_url`'s path and query, or

@@ -125,6 +125,7 @@ public struct ConnectorRegistration: Sendable {
 public enum ConnectorRegistry {
     public static let all: [ConnectorRegistration] = [
         RedmineConnector.registration,
+        JiraConnector.registration,
         RoundupConnector.registration,
         InMemoryConnector.registration,
     ]
