@@ -521,6 +521,24 @@ struct CommentAttachmentTests {
         #expect(html.hasPrefix("Tom &amp; Jerry say 2 &lt; 3<br>"))
     }
 
+    /// A comment into ADF (Jira Cloud) with its author's name before it is one ADF document: the name was converted on
+    /// its own and put in front, two documents side by side, which Jira refused ("not an ADF document"; found by the
+    /// Jira ↔ Redmine end-to-end test).
+    @Test func anAuthorPrefixGoesInsideAnADFDocument() throws {
+        let left = Fixture.jiraIssue(comments: [Comment(id: "c1", author: ada, body: "Seen on **Safari**", markup: .markdown)])
+        let d = try sync.decide(SyncInput(source: .left, sourceArtifact: left, targetMarkups: TextMarkups(.adf, fields: ["description"])))
+        guard case .create(let plan) = d.action, let body = plan.comments.first?.body else {
+            Issue.record("expected a create with a comment")
+            return
+        }
+        #expect(plan.comments.first?.markup == .adf)
+        let document = try JSONNode.parse(body)
+        #expect(document["type"] == .string("doc"))
+        #expect(Markup.convert(body, from: .adf, to: .markdown) == "Ada: Seen on **Safari**")
+        // Text that is not an ADF document yet is carried as plain text, still one document.
+        #expect(Markup.convert(Markup.prefixed("two < three", markup: .adf, with: "Bo: "), from: .adf, to: .plain) == "Bo: two < three")
+    }
+
     @Test func commentsImpersonateWhenTheTargetCan() throws {
         let bob = Person(id: "q2", username: "bob")
         let stranger = Person(username: "zed", displayName: "Zed")

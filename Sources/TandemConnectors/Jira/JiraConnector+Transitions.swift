@@ -21,12 +21,17 @@ struct JiraWorkflowGraph: Sendable, Hashable {
 
     /// The shortest known path of transitions from `from` to `to` (nil: none known; empty: already there).
     func path(from: String, to: String) -> [Edge]? {
-        let start = from.lowercased()
         let goal = to.lowercased()
-        if start == goal { return [] }
+        if from.lowercased() == goal { return [] }
+        return self.shortestPath(from: from, avoiding: []) { $0 == goal }
+    }
+
+    /// Breadth-first over the known edges from `from`, through none of `avoiding` (lower case), to the first status
+    /// (lower case) that `isGoal` accepts.
+    private func shortestPath(from: String, avoiding: Set<String>, isGoal: (String) -> Bool) -> [Edge]? {
         var previous: [String: (status: String, edge: Edge)] = [:]
-        var queue = [start]
-        var seen: Set<String> = [start]
+        var queue = [from.lowercased()]
+        var seen = Set(queue).union(avoiding)
         var index = 0
         while index < queue.count {
             let status = queue[index]
@@ -35,9 +40,9 @@ struct JiraWorkflowGraph: Sendable, Hashable {
                 let next = edge.to.lowercased()
                 guard seen.insert(next).inserted else { continue }
                 previous[next] = (status, edge)
-                if next == goal {
+                if isGoal(next) {
                     var path: [Edge] = []
-                    var at = goal
+                    var at = next
                     while let step = previous[at] {
                         path.insert(step.edge, at: 0)
                         at = step.status
@@ -51,13 +56,20 @@ struct JiraWorkflowGraph: Sendable, Hashable {
     }
 
     /// The next transition from `current` (whose transitions are `available`) towards `target`: a direct one, the first
-    /// step of a known path, else one to a status whose transitions are not known yet (exploration, never back to a
-    /// status this move has left). nil: no way on.
+    /// step of a known path, else the first step towards the nearest status whose transitions are not known yet
+    /// (exploration over known ground, never through a status this move has left). nil: no way on.
     func next(from current: String, available: [Edge], to target: String, left: Set<String>) -> Edge? {
         if let direct = available.first(where: { $0.to.caseInsensitiveCompare(target) == .orderedSame }) { return direct }
         if let step = self.path(from: current, to: target)?.first, available.contains(step) { return step }
-        return available.first { !self.isExplored($0.to) && !left.contains($0.to.lowercased()) }
-            ?? available.first { !left.contains($0.to.lowercased()) && self.path(from: $0.to, to: target) != nil }
+        guard let step = self.pathToUnexplored(from: current, avoiding: left)?.first else { return nil }
+        return available.first { $0.id == step.id && $0.to.caseInsensitiveCompare(step.to) == .orderedSame }
+    }
+
+    /// The shortest known path from `from` to a status whose transitions were never read, through none of `avoiding`
+    /// (lower case). An issue at In Progress whose way on (In Review) was seen but never left has its Done found so,
+    /// where looking one step ahead found nothing new and gave up.
+    func pathToUnexplored(from: String, avoiding: Set<String>) -> [Edge]? {
+        self.shortestPath(from: from, avoiding: avoiding) { !self.isExplored($0) }
     }
 }
 

@@ -246,7 +246,7 @@ extension Synchronizer {
             var body = Markup.convert(c.body, from: c.markup, to: markup)
             if author == nil, let a = c.author {
                 let name = a.displayName ?? a.username ?? a.email ?? a.id ?? "unknown"
-                body = Markup.convert("\(name): ", from: .plain, to: markup) + body
+                body = Markup.prefixed(body, markup: markup, with: "\(name): ")
             }
             writes.append(
                 CommentWrite(sourceID: c.id, sourceVersion: c.version, body: body, markup: markup, author: author, isPrivate: c.isPrivate)

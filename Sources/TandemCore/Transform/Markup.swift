@@ -10,6 +10,20 @@
 /// plain → wiki → plain give back any text (CR LF and CR read as LF); text that is not an ADF document is carried as
 /// plain text; input of any size or nesting converts in near-linear time (O(n log n) at worst) and bounded stack.
 public enum Markup {
+    /// `text` (written in `markup`) with `plain` before its first word: a document markup (ADF, a JSON document) gets it
+    /// inside its first paragraph, where two documents side by side would be no document at all; the others get it
+    /// converted and in front.
+    public static func prefixed(_ text: String, markup: TextMarkup, with plain: String) -> String {
+        guard markup == .adf else { return self.convert(plain, from: .plain, to: markup) + text }
+        var document = RichDocument(adf: text) ?? RichDocument(plain: text)
+        if case .paragraph(let inlines)? = document.blocks.first {
+            document.blocks[0] = .paragraph(RichDocument.normalized([.text(plain)] + inlines))
+        } else {
+            document.blocks.insert(.paragraph([.text(plain)]), at: 0)
+        }
+        return document.adf
+    }
+
     /// Converts `text` written in `from` into `to`.
     public static func convert(_ text: String, from: TextMarkup, to: TextMarkup) -> String {
         if from == to { return text }
