@@ -220,10 +220,15 @@ final class ClusterHarness: Sendable {
 
     /// Waits until `condition` holds, checking every 200 ms, for at most `timeout`; returns whether it held.
     func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
+        try await Self.waitUntil(timeout: timeout, every: .milliseconds(200), condition)
+    }
+
+    /// Waits until `condition` holds, checking every `interval`, for at most `timeout`; returns whether it held.
+    static func waitUntil(timeout: Duration, every interval: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if (try? await condition()) == true { return true }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: interval)
         }
         return (try? await condition()) == true
     }

@@ -159,20 +159,31 @@ struct ProcessFaultTests {
         }
     }
 
+    /// Every recorded pair: (left id, right id).
+    static func pairs(_ client: PostgresClient) async throws -> [(String, String)] {
+        try await client.query("SELECT left_id, right_id FROM artifact_pairs").map {
+            (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1))
+        }
+    }
+
+    /// Items of either side in no pair or in more than one.
+    static func unpairedOrDuplicated(
+        left: some Collection<String>, right: some Collection<String>, pairs: [(String, String)]
+    ) -> Int {
+        let leftSeen = Dictionary(grouping: pairs, by: \.0).mapValues(\.count)
+        let rightSeen = Dictionary(grouping: pairs, by: \.1).mapValues(\.count)
+        return left.filter { leftSeen[$0] != 1 }.count + right.filter { rightSeen[$0] != 1 }.count
+    }
+
     /// Compares both sides through the pairs; `expected` is each item's last title as written by the test.
     static func convergence(
         _ cluster: Cluster, client: PostgresClient, left: String, right: String, expected: [String: String]
     ) async throws -> Convergence {
         let l = try await Self.titles(cluster.connector(left))
         let r = try await Self.titles(cluster.connector(right))
-        var pairs: [(String, String)] = []
-        for row in try await client.query("SELECT left_id, right_id FROM artifact_pairs") {
-            pairs.append((try row.decode(String.self, at: 0), try row.decode(String.self, at: 1)))
-        }
+        let pairs = try await Self.pairs(client)
         var c = Convergence(left: l.count, right: r.count, pairs: pairs.count)
-        let leftSeen = Dictionary(grouping: pairs, by: \.0).mapValues(\.count)
-        let rightSeen = Dictionary(grouping: pairs, by: \.1).mapValues(\.count)
-        c.unpairedOrDuplicated = l.keys.filter { leftSeen[$0] != 1 }.count + r.keys.filter { rightSeen[$0] != 1 }.count
+        c.unpairedOrDuplicated = Self.unpairedOrDuplicated(left: l.keys, right: r.keys, pairs: pairs)
         for (a, b) in pairs {
             guard let x = l[a], let y = r[b] else {
                 c.differing += 1
