@@ -134,14 +134,16 @@ struct JobQueueTests {
     }
 
     @Test func expiredLeasesAreReapedAndSlotsFreed() async throws {
-        try await withTestQueue(lease: .milliseconds(300)) { t in
+        // A 10 s lease: the first reap comes well inside it even on a loaded machine (with 300 ms, a busy CI run reaped
+        // before that first look and failed).
+        try await withTestQueue(lease: .seconds(10)) { t in
             try await t.queue.setLimits(RepositoryLimits(maxConcurrency: 1), repository: "l")
             try await t.queue.enqueue([Job(kind: .sync, repository: "l", integration: "i"), Job(kind: .sync, repository: "l", integration: "i")])
             let held = try await t.queue.dequeue(worker: "dead-worker", max: 10).deliveries
             #expect(held.count == 1)
             #expect(try await t.queue.jobs(state: .inflight).first?.worker == "dead-worker")
             #expect(try await t.queue.reap() == 0)
-            try await Task.sleep(for: .milliseconds(350))
+            try await Task.sleep(for: .milliseconds(10_300))
             #expect(try await t.queue.reap() == 1)
             let again = try await t.queue.dequeue(worker: "w2", max: 10).deliveries
             #expect(again.map(\.id) == held.map(\.id))  // back at the head
