@@ -37,6 +37,8 @@ public struct JiraConnector: Connector {
         /// How far behind its mark the feed reads again.
         public var lookback: TimeInterval
         public var maxTransitionHops: Int
+        /// How long a marker search that found nothing waits for the search index before it looks again (seconds).
+        public var markerSettle: Double = 5
 
         public init(
             baseURL: URL, credentials: Credentials, settings: ConnectionSettings, flavour: Flavour = .auto,
