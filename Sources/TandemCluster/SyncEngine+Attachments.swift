@@ -119,7 +119,7 @@ extension SyncEngine {
     ) async throws -> [Reason] {
         var reasons: [Reason] = []
         for comment in comments {
-            if let earlier = unrecorded.claimComment(comment.body) {
+            if let earlier = unrecorded.claimComment(comment.body, markup: comment.markup) {
                 pair.recordComment(comment, createdID: earlier, on: t)
                 reasons.append(
                     Reason(

@@ -57,4 +57,15 @@ struct UnrecordedWritesTests {
         #expect(none.isEmpty)
         #expect(none.claimComment("hello") == nil)
     }
+
+    /// An ADF comment read back in the tool's own serialization (keys reordered) is the comment written: claimed, not
+    /// written again (the Jira end to end under kills had a Redmine comment twice on its twin).
+    @Test func anADFCommentIsClaimedByItsTextNotItsBytes() {
+        let written = Markup.convert("Ada: seen on *Safari*", from: .markdown, to: .adf)
+        let stored =
+            #"{"version":1,"type":"doc","content":[{"content":[{"text":"Ada: seen on ","type":"text"},{"type":"text","text":"Safari","marks":[{"type":"em"}]}],"type":"paragraph"}]}"#
+        let target = Artifact(id: "T-1", project: "P", fields: [:], comments: [Comment(id: "c9", body: stored, markup: .adf)], attachments: [])
+        var unrecorded = UnrecordedWrites(target, pair: nil, on: .right)
+        #expect(unrecorded.claimComment(written, markup: .adf) == "c9")
+    }
 }

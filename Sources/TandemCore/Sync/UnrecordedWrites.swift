@@ -20,7 +20,7 @@ public struct UnrecordedWrites: Sendable {
     public init(_ artifact: Artifact?, pair: ArtifactPair?, on side: Side) {
         let state = pair?[side] ?? SideState()
         self.comments = (artifact?.comments ?? []).filter { !state.createdComments.contains($0.id) && state.flowedComments[$0.id] == nil }
-            .map { ($0.id, Self.normalized($0.body)) }
+            .map { ($0.id, Self.normalized($0.body, $0.markup)) }
         self.attachments = (artifact?.attachments ?? []).filter {
             !state.createdAttachments.contains($0.id) && !state.flowedAttachments.contains($0.id)
         }.map { ($0.id, $0.fileName, $0.size) }
@@ -31,15 +31,18 @@ public struct UnrecordedWrites: Sendable {
 
     public var isEmpty: Bool { self.comments.isEmpty && self.attachments.isEmpty }
 
-    /// Whitespace at either end aside, and line ends as `\n` (a tool may store `\r\n` for what it was sent).
-    static func normalized(_ text: String) -> String {
-        text.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    /// Whitespace at either end aside, and line ends as `\n` (a tool may store `\r\n` for what it was sent). A document
+    /// markup (ADF) compares by its text: the tool stores the document it was sent in its own serialization (key order,
+    /// attributes), so the bytes differ while the comment is the same.
+    static func normalized(_ text: String, _ markup: TextMarkup = .plain) -> String {
+        let text = markup == .adf ? Markup.convert(text, from: .adf, to: .plain) : text
+        return text.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The id of an unaccounted comment whose text is `body` (compared `normalized`), now claimed; nil when
     /// there is none and the comment is to be written.
-    public mutating func claimComment(_ body: String) -> String? {
-        let text = Self.normalized(body)
+    public mutating func claimComment(_ body: String, markup: TextMarkup = .plain) -> String? {
+        let text = Self.normalized(body, markup)
         guard let index = self.comments.firstIndex(where: { $0.text == text }) else { return nil }
         return self.comments.remove(at: index).id
     }
