@@ -171,7 +171,7 @@ let package = Package(
         ),
         // Fake servers and sockets shared by the test targets.
         .target(name: "TandemTestSupport", path: "Tests/TandemTestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TandemTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TandemConnectors", "TandemTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TandemConnectorsTests",
             dependencies: ["TandemConnectors", "HTTP", "TandemCore", "TandemSimulator"],

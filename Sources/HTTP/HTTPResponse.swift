@@ -1,6 +1,6 @@
 public import Foundation
 
-/// A complete response (any status; classification is separate, see `ResponseClassifier`).
+/// A complete response (any status; classification is separate, see `ResponseClassifier` in TandemConnectors).
 public struct HTTPResponse: Sendable {
     public var status: Int
     /// Header fields of the final response, in order, names as sent.

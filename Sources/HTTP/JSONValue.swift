@@ -47,7 +47,7 @@ public enum JSONValue: Sendable, Hashable, Codable {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             let text = String(decoding: data.prefix(4096), as: UTF8.self)
-            let hint = ResponseClassifier.summarize(body: text, mediaType: nil) ?? "empty body"
+            let hint = BodySummary.summarize(body: text, mediaType: nil) ?? "empty body"
             throw .invalidResponse("\(context) is not valid JSON (\(data.count) bytes): \(hint)")
         }
     }

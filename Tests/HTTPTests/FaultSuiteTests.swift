@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Logging
 import Synchronization
+import TandemConnectors
 import Testing
 
 /// Bad answers from a local server become classified `HTTPError`s (with the tool's own message where there

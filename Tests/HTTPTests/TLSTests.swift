@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import TandemConnectors
 import TandemTestSupport
 import Testing
 

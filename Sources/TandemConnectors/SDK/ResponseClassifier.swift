@@ -1,4 +1,5 @@
 public import Foundation
+public import HTTP
 
 /// Turns a response into success or a classified `HTTPError`: what failed (code), what to do (kind), the
 /// repository's own message, and when to resume calling the repository (`pauseUntil`).
@@ -31,7 +32,7 @@ public struct ResponseClassifier: Sendable {
     public func classify(_ response: HTTPResponse, request: String? = nil, now: Date) -> HTTPError? {
         let status = response.status
         if status < 400 { return nil }
-        let message = Self.toolMessage(from: response) ?? Self.reasonPhrase(status)
+        let message = Self.toolMessage(from: response) ?? BodySummary.reasonPhrase(status)
         let pause = self.pauseUntil(headers: response, now: now)
         func error(_ code: HTTPError.Code, _ kind: FailureKind, pause: Date? = nil) -> HTTPError {
             HTTPError(code, kind: kind, status: status, message: message, request: request, pauseUntil: pause)
@@ -95,9 +96,9 @@ public struct ResponseClassifier: Sendable {
         if let json = try? JSONDecoder().decode(JSONValue.self, from: response.body),
             let message = Self.jsonMessage(json)
         {
-            return Self.clip(message)
+            return BodySummary.clip(message)
         }
-        return Self.summarize(body: text, mediaType: response.mediaType)
+        return BodySummary.summarize(body: text, mediaType: response.mediaType)
     }
 
     static func jsonMessage(_ json: JSONValue) -> String? {
@@ -117,48 +118,5 @@ public struct ResponseClassifier: Sendable {
             if !found.isEmpty { return found.joined(separator: "; ") }
         }
         return nil
-    }
-
-    /// A short, single-line summary of a non-JSON body (HTML title/heading or the first text line).
-    static func summarize(body text: String, mediaType: String?) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { return nil }
-        let looksHTML =
-            mediaType?.contains("html") == true || trimmed.lowercased().hasPrefix("<!doctype html")
-            || trimmed.lowercased().hasPrefix("<html")
-        if looksHTML {
-            let parts = ["title", "h1"].compactMap { Self.element($0, in: trimmed) }
-            var unique: [String] = []
-            for part in parts where !unique.contains(part) { unique.append(part) }
-            return Self.clip(unique.isEmpty ? "HTML page" : "HTML page: " + unique.joined(separator: " — "))
-        }
-        let firstLine = trimmed.split(whereSeparator: \.isNewline).first.map(String.init) ?? trimmed
-        return Self.clip(firstLine)
-    }
-
-    private static func element(_ tag: String, in html: String) -> String? {
-        guard let open = html.range(of: "<\(tag)", options: .caseInsensitive),
-            let openEnd = html.range(of: ">", range: open.upperBound..<html.endIndex),
-            let close = html.range(of: "</\(tag)>", options: .caseInsensitive, range: openEnd.upperBound..<html.endIndex)
-        else { return nil }
-        var inner = String(html[openEnd.upperBound..<close.lowerBound])
-        while let tagRange = inner.range(of: "<[^>]*>", options: .regularExpression) { inner.replaceSubrange(tagRange, with: " ") }
-        let words = inner.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return words.isEmpty ? nil : words
-    }
-
-    static func reasonPhrase(_ status: Int) -> String {
-        let phrases = [
-            400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 407: "Proxy Authentication Required",
-            408: "Request Timeout", 409: "Conflict", 410: "Gone", 412: "Precondition Failed", 422: "Unprocessable Content",
-            429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout",
-        ]
-        return phrases[status] ?? "HTTP \(status)"
-    }
-
-    static func clip(_ text: String, to limit: Int = 300) -> String {
-        let single = text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return single.count <= limit ? single : String(single.prefix(limit)) + "…"
     }
 }
