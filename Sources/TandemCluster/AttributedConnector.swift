@@ -71,4 +71,9 @@ public struct AttributedConnector: Connector {
     public func textMarkups(projects: [String]) async throws -> TextMarkups? {
         try await self.attributed { try await self.base.textMarkups(projects: projects) }
     }
+    // Every requirement with a default in `Connector` must be forwarded here too, or the wrapped tool's own
+    // implementation is silently replaced by the default (linkTwin was: no Jira remote link was ever written).
+    public func linkTwin(id: String, twin: TwinLink) async throws {
+        try await self.attributed { try await self.base.linkTwin(id: id, twin: twin) }
+    }
 }

@@ -360,8 +360,8 @@ public struct SyncEngine: Sendable {
                     return
                 }
                 try await self.decideAndWrite(
-                    context, sourceArtifact: sourceArtifact, stored: stored, target: target, targetCollection: targetCollection,
-                    connection: connection)
+                    context, sourceArtifact: sourceArtifact, stored: stored, source: source, target: target,
+                    targetCollection: targetCollection, connection: connection)
                 if context.payload.reprocess == true, let paired = stored {
                     // Process All runs from the left and then, under the same lock, back from the right: fields flowing
                     // both ways take the left value (deterministic), fields flowing only right → left flow too.
@@ -370,7 +370,8 @@ public struct SyncEngine: Sendable {
                     let after = try await self.pairs.pair(integration: id, side: s, artifact: artifactID, on: connection) ?? paired
                     let twin = try await target.artifact(id: after.pair.id(on: t))
                     try await self.decideAndWrite(
-                        back, sourceArtifact: twin, stored: after, target: source, targetCollection: sourceCollection, connection: connection)
+                        back, sourceArtifact: twin, stored: after, source: target, target: source, targetCollection: sourceCollection,
+                        connection: connection)
                 }
                 try await AdvisoryLock.unlock(lock, on: connection)
             } catch {
@@ -380,6 +381,21 @@ public struct SyncEngine: Sendable {
                 await Task { try? await AdvisoryLock.unlock(held, on: connection) }.value
                 throw error
             }
+        }
+    }
+
+    /// Writes a link to a twin where the tool keeps such links (`Connector.linkTwin`). A link that fails does not undo
+    /// the create: it is an activity error naming both artifacts.
+    private func linkTwin(
+        on connector: any Connector, id artifact: String, to twin: TwinLink, context: Context, source: RepositoryArtifact,
+        connection: PostgresConnection
+    ) async {
+        do {
+            try await connector.linkTwin(id: artifact, twin: twin)
+        } catch {
+            try? await self.pairs.activity(
+                kind: .error, code: "twin-link-failed", integration: context.integrationID, artifact: source.id,
+                message: "\(source.formattedID): no link from \(artifact) to its twin \(twin.key): \(error)", on: connection)
         }
     }
 
@@ -398,7 +414,7 @@ public struct SyncEngine: Sendable {
     }
 
     func decideAndWrite(
-        _ context: Context, sourceArtifact: RepositoryArtifact, stored: StoredPair?, target: any Connector,
+        _ context: Context, sourceArtifact: RepositoryArtifact, stored: StoredPair?, source: any Connector, target: any Connector,
         targetCollection: CollectionConfig, connection: PostgresConnection
     ) async throws {
         let s = context.side
@@ -475,13 +491,9 @@ public struct SyncEngine: Sendable {
                 reasons = Self.joined(reasons, found + attachments.reasons)
                 // The twin points back at its source where the tool keeps such links (Jira's remote links); before the
                 // read below, so the state recorded includes the link's write. A link that fails does not undo the create.
-                do {
-                    try await target.linkTwin(id: targetID, twin: TwinLink(key: sourceArtifact.formattedID, url: sourceArtifact.url))
-                } catch {
-                    try? await self.pairs.activity(
-                        kind: .error, code: "twin-link-failed", integration: id, artifact: sourceArtifact.id,
-                        message: "\(sourceArtifact.formattedID): the twin \(targetID) has no link back: \(error)", on: connection)
-                }
+                await self.linkTwin(
+                    on: target, id: targetID, to: TwinLink(key: sourceArtifact.formattedID, url: sourceArtifact.url), context: context,
+                    source: sourceArtifact, connection: connection)
                 twin = try? await target.artifact(id: targetID)
                 if let read = twin {
                     // What the twin no longer holds of what was written (the tracker reacted to the comments): put back.
@@ -512,6 +524,12 @@ public struct SyncEngine: Sendable {
                 _ = try await self.pairs.insert(
                     integration: id, pair: pair, ledger: ledger, createdFrom: s, keys: keys, urls: urls, projects: projects, on: connection)
                 try await self.pairs.endCreate(integration: id, side: s, source: sourceArtifact.id, on: connection)
+                // The source points at its new twin too; after the pair is recorded, so a failure costs only the link.
+                if let twin {
+                    await self.linkTwin(
+                        on: source, id: sourceArtifact.id, to: TwinLink(key: twin.formattedID, url: twin.url), context: context,
+                        source: sourceArtifact, connection: connection)
+                }
                 if let failure = attachments.failure { throw failure }
             } catch {
                 await self.pairs.releaseClaim(

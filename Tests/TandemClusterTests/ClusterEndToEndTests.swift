@@ -32,9 +32,12 @@ struct ClusterEndToEndTests {
     static let changes = environment["TANDEM_E2E_CHANGES"].flatMap(Int.init) ?? 600
 
     static func withCluster(
-        redisURL: String? = nil, conflicts: String = "default: left-dominates", _ body: (ClusterHarness) async throws -> Void
+        redisURL: String? = nil, conflicts: String = "default: left-dominates", keepsTwinLinks: Bool = false,
+        _ body: (ClusterHarness) async throws -> Void
     ) async throws {
-        let harness = try await ClusterHarness.start(redisURL: redisURL) { integrationYAML(left: $0, right: $1, conflicts: conflicts) }
+        let harness = try await ClusterHarness.start(redisURL: redisURL, keepsTwinLinks: keepsTwinLinks) {
+            integrationYAML(left: $0, right: $1, conflicts: conflicts)
+        }
         do {
             try await body(harness)
         } catch {
@@ -494,6 +497,31 @@ struct ClusterEndToEndTests {
             throw error
         }
         await harness.finish()
+    }
+
+    @Test("A new twin and its source point at each other where the tools keep twin links, once each")
+    func twinsAreLinkedBothWays() async throws {
+        try await Self.withCluster(keepsTwinLinks: true) { h in
+            h.startCoordinator(id: "coordinator")
+            try await h.startWorker(id: "worker-1")
+            try await h.create(.left, title: "made on the left")
+            try await h.create(.right, title: "made on the right")
+            #expect(try await h.waitUntil(timeout: .seconds(60)) { try await h.pairs().count == 2 })
+            let linked = try await h.waitUntil(timeout: .seconds(30)) {
+                let (left, right) = (await h.left.twinLinks, await h.right.twinLinks)
+                return left.count == 2 && right.count == 2
+            }
+            let (left, right) = (await h.left.twinLinks, await h.right.twinLinks)
+            #expect(linked, "left \(left), right \(right)")
+            for pair in try await h.pairs() {
+                #expect(left[pair.left] == [TwinLink(key: "MEM-\(pair.right)", url: nil)], "left \(pair.left): \(left)")
+                #expect(right[pair.right] == [TwinLink(key: "MEM-\(pair.left)", url: nil)], "right \(pair.right): \(right)")
+            }
+            // Later detections read the linked artifacts and write nothing more (no link written twice, no echo).
+            let writes = (await h.writes(.left), await h.writes(.right))
+            try await Task.sleep(for: .seconds(5))
+            #expect((await h.writes(.left), await h.writes(.right)) == writes)
+        }
     }
 
     @Test("Run and stop: a stopped integration schedules nothing; the repository toggle pauses a side")

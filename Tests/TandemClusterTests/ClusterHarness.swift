@@ -51,11 +51,11 @@ final class ClusterHarness: Sendable {
 
     /// Migrates a fresh database, registers two repositories, applies `yaml(leftName, rightName)` and connects Redis.
     /// `rightListsAttachmentSizes: false` makes the right repository list attachments without sizes (as Roundup does);
-    /// `environment` resolves the YAML's `${ENV}` secrets; `poolSize` is the database pool's size, shared by every
+    /// `keepsTwinLinks` makes both repositories keep the links to twins Tandem writes; `environment` resolves the YAML's `${ENV}` secrets; `poolSize` is the database pool's size, shared by every
     /// coordinator and worker of the harness.
     static func start(
         redisURL: String? = nil, rightListsAttachmentSizes: Bool = true, environment: [String: String] = [:], poolSize: Int = 8,
-        rightAcceptedCredentials: Credentials = .none, refreshInterval: Duration = .seconds(1),
+        rightAcceptedCredentials: Credentials = .none, refreshInterval: Duration = .seconds(1), keepsTwinLinks: Bool = false,
         yaml: (_ left: String, _ right: String) -> String
     ) async throws -> ClusterHarness {
         let database = try await TestDatabase.create(poolSize: poolSize)
@@ -64,9 +64,10 @@ final class ClusterHarness: Sendable {
             let tag = UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
             let leftName = "memleft\(tag)"
             let rightName = "memright\(tag)"
-            let left = InMemoryRepository(projects: ["demo"])
+            let left = InMemoryRepository(projects: ["demo"], keepsTwinLinks: keepsTwinLinks)
             let right = InMemoryRepository(
-                projects: ["demo"], acceptedCredentials: rightAcceptedCredentials, listsAttachmentSizes: rightListsAttachmentSizes)
+                projects: ["demo"], acceptedCredentials: rightAcceptedCredentials, listsAttachmentSizes: rightListsAttachmentSizes,
+                keepsTwinLinks: keepsTwinLinks)
             InMemoryConnector.repositories.withLock {
                 $0[leftName] = left
                 $0[rightName] = right

@@ -30,6 +30,10 @@ public actor InMemoryRepository {
     private let precision: TimeInterval
     /// Whether `artifact(id:)` lists attachment sizes (Roundup's does not).
     let listsAttachmentSizes: Bool
+    let keepsTwinLinks: Bool
+    /// The links to twins per artifact id, when the repository keeps them: like a remote link, not a field (the
+    /// artifact's revision and update time stay), and writing the same link again changes nothing.
+    public private(set) var twinLinks: [String: [TwinLink]] = [:]
     private var items: [Int: Item] = [:]
     private var nextID = 1
     private var nextItemID = 1
@@ -84,14 +88,16 @@ public actor InMemoryRepository {
     /// - Parameters:
     ///   - now: the repository's clock (inject one for tests); timestamps are truncated to `precision`.
     ///   - listsAttachmentSizes: false to list attachments without their size, as Roundup does.
+    ///   - keepsTwinLinks: true to keep the links to twins Tandem writes (as Jira's remote links do), in `twinLinks`.
     public init(
         projects: [String] = ["demo"], acceptedCredentials: Credentials = .none, precision: TimeInterval = 1,
-        listsAttachmentSizes: Bool = true, now: @escaping @Sendable () -> Date = { Date() }
+        listsAttachmentSizes: Bool = true, keepsTwinLinks: Bool = false, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.projects = projects
         self.acceptedCredentials = acceptedCredentials
         self.precision = precision
         self.listsAttachmentSizes = listsAttachmentSizes
+        self.keepsTwinLinks = keepsTwinLinks
         self.now = now
     }
 
@@ -184,6 +190,14 @@ public actor InMemoryRepository {
     func delete(_ id: String) throws {
         _ = try self.item(id)
         self.items[Int(id)!] = nil
+        self.writes += 1
+    }
+
+    func link(_ id: String, to twin: TwinLink) throws {
+        _ = try self.item(id)
+        guard self.keepsTwinLinks, self.twinLinks[id]?.contains(twin) != true else { return }
+        self.twinLinks[id, default: []].removeAll { $0.key == twin.key }
+        self.twinLinks[id, default: []].append(twin)
         self.writes += 1
     }
 
@@ -346,6 +360,11 @@ public struct InMemoryConnector: Connector {
     public func deleteArtifact(id: String) async throws {
         try await self.authenticate()
         try await self.repository.delete(id)
+    }
+
+    public func linkTwin(id: String, twin: TwinLink) async throws {
+        try await self.authenticate()
+        try await self.repository.link(id, to: twin)
     }
 }
 
