@@ -21,9 +21,11 @@ extension ConfigLimits {
     static let displayControls = "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069"
     /// A name: no control or bidirectional characters (with `maximumNameLength`).
     public static let namePattern = "^[^\(displayControls)]+$"
+    /// Characters no free text may hold: the display controls but tab and line feed.
+    public static let textControls =
+        "\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069"
     /// Free text: tabs and line feeds allowed (with `maximumTextLength`).
-    public static let textPattern =
-        "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069]*$"
+    public static let textPattern = "^[^\(textControls)]*$"
     /// An http(s) URL with a host, no user information and no credential in its query (with `maximumURLLength`).
     public static var urlPattern: String {
         let caseless = { (name: String) in name.map { $0.isLetter ? "[\($0.lowercased())\($0.uppercased())]" : String($0) }.joined() }

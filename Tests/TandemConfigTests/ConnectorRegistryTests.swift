@@ -76,6 +76,18 @@ import Testing
     }
 
     @Test(arguments: [
+        ("resolution", "'resolution' is not name=value"),
+        ("resolution=Done,", "an empty pair (two commas, or one at an end)"),
+        ("resolution=Done, =Fixed", "'=Fixed' is not name=value"),
+        ("resolution= ", "'resolution=' is not name=value"),
+    ])
+    func jirasTransitionFieldsAreCheckedAtApply(_ value: String, _ reason: String) {
+        let found = self.issues(self.repositoryYAML(type: "jira", options: "    options:\n      transitionFields: \"\(value)\""))
+        let issue = found.first { $0.path == "repositories[0].options.transitionFields" }
+        #expect(issue?.kind == .invalidValue && issue?.reason == reason, "\(found)")
+    }
+
+    @Test(arguments: [
         ("markerField", "three", "'three' is not a whole number"),
         ("markerField", "0", "0 is outside 1…2147483647"),
         ("textFormatting", "html", "'html' is not one of common_mark, markdown, textile, none"),

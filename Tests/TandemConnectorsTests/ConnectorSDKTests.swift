@@ -199,7 +199,7 @@ import Testing
     @Test(arguments: [1...Int(Int32.max), 0...Int(Int32.max), -50...120, 5...5, 0...0, -1000 ... -3, 7...1_000_000, 99...101])
     func patternMatchesExactlyTheAcceptedValues(_ range: ClosedRange<Int>) throws {
         let option = ConnectorOption("n", .integer(range), "a number", absent: "none")
-        let pattern = try #require(option.type.pattern)
+        let pattern = try #require(option.type.pattern())
         let regex = try NSRegularExpression(pattern: pattern)
         var generator = SystemRandomNumberGenerator()
         let span = Int64(range.upperBound) - Int64(range.lowerBound)
@@ -214,5 +214,25 @@ import Testing
             let matches = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
             #expect(matches == (option.problem(with: text) == nil), "\(text) in \(range): pattern \(matches)")
         }
+    }
+}
+
+/// A `pairs` option's pattern (what the API's document tells clients) matches exactly the values it accepts, and the
+/// parse keeps names and values trimmed, a value's own `=`.
+@Suite struct PairsOptionTests {
+    @Test func patternMatchesExactlyTheAcceptedValues() throws {
+        let option = ConnectorOption("p", .pairs, "pairs", absent: "none")
+        let regex = try NSRegularExpression(pattern: try #require(option.type.pattern()))
+        let parts = ["a=b", " a = b ", "a=b=c", "=b", "a=", " = ", "a", "", " ", "x y=1 2", "a=\t", "\ta=b", "é=ü"]
+        var texts = parts
+        for first in parts { for second in parts { texts.append(first + "," + second) } }
+        texts += [",", "a=b,", ",a=b", "a=b,,c=d"]
+        for text in texts {
+            let matches = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            let accepted = option.problem(with: text) == nil
+            #expect(matches == accepted, "'\(text)': pattern \(matches), accepted \(accepted)")
+        }
+        #expect(try ConnectorOption.pairs(" resolution = Done , customfield_1=A=B").get() == ["resolution": "Done", "customfield_1": "A=B"])
+        #expect(try ConnectorOption.pairs("a=1, a=2").get() == ["a": "2"])
     }
 }

@@ -226,6 +226,7 @@ import Testing
         #expect(JiraConnector.transitionValue("x", meta: ["schema": ["type": "array", "items": "option"]]) == [["value": "x"]])
         #expect(try JiraConnector.parseTransitionFields(" resolution=Done , customfield_1=A=B") == ["resolution": "Done", "customfield_1": "A=B"])
         #expect(throws: ConnectorError.self) { try JiraConnector.parseTransitionFields("resolution") }
+        #expect(try JiraConnector.parseTransitionFields(nil) == [:])
     }
 
     // MARK: - Registration and errors

@@ -15,7 +15,7 @@ extension JiraConnector {
                 "Jira Cloud (REST v3, ADF, accountId users) or Jira Data Center (REST v2, wiki markup, user names).",
                 absent: "auto: read from the site's serverInfo deploymentType"),
             ConnectorOption(
-                "transitionFields", .string,
+                "transitionFields", .pairs,
                 "Values a transition screen requires, as comma-separated field=value pairs (e.g. resolution=Done).",
                 absent: "a transition whose screen requires a field fails naming it"),
             ConnectorOption(
@@ -43,25 +43,21 @@ extension JiraConnector {
             .init(
                 baseURL: context.url, credentials: context.credentials, settings: context.settings,
                 flavour: options.choice("flavour") ?? .auto,
-                transitionFields: try JiraConnector.parseTransitionFields(options.string("transitionFields") ?? ""),
+                transitionFields: try JiraConnector.parseTransitionFields(options.string("transitionFields")),
                 linkField: options.string("linkField"), markerProperty: options.string("markerProperty") ?? "tandem",
                 lookback: TimeInterval(options.integer("lookbackMinutes") ?? 3) * 60,
                 maxTransitionHops: options.integer("maxTransitionHops") ?? 6),
             client: context.http)
     }
 
-    /// `resolution=Done, customfield_10010=Fixed` → ["resolution": "Done", …]; a pair without `=` is refused by name.
-    static func parseTransitionFields(_ text: String) throws(ConnectorError) -> [String: String] {
-        var result: [String: String] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ConnectorError(
-                    .misconfigured, kind: .needsAttention,
-                    message: "Jira option transitionFields: '\(pair.trimmingCharacters(in: .whitespaces))' is not field=value")
-            }
-            result[parts[0]] = parts[1]
+    /// `resolution=Done, customfield_10010=Fixed` → ["resolution": "Done", …]; a part that is not name=value is refused
+    /// by name (`tandem apply` refuses it first: the option's type is `pairs`).
+    static func parseTransitionFields(_ text: String?) throws(ConnectorError) -> [String: String] {
+        guard let text else { return [:] }
+        switch ConnectorOption.pairs(text) {
+        case .success(let pairs): return pairs
+        case .failure(let problem):
+            throw ConnectorError(.misconfigured, kind: .needsAttention, message: "Jira option transitionFields: \(problem.reason)")
         }
-        return result
     }
 }

@@ -11,12 +11,23 @@ public struct ConnectorOption: Sendable, Hashable {
         case boolean
         /// One of the names.
         case choice([String])
+        /// Comma-separated `name=value` pairs (`resolution=Done, customfield_10010=Fixed`): names and values trimmed,
+        /// neither empty, a value may hold `=`; a name given twice takes its last value.
+        case pairs
 
-        /// A regular expression matching exactly the valid values of an integer option (nil for other types): its range
-        /// spelled digit by digit, for the API's document, so a client can check a value before sending it.
-        public var pattern: String? {
-            guard case .integer(let range) = self else { return nil }
-            return "^(" + IntegerRangePattern.alternatives(range).joined(separator: "|") + ")$"
+        /// A regular expression matching exactly the valid values (nil where any text is valid, or the type is an
+        /// enumeration): an integer's range spelled digit by digit, the shape of pairs; for the API's document, so a
+        /// client can check a value before sending it. `excluding`: characters (a class body) no value may hold.
+        public func pattern(excluding excluded: String = "") -> String? {
+            switch self {
+            case .integer(let range): return "^(" + IntegerRangePattern.alternatives(range).joined(separator: "|") + ")$"
+            case .pairs:
+                // A name with a non-blank character and no `=` or `,`, then `=`, then a value with a non-blank
+                // character and no `,`.
+                let pair = "[^,=\(excluded)]*[^,=\\s\(excluded)][^,=\(excluded)]*=[^,\(excluded)]*[^,\\s\(excluded)][^,\(excluded)]*"
+                return "^" + pair + "(," + pair + ")*$"
+            default: return nil
+            }
         }
 
         var summary: String {
@@ -25,6 +36,7 @@ public struct ConnectorOption: Sendable, Hashable {
             case .integer(let range): "integer \(range.lowerBound)–\(range.upperBound)"
             case .boolean: "true or false"
             case .choice(let names): names.map { "`\($0)`" }.joined(separator: ", ")
+            case .pairs: "comma-separated name=value pairs"
             }
         }
     }
@@ -57,7 +69,33 @@ public struct ConnectorOption: Sendable, Hashable {
             return ["true", "false"].contains(value) ? nil : "'\(value)' is not true or false"
         case .choice(let names):
             return names.contains(value) ? nil : "'\(value)' is not one of \(names.joined(separator: ", "))"
+        case .pairs:
+            switch Self.pairs(value) {
+            case .success: return nil
+            case .failure(let problem): return problem.reason
+            }
         }
+    }
+
+    /// A reason a `pairs` value is refused, naming the part.
+    public struct PairsProblem: Error, Sendable { public var reason: String }
+
+    /// `resolution=Done, customfield_1=A=B` → ["resolution": "Done", "customfield_1": "A=B"]; an empty part, a part
+    /// without `=`, or a blank name or value is refused naming it. A name given twice takes its last value (what the
+    /// API's pattern can say: a regular expression cannot tell names apart).
+    public static func pairs(_ text: String) -> Result<[String: String], PairsProblem> {
+        var result: [String: String] = [:]
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let shown = part.trimmingCharacters(in: .whitespaces)
+            let sides = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty else {
+                return .failure(PairsProblem(reason: shown.isEmpty ? "an empty pair (two commas, or one at an end)" : "'\(shown)' is not name=value"))
+            }
+            result[sides[0]] = sides[1]
+        }
+        return .success(result)
     }
 
     /// Options named `param.<name>` are kept for others and never read by a connector: the v2 connections API stores
@@ -84,6 +122,8 @@ public struct ConnectorOptionValues: Sendable, Hashable {
 
     public func string(_ name: String) -> String? { self.raw[name] }
     public func integer(_ name: String) -> Int? { self.raw[name].flatMap { Int($0) } }
+    /// A `pairs` option's pairs (a value the registration refused reads as absent).
+    public func pairs(_ name: String) -> [String: String]? { self.raw[name].flatMap { try? ConnectorOption.pairs($0).get() } }
     public func boolean(_ name: String) -> Bool? { self.raw[name].flatMap { $0 == "true" ? true : $0 == "false" ? false : nil } }
     public func choice<Value: RawRepresentable<String>>(_ name: String, as type: Value.Type = Value.self) -> Value? {
         self.raw[name].flatMap(Value.init(rawValue:))

@@ -464,7 +464,10 @@ public enum OpenAPIDocument {
             let value: JSONNode =
                 switch option.type {
                 case .string: text
-                case .integer: Self.string(max: 20, pattern: option.type.pattern)
+                case .integer: Self.string(max: 20, pattern: option.type.pattern())
+                // The pairs' shape, within what any text of the configuration may hold.
+                case .pairs:
+                    Self.string(max: ConfigLimits.maximumTextLength, pattern: option.type.pattern(excluding: ConfigLimits.textControls))
                 case .boolean: Self.enumeration(["true", "false"])
                 case .choice(let names): Self.enumeration(names)
                 }
