@@ -81,17 +81,7 @@ struct RealTrackerEndToEndTests {
         settings:
           changeDetectionInterval: 2s
         repositories:
-          - name: redmine
-            type: redmine
-            url: \(environment["TANDEM_REDMINE_URL"]!)
-            auth:
-              kind: api-key
-              key: ${TANDEM_SECRET_REDMINE_API_KEY}
-              header: X-Redmine-API-Key
-            eventRateLimit:
-              eventsPerMinute: 100000
-            options:
-              markerField: "\(environment["TANDEM_REDMINE_MARKER_FIELD"] ?? "1")"
+        \(RealTrackerYAML.redmineRepository)
           - name: roundup
             type: roundup
             url: \(environment["TANDEM_ROUNDUP_URL"]!)
@@ -102,52 +92,9 @@ struct RealTrackerEndToEndTests {
             eventRateLimit:
               eventsPerMinute: 100000
         models:
-          - name: Defect
-            fields:
-              - name: title
-                type: string
-                required: true
-              - name: description
-                type: rich-text
-              - name: status
-                type: single-select
-                values: [New, In Progress, Resolved, Closed]
-              - name: priority
-                type: single-select
-                values: [Low, Normal, High, Urgent]
+        \(RealTrackerYAML.defectModel)
         collections:
-          - name: redmine-bugs
-            repository: redmine
-            artifactType: Bug  # a tracker by name (resolved to its id)
-            projects: ["\(redmineProject)"]
-            model: Defect
-            fields:
-              - field: subject
-                modelField: title
-              - field: description
-                modelField: description
-              - field: status
-                modelField: status
-                valueMap:
-                  - repository: New
-                    model: New
-                  - repository: [In Progress, Feedback]
-                    model: In Progress
-                  - repository: Resolved
-                    model: Resolved
-                  - repository: [Closed, Rejected]
-                    model: Closed
-              - field: priority
-                modelField: priority
-                valueMap:
-                  - repository: Low
-                    model: Low
-                  - repository: Normal
-                    model: Normal
-                  - repository: High
-                    model: High
-                  - repository: [Urgent, Immediate]
-                    model: Urgent
+        \(RealTrackerYAML.redmineBugs(project: redmineProject))
           - name: roundup-issues
             repository: roundup
             artifactType: issue
