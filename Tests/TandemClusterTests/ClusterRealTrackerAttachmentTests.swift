@@ -31,15 +31,7 @@ struct RealTrackerAttachments {
         settings:
           changeDetectionInterval: 1s
         repositories:
-          - name: redmine
-            type: redmine
-            url: \(env["TANDEM_REDMINE_URL"] ?? "")
-            auth:
-              kind: api-key
-              key: ${TANDEM_SECRET_REDMINE_API_KEY}
-              header: X-Redmine-API-Key
-            options:
-              markerField: "\(env["TANDEM_REDMINE_MARKER_FIELD"] ?? "1")"
+        \(RealTrackerYAML.redmineRepository)
           - name: roundup
             type: roundup
             url: \(env["TANDEM_ROUNDUP_URL"] ?? "")
