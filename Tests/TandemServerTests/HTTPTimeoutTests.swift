@@ -6,7 +6,7 @@ import Testing
 
 /// Issue 14 §8: the HTTP server closes connections that sit idle and request heads that do not arrive in time (a
 /// slow-loris client holds a connection by sending its head a few bytes at a time).
-@Suite("HTTP timeouts", .serialized, .timeLimit(.minutes(3)))
+@Suite("HTTP timeouts", .serialized, .timeLimit(.minutes(5)))
 struct HTTPTimeoutTests {
     @Test func idleConnectionsAreClosed() async throws {
         try await withLiveServer({ $0.idleTimeout = .seconds(1) }) { port, _, _ in
@@ -15,10 +15,14 @@ struct HTTPTimeoutTests {
             let started = Date()
             #expect(try await silent.closedByServer(within: 30))
             #expect(Date().timeIntervalSince(started) >= 0.8)
-            // A kept-alive connection after its answer.
+            // A kept-alive connection after its answer. Without an idle timeout it would stay open for good: the bound only
+            // has to outlast a loaded machine (a CI run once saw it still open after 30 s; what it had received, and when,
+            // is printed if it happens again).
             let kept = try RawConnection(port: port)
             kept.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            #expect(try await kept.closedByServer(within: 30))
+            let closing = try await kept.closing(within: 90)
+            #expect(closing.closed, "still open after \(closing.seconds) s, having received: \(closing.received.debugDescription)")
+            if closing.seconds > 10 { print("HTTP timeouts: the kept-alive connection took \(closing.seconds) s to close") }
         }
     }
 

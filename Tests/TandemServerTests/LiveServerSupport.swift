@@ -59,7 +59,17 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Whether the server closes the connection within `timeout` seconds (reading and discarding what it sends).
-    func closedByServer(within timeout: Double) async throws -> Bool { try await offThePool { self.receive(for: timeout) { _ in } } }
+    func closedByServer(within timeout: Double) async throws -> Bool { try await self.closing(within: timeout).closed }
+
+    /// Whether the server closes the connection within `timeout` seconds, after how long, and what it sent before.
+    func closing(within timeout: Double) async throws -> (closed: Bool, seconds: Double, received: String) {
+        try await offThePool {
+            let started = Date()
+            var received: [UInt8] = []
+            let closed = self.receive(for: timeout) { received += $0 }
+            return (closed, Date().timeIntervalSince(started), String(decoding: received.prefix(300), as: UTF8.self))
+        }
+    }
 
     /// Reads for at most `timeout` seconds, handing each piece to `body`; true when the server closed the connection.
     private func receive(for timeout: Double, _ body: (ArraySlice<UInt8>) -> Void) -> Bool {
