@@ -76,4 +76,7 @@ public struct AttributedConnector: Connector {
     public func linkTwin(id: String, twin: TwinLink) async throws {
         try await self.attributed { try await self.base.linkTwin(id: id, twin: twin) }
     }
+    public func people(project: String) async throws -> [Person]? {
+        try await self.attributed { try await self.base.people(project: project) }
+    }
 }

@@ -38,6 +38,8 @@ public final class ClusterRuntime: Sendable {
     public let logger: Logger
     /// This process's presence lock, named in the create claims it takes (nil: claims name no holder and only go stale).
     public let presence: ClusterPresence?
+    /// The people of the repositories' projects, for matching persons.
+    public let people: PeopleCache
     let refreshInterval: Duration
     private struct State {
         var snapshot: Snapshot?
@@ -54,6 +56,7 @@ public final class ClusterRuntime: Sendable {
         self.store = ConfigStore(client: client, box: box, logger: logger)
         self.http = HTTPClient(logger: logger)
         self.logger = logger
+        self.people = PeopleCache(logger: logger)
         self.refreshInterval = refreshInterval
     }
 

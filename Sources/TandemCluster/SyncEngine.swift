@@ -434,7 +434,10 @@ public struct SyncEngine: Sendable {
         let input = SyncInput(
             source: s, sourceArtifact: Self.core(sourceArtifact), targetArtifact: targetArtifact.map(Self.core), pair: stored?.pair,
             ledger: stored?.ledger ?? WriteLedger(), reprocess: context.payload.reprocess == true,
-            targetMarkups: try await target.textMarkups(projects: targetCollection.projects))
+            targetMarkups: try await target.textMarkups(projects: targetCollection.projects),
+            targetPeople: context.synchronizer.writesPeople(to: t)
+                ? try await self.runtime.people.directory(
+                    repository: targetCollection.repository, projects: targetCollection.projects, connector: target) : nil)
         let decision = try context.synchronizer.decide(input)
         var reasons = decision.reasons.map(\.description).joined(separator: "; ")
         var created = 0

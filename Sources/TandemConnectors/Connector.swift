@@ -52,6 +52,10 @@ public protocol Connector: Sendable {
     /// Records on an artifact where its twin is (the other side's key and URL), where the tool keeps such links (Jira's
     /// remote links). Writing the same link again changes nothing. The default: the tool keeps none.
     func linkTwin(id: String, twin: TwinLink) async throws
+    /// The people who may hold a person field of the project's artifacts (assignable users, members), with every
+    /// identifier the tool shows (id, user name, e-mail, display name): persons written there are matched among them.
+    /// nil (the default): the tool cannot list them, and persons are written as they come.
+    func people(project: String) async throws -> [Person]?
 }
 
 /// The other side of a pair, as a link written on an artifact.
@@ -72,6 +76,7 @@ extension Connector {
     public func textMarkups(projects: [String]) async throws -> TextMarkups? { nil }
     public func artifactTypeID(_ configured: String) async throws -> String { configured }
     public func linkTwin(id: String, twin: TwinLink) async throws {}
+    public func people(project: String) async throws -> [Person]? { nil }
 
     public func addComment(id: String, text: String) async throws -> WriteResult {
         throw ConnectorError.unsupported("\(self.tool) has no comments")

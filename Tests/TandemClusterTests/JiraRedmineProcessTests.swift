@@ -12,7 +12,8 @@ import Testing
 /// Issue 15's end to end: a Jira Cloud site of the simulator (`tandem simulate`, validating every request against
 /// Atlassian's description) and the real Redmine, synchronized by `tandem` processes — a coordinator and two workers,
 /// one of them killed with SIGKILL every few seconds and restarted as a supervisor would. Issues are created on both
-/// sides with a comment each and an attachment on some, statuses move through Jira's workflow (Done takes several
+/// sides with a comment, an assignee (the same person on both sides, matched by e-mail) each and an attachment on some,
+/// statuses move through Jira's workflow (Done takes several
 /// transitions and a resolution), then titles and statuses change on both sides; every issue ends with exactly one
 /// twin and the last value written, and then a quiet period sees no write on either side.
 ///
@@ -51,9 +52,9 @@ struct JiraRedmineProcessTests {
               flavour: cloud
               transitionFields: resolution=Done
         models:
-        \(RealTrackerYAML.defectModel)
+        \(RealTrackerYAML.defectModel(assignee: true))
         collections:
-        \(RealTrackerYAML.redmineBugs(project: redmineProject))
+        \(RealTrackerYAML.redmineBugs(project: redmineProject, assignee: true))
           - name: jira-tasks
             repository: jira
             artifactType: Task
@@ -86,6 +87,8 @@ struct JiraRedmineProcessTests {
                     model: High
                   - repository: Highest
                     model: Urgent
+              - field: assignee
+                modelField: assignee
         integrations:
           - name: sync
             left: redmine-bugs
@@ -138,6 +141,11 @@ struct JiraRedmineProcessTests {
         }
     }
 
+    static func person(_ value: FieldValue?) -> Person? {
+        if case .person(let person)? = value { return person }
+        return nil
+    }
+
     static let redmineToModel = ["New": "New", "In Progress": "In Progress", "Feedback": "In Progress", "Resolved": "Resolved", "Closed": "Closed"]
     static let jiraToModel = ["To Do": "New", "In Progress": "In Progress", "In Review": "Resolved", "Done": "Closed"]
 
@@ -163,6 +171,9 @@ struct JiraRedmineProcessTests {
             if title != Self.text(b.fields["summary"]) { problems.append("title") }
             let status = Self.redmineToModel[Self.text(a.fields["status"])]
             if status != Self.jiraToModel[Self.text(b.fields["status"])] { problems.append("status") }
+            // The same person on both sides (matched by e-mail or name: Redmine ids and Jira accountIds differ).
+            let assignees = (Self.person(a.fields["assigned_to"])?.displayName, Self.person(b.fields["assignee"])?.displayName)
+            if assignees.0 != assignees.1 || assignees.0 == nil { problems.append("assignee \(assignees)") }
             for key in ["redmine:\(l)", "jira:\(r)"] {
                 if let want = expected[key]?.title, title != want { problems.append("lost title") }
                 if let want = expected[key]?.status, status != want { problems.append("lost status") }
@@ -223,6 +234,13 @@ struct JiraRedmineProcessTests {
         var killer: Task<Void, Never>?
         do {
             let project = try await RealTrackerEndToEndTests.createRedmineProject(tag)
+            // Jira's people as Redmine users and members of the project, so assignees can be matched by e-mail and name.
+            var redminePeople: [String: Int] = [:]
+            for (login, first, last) in [("ada", "Ada", "Lovelace"), ("mia", "Mia", "Krystof")] {
+                let id = try await RedmineAdmin.user(login: login, firstName: first, lastName: last, email: "\(login)@example.com")
+                try await RedmineAdmin.addMember(project: project, userID: id)
+                redminePeople[login] = id
+            }
             let jiraURL = "\(cluster.simulatorURL)/jira/\(tag)"
             try await Migrator.bundled().migrate(database.client, logger: ClusterHarness.logger)
             let store = ConfigStore(client: database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: ClusterHarness.logger)
@@ -237,6 +255,8 @@ struct JiraRedmineProcessTests {
                 return try ConnectorFactory.make(repository, secrets: stored[name] ?? [:], http: ProcessFaultTests.http)
             }
             let sides = Sides(redmine: try connector("redmine"), jira: try connector("jira"), redmineProject: project)
+            let jiraPeople = try #require(try await sides.jira.people(project: "DEMO"))
+            let ada = try #require(jiraPeople.first { $0.displayName == "Ada Lovelace" })
 
             try cluster.startCoordinator()
             let workers = ["worker-1", "worker-2"]
@@ -263,6 +283,7 @@ struct JiraRedmineProcessTests {
                             fields: [
                                 "subject": .string("\(tag) redmine \(i)"), "description": .richText("about *redmine* \(i)", markup: .markdown),
                                 "status": .select(status), "priority": .select(priority),
+                                "assigned_to": .person(Person(id: String(redminePeople["mia"]!))),
                             ])
                     ).artifactID
                     _ = try await sides.redmine.addComment(id: id, text: "comment on redmine \(i) \(tag)")
@@ -279,6 +300,7 @@ struct JiraRedmineProcessTests {
                                 // The connector writes text in the tool's markup (the engine converts): ADF on Cloud.
                                 "description": .richText(Markup.convert("about **jira** \(i)", from: .markdown, to: .adf), markup: .adf),
                                 "priority": .select(jiraPriorities[(i / 2) % jiraPriorities.count]),
+                                "assignee": .person(ada),
                             ])
                     ).artifactID
                     jiraIssues.append(id)

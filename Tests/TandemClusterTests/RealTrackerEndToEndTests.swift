@@ -92,7 +92,7 @@ struct RealTrackerEndToEndTests {
             eventRateLimit:
               eventsPerMinute: 100000
         models:
-        \(RealTrackerYAML.defectModel)
+        \(RealTrackerYAML.defectModel())
         collections:
         \(RealTrackerYAML.redmineBugs(project: redmineProject))
           - name: roundup-issues

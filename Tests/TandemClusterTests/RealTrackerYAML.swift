@@ -23,8 +23,17 @@ enum RealTrackerYAML {
               markerField: "\(environment["TANDEM_REDMINE_MARKER_FIELD"] ?? "1")"
         """
 
-    /// Title, description, and status and priority in four values each.
-    static let defectModel = """
+    /// Title, description, and status and priority in four values each; with `assignee`, an assignee too.
+    static func defectModel(assignee: Bool = false) -> String {
+        Self.defect + (assignee ? "\n" + Self.assigneeField : "")
+    }
+
+    static let assigneeField = """
+              - name: assignee
+                type: person
+        """
+
+    static let defect = """
           - name: Defect
             fields:
               - name: title
@@ -40,42 +49,48 @@ enum RealTrackerYAML {
                 values: [Low, Normal, High, Urgent]
         """
 
-    /// `redmine-bugs`: the project's bugs as Defects, Redmine's statuses and priorities mapped onto the model's.
-    static func redmineBugs(project: String) -> String {
-        """
-          - name: redmine-bugs
-            repository: redmine
-            artifactType: Bug  # a tracker by name (resolved to its id)
-            projects: ["\(project)"]
-            model: Defect
-            fields:
-              - field: subject
-                modelField: title
-              - field: description
-                modelField: description
-              - field: status
-                modelField: status
-                valueMap:
-                  - repository: New
-                    model: New
-                  - repository: [In Progress, Feedback]
-                    model: In Progress
-                  - repository: Resolved
-                    model: Resolved
-                  - repository: [Closed, Rejected]
-                    model: Closed
-              - field: priority
-                modelField: priority
-                valueMap:
-                  - repository: Low
-                    model: Low
-                  - repository: Normal
-                    model: Normal
-                  - repository: High
-                    model: High
-                  - repository: [Urgent, Immediate]
-                    model: Urgent
-        """
+    /// `redmine-bugs`: the project's bugs as Defects, Redmine's statuses and priorities mapped onto the model's; with
+    /// `assignee`, Redmine's assignee as the model's.
+    static func redmineBugs(project: String, assignee: Bool = false) -> String {
+        let collection = """
+              - name: redmine-bugs
+                repository: redmine
+                artifactType: Bug  # a tracker by name (resolved to its id)
+                projects: ["\(project)"]
+                model: Defect
+                fields:
+                  - field: subject
+                    modelField: title
+                  - field: description
+                    modelField: description
+                  - field: status
+                    modelField: status
+                    valueMap:
+                      - repository: New
+                        model: New
+                      - repository: [In Progress, Feedback]
+                        model: In Progress
+                      - repository: Resolved
+                        model: Resolved
+                      - repository: [Closed, Rejected]
+                        model: Closed
+                  - field: priority
+                    modelField: priority
+                    valueMap:
+                      - repository: Low
+                        model: Low
+                      - repository: Normal
+                        model: Normal
+                      - repository: High
+                        model: High
+                      - repository: [Urgent, Immediate]
+                        model: Urgent
+            """
+        let mapping = """
+                  - field: assigned_to
+                    modelField: assignee
+            """
+        return collection + (assignee ? "\n" + mapping : "")
     }
 }
 
@@ -90,8 +105,10 @@ struct RealTrackerYAMLTests {
         ] {
             let configuration = try ConfigParser.parse(yaml, file: "tandem.yaml")
             let collection = try #require(configuration.collections.first { $0.name == "redmine-bugs" })
-            #expect(collection.projects == ["p1"] && collection.fields.count == 4)
+            #expect(collection.projects == ["p1"] && collection.fields.count >= 4)
             #expect(configuration.repositories.first { $0.name == "redmine" }?.options["markerField"] != nil)
         }
+        let jira = try ConfigParser.parse(JiraRedmineProcessTests.yaml(jiraURL: "http://127.0.0.1:1/jira/s", redmineProject: "p1"), file: "j.yaml")
+        #expect(jira.collections.allSatisfy { $0.fields.contains { $0.modelField == "assignee" } }, "both sides map the assignee")
     }
 }

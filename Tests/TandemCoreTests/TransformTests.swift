@@ -293,6 +293,32 @@ struct PersonReconciliationTests {
         #expect(rule == c.rule)
     }
 
+    /// After the guide's rules, a display name (case and spacing aside) that exactly one person has: Redmine shows an
+    /// issue's assignee by id and name only, Jira Cloud by accountId, name and (sometimes) e-mail.
+    @Test func aDisplayNameMatchesLastAndOnlyWhenItIsUnique() {
+        let people = PersonDirectory([
+            Person(id: "7", username: "ada", email: "ada@example.com", displayName: "Ada Lovelace"),
+            Person(id: "8", displayName: "Sam Lee"), Person(id: "9", displayName: "sam  lee"),
+            Person(id: "10", username: "mia", displayName: "Mia Krystof"),
+        ])
+        let ada = people.reconcile(Person(id: "5b109f2e9729b51b54dc274d", displayName: "ada  LOVELACE"))
+        #expect(ada.person?.id == "7" && ada.rule == .displayNameToDisplayName)
+        #expect(people.reconcile(Person(displayName: "Sam Lee")).rule == .unmatched, "two people are called Sam Lee")
+        #expect(people.reconcile(Person(email: "ADA@example.com", displayName: "Mia Krystof")).rule == .emailToEmail, "e-mail first")
+        #expect(people.reconcile(Person(displayName: "")).rule == .unmatched)
+    }
+
+    /// The people a connector lists for the target reach the decision through the input, before the rules' own.
+    @Test func theTargetsListedPeopleMatchTheWrittenPersons() throws {
+        let listed = PersonDirectory([Person(id: "q9", email: "ada@example.com", displayName: "Ada Q.")])
+        let sync = Fixture.synchronizer()
+        #expect(sync.writesPeople(to: .right) && sync.writesPeople(to: .left))
+        let withListed = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue(), targetPeople: listed))
+        #expect(withListed.writes["owner"] == .person(Person(id: "q9", email: "ada@example.com", displayName: "Ada Q.")))
+        let withRules = try sync.decide(SyncInput(source: .left, sourceArtifact: Fixture.jiraIssue()))
+        #expect(withRules.writes["owner"] == .person(Person(id: "ada", username: "q-ada", email: "ADA@example.com", displayName: "Ada L.")))
+    }
+
     @Test func withoutFallbackAndForLists() {
         let bare = PersonDirectory([Person(id: "1", username: "a")])
         #expect(bare.reconcile(Person(username: "z")).rule == .unmatched)

@@ -291,6 +291,9 @@ public struct JiraConnector: Connector {
 }
 
 extension JiraConnector {
+    /// The project's assignable users (`Connector.people`).
+    public func people(project: String) async throws -> [Person]? { try await self.assignableUsers(project: project) }
+
     /// The people who may be assigned issues of a project (`/user/assignable/search`): Cloud persons by `accountId`
     /// (with their email where the site shows it), Data Center persons by user `name`. `query` narrows by name or email.
     public func assignableUsers(project: String, query: String = "") async throws -> [Person] {

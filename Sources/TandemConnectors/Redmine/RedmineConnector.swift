@@ -138,6 +138,39 @@ public struct RedmineConnector: Connector {
         }
     }
 
+    /// The project's members (Redmine assigns issues only to them), with their login and e-mail where the API key may
+    /// list users (an administrator's): `/projects/:id/memberships.json`, then `/users.json`, each paged.
+    public func people(project: String) async throws -> [Person]? {
+        var members: [Person] = []
+        var paginator = OffsetPaginator(pageSize: 100, totalMember: "total_count")
+        members = try await paginator.collect(limit: 10_000) { mark in
+            let (json, response) = try await self.session.json(
+                self.session.request(.get, "/projects/\(RESTSession.encode(project))/memberships.json", query: mark.queryPairs))
+            let items = try self.session.decode { () throws(HTTPError) in try json.requireArray("memberships", in: "membership list") }
+            return (PageAnswer(response: response, json: json, itemCount: items.count), items.compactMap { $0["user"].flatMap(Self.person) })
+        }
+        var accounts: [String: JSONValue] = [:]
+        do {
+            var users = OffsetPaginator(pageSize: 100, totalMember: "total_count")
+            let listed = try await users.collect(limit: 100_000) { mark in
+                let (json, response) = try await self.session.json(self.session.request(.get, "/users.json", query: mark.queryPairs))
+                let items = try self.session.decode { () throws(HTTPError) in try json.requireArray("users", in: "user list") }
+                return (PageAnswer(response: response, json: json, itemCount: items.count), items)
+            }
+            for user in listed { if let id = user["id"]?.idString { accounts[id] = user } }
+        } catch let error as ConnectorError where error.code == .permissionDenied || error.code == .notFound {
+            // Not an administrator's key: members by id and name only.
+        }
+        var seen: Set<String> = []
+        return members.compactMap { member in
+            guard let id = member.id, seen.insert(id).inserted else { return nil }
+            guard let account = accounts[id] else { return member }
+            let name = [account["firstname"]?.string, account["lastname"]?.string].compactMap(\.self).joined(separator: " ")
+            return Person(
+                id: id, username: account["login"]?.string, email: account["mail"]?.string, displayName: name.isEmpty ? member.displayName : name)
+        }
+    }
+
     public func artifactTypes(project: String) async throws -> [ArtifactTypeInfo] {
         let (json, _) = try await self.session.json(
             self.session.request(.get, "/projects/\(RESTSession.encode(project)).json", query: [("include", "trackers")]))

@@ -162,12 +162,16 @@ public struct SyncInput: Sendable, Hashable {
     public var reprocess: Bool
     /// What the target repository's text holds, as its connector declares it: values are converted into it.
     public var targetMarkups: TextMarkups?
+    /// The target repository's people, as its connector lists them: persons written there are matched among them
+    /// (before the rules' own directory, if any). nil: the rules' directory, or persons copied as they are.
+    public var targetPeople: PersonDirectory?
 
     public init(
         source: Side, sourceArtifact: Artifact, targetArtifact: Artifact? = nil, pair: ArtifactPair? = nil, ledger: WriteLedger = WriteLedger(),
-        reprocess: Bool = false, targetMarkups: TextMarkups? = nil
+        reprocess: Bool = false, targetMarkups: TextMarkups? = nil, targetPeople: PersonDirectory? = nil
     ) {
         self.targetMarkups = targetMarkups
+        self.targetPeople = targetPeople
         self.source = source
         self.sourceArtifact = sourceArtifact
         self.targetArtifact = targetArtifact

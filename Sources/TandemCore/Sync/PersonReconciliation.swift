@@ -5,6 +5,8 @@ public enum PersonMatchRule: String, Sendable, Hashable, Codable, CaseIterable {
     case idToUsername = "id/username"
     case idToID = "id/id"
     case emailToEmail = "email/email"
+    /// The same display name (case and spacing aside), when exactly one person of the target has it.
+    case displayNameToDisplayName = "display-name/display-name"
     /// No rule matched: the fallback user (the connection's own user) stands in.
     case fallback
     /// No rule matched and there is no fallback user.
@@ -19,6 +21,7 @@ public struct PersonDirectory: Sendable, Hashable {
     let byUsername: [String: Int]
     let byID: [String: Int]
     let byEmail: [String: Int]
+    let byDisplayName: [String: Int]
 
     public init(_ people: [Person], fallback: Person? = nil) {
         self.people = people
@@ -31,10 +34,23 @@ public struct PersonDirectory: Sendable, Hashable {
         self.byUsername = index(\.username)
         self.byID = index(\.id)
         self.byEmail = index { $0.email?.lowercased() }
+        var names: [String: Int] = [:]
+        var ambiguous: Set<String> = []
+        for (i, person) in people.enumerated() {
+            guard let name = person.displayName.map(Self.folded), !name.isEmpty else { continue }
+            if names[name] != nil, names[name] != i { ambiguous.insert(name) }
+            names[name] = names[name] ?? i
+        }
+        for name in ambiguous { names[name] = nil }
+        self.byDisplayName = names
     }
 
+    /// A display name compared without case or repeated spaces.
+    static func folded(_ name: String) -> String { name.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+
     /// Finds the target person for a source person: the first rule that matches wins; a rule whose field is missing on
-    /// the source is skipped (L5969–5970). E-mail addresses compare case-insensitively.
+    /// the source is skipped (L5969–5970). E-mail addresses compare case-insensitively; a display name matches last, and
+    /// only a name one person has (two people called the same match nobody by it).
     public func reconcile(_ person: Person) -> (person: Person?, rule: PersonMatchRule) {
         let attempts: [(PersonMatchRule, String?, [String: Int])] = [
             (.usernameToUsername, person.username, self.byUsername),
@@ -42,6 +58,7 @@ public struct PersonDirectory: Sendable, Hashable {
             (.idToUsername, person.id, self.byUsername),
             (.idToID, person.id, self.byID),
             (.emailToEmail, person.email?.lowercased(), self.byEmail),
+            (.displayNameToDisplayName, person.displayName.map(Self.folded), self.byDisplayName),
         ]
         for (rule, key, index) in attempts {
             if let key, let i = index[key] { return (self.people[i], rule) }

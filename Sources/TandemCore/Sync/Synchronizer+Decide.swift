@@ -42,7 +42,9 @@ extension Synchronizer {
                     reasons.append(Reason(.flowNoUpdate, name, "not written on creation"))
                     continue
                 }
-                guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: .null, artifact: blank, markups: input.targetMarkups),
+                guard
+                    let v = try self.repositoryValue(
+                        sourceModel[i] ?? .null, t, i, existing: .null, artifact: blank, markups: input.targetMarkups, people: input.targetPeople),
                     !v.isEmpty
                 else { continue }
                 if self.fields[i].graph(t) != nil {
@@ -51,7 +53,7 @@ extension Synchronizer {
                     writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: v))
                 }
             }
-            let comments = self.comments(source, s, nil, markup: input.targetMarkups?.comments, &reasons)
+            let comments = self.comments(source, s, nil, markup: input.targetMarkups?.comments, people: input.targetPeople, &reasons)
             let attachments = self.attachments(source, s, nil, nil, &reasons)
             return decision(.create(CreatePlan(project: project, fields: writes, statuses: statuses, comments: comments, attachments: attachments)))
         }
@@ -85,7 +87,8 @@ extension Synchronizer {
             for (name, v) in (self.rules.twinless.fields[t] ?? [:]).sorted(by: { $0.key < $1.key }) {
                 guard let i = self.fieldIndex[name], let mapping = self.fields[i].outbound(t),
                     let w = try self.repositoryValue(
-                        v, t, i, existing: target.fields[mapping.repositoryField] ?? .null, artifact: target, markups: input.targetMarkups)
+                        v, t, i, existing: target.fields[mapping.repositoryField] ?? .null, artifact: target, markups: input.targetMarkups,
+                        people: input.targetPeople)
                 else { continue }
                 writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: name, value: w))
             }
@@ -161,7 +164,9 @@ extension Synchronizer {
                 }
             }
             let existing = target.fields[mapping.repositoryField] ?? .null
-            guard let v = try self.repositoryValue(sourceModel[i] ?? .null, t, i, existing: existing, artifact: target, markups: input.targetMarkups)
+            guard
+                let v = try self.repositoryValue(
+                    sourceModel[i] ?? .null, t, i, existing: existing, artifact: target, markups: input.targetMarkups, people: input.targetPeople)
             else { continue }
             if let graph = self.fields[i].graph(t) {
                 let from = existing.text, to = v.text
@@ -193,13 +198,15 @@ extension Synchronizer {
             for i in constants {
                 guard let mapping = self.fields[i].outbound(t) else { continue }
                 let existing = target.fields[mapping.repositoryField] ?? .null
-                guard let v = try self.repositoryValue(.null, t, i, existing: existing, artifact: target, markups: input.targetMarkups), v != existing
+                guard
+                    let v = try self.repositoryValue(
+                        .null, t, i, existing: existing, artifact: target, markups: input.targetMarkups, people: input.targetPeople), v != existing
                 else { continue }
                 writes.append(FieldWrite(repositoryField: mapping.repositoryField, modelField: self.fields[i].model.name, value: v))
                 reasons.append(Reason(.constant, self.fields[i].model.name, "constant written with the other updates"))
             }
         }
-        let comments = self.comments(source, s, pair, markup: input.targetMarkups?.comments, &reasons)
+        let comments = self.comments(source, s, pair, markup: input.targetMarkups?.comments, people: input.targetPeople, &reasons)
         let attachments = self.attachments(source, s, target, pair, &reasons)
         if writes.isEmpty && transitions.isEmpty && comments.isEmpty && attachments.isEmpty && !reentered {
             if !anyChange { reasons.append(Reason(.noChanges, "", "nothing changed on \(s) since the last sync")) }
@@ -214,7 +221,8 @@ extension Synchronizer {
 
     /// New and edited comments of the source that flow to the target (guide L7440–7496).
     func comments(
-        _ source: Artifact, _ s: Side, _ pair: ArtifactPair?, markup declared: TextMarkup?, _ reasons: inout [Reason]
+        _ source: Artifact, _ s: Side, _ pair: ArtifactPair?, markup declared: TextMarkup?, people listed: PersonDirectory? = nil,
+        _ reasons: inout [Reason]
     ) -> [CommentWrite] {
         let target = self.collections[s == .left ? 1 : 0]
         guard self.rules.comments.allows(from: s), target.supportsComments, !source.comments.isEmpty else { return [] }
@@ -234,7 +242,7 @@ extension Synchronizer {
             }
             var author: Person?
             if target.canImpersonate, let a = c.author {
-                if let people = target.people {
+                if let people = listed ?? target.people {
                     let (match, rule) = people.reconcile(a)
                     if rule != .fallback && rule != .unmatched { author = match }
                 } else {

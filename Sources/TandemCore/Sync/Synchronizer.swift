@@ -191,6 +191,12 @@ public struct Synchronizer: Sendable {
         self.fieldIndex = index
     }
 
+    /// Whether values written to a side's collection may hold persons (a person field flows there), so that its
+    /// people are worth listing.
+    public func writesPeople(to side: Side) -> Bool {
+        self.fields.contains { $0.outbound(side) != nil && ($0.model.type == .person || $0.model.type == .persons) }
+    }
+
     // MARK: Values
 
     /// The model value a side's artifact gives for field `i`, or nil when that side does not flow into it.
@@ -235,7 +241,8 @@ public struct Synchronizer: Sendable {
 
     /// The repository value for the `side` collection from a model value, given the target's current value.
     func repositoryValue(
-        _ value: FieldValue, _ side: Side, _ i: Int, existing: FieldValue, artifact: Artifact, markups: TextMarkups?
+        _ value: FieldValue, _ side: Side, _ i: Int, existing: FieldValue, artifact: Artifact, markups: TextMarkups?,
+        people: PersonDirectory? = nil
     ) throws(SyncError) -> FieldValue? {
         let field = self.fields[i]
         guard let mapping = field.outbound(side) else { return nil }
@@ -257,7 +264,7 @@ public struct Synchronizer: Sendable {
         case .select, .multiSelect:
             if let map = mapping.valueMap { result = try self.selectToRepository(result, map: map, mapping: mapping, field: field.model) }
         case .person, .persons:
-            if let people = field.people[side == .left ? 0 : 1] { result = people.reconcile(result) }
+            if let people = people ?? field.people[side == .left ? 0 : 1] { result = people.reconcile(result) }
         default: break
         }
         return result
