@@ -21,6 +21,8 @@ public final class ClusterRuntime: Sendable {
         public var loadedAt: ContinuousClock.Instant
         /// The database's time when the configuration was read: it holds every change committed before then.
         public var readAt: Date
+        /// What each repository's connector is built from (its configuration and secrets, hashed), by name.
+        var fingerprints: [String: String] = [:]
 
         public func integration(_ name: String) -> IntegrationConfig? { self.configuration.integrations.first { $0.name == name } }
         public func collection(_ name: String) -> CollectionConfig? { self.configuration.collections.first { $0.name == name } }
@@ -82,8 +84,11 @@ public final class ClusterRuntime: Sendable {
                 broken[integration.name] = "\(error)"
             }
         }
-        let snapshot = Snapshot(
+        var snapshot = Snapshot(
             configuration: configuration, integrationIDs: ids, synchronizers: synchronizers, broken: broken, loadedAt: .now, readAt: readAt)
+        for repository in configuration.repositories {
+            snapshot.fingerprints[repository.name] = Self.fingerprint(repository, secrets[repository.name] ?? [:])
+        }
         self.state.withLock {
             $0.snapshot = snapshot
             $0.secrets = secrets
@@ -93,8 +98,12 @@ public final class ClusterRuntime: Sendable {
 
     /// Whether a repository's configuration or credentials differ from those its current connector was built with: the
     /// configuration is read again now. A failed connection is then tried again with the new ones rather than reported.
-    public func changedSinceSnapshot(repository name: String) async -> Bool {
+    ///
+    /// `since`, the configuration a job ran with: a change since then counts too, even when another job has rebuilt the
+    /// connector with the new credentials meanwhile (the failed job used the old ones; without this it blamed the new).
+    public func changedSinceSnapshot(repository name: String, since used: Snapshot? = nil) async -> Bool {
         guard let snapshot = try? await self.snapshot(force: true), let repository = snapshot.repository(name) else { return false }
+        if let used, used.fingerprints[name] != snapshot.fingerprints[name] { return true }
         return self.state.withLock { state in
             state.connectors[name].map { $0.fingerprint != Self.fingerprint(repository, state.secrets[name] ?? [:]) } ?? false
         }

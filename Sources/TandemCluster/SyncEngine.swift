@@ -150,7 +150,7 @@ public struct SyncEngine: Sendable {
         case .needsAttention:
             // The repository whose connection failed — a sync's target as well as the job's own — is paused and named.
             let repository = error.repository ?? job.repository
-            if await self.runtime.changedSinceSnapshot(repository: repository) {
+            if await self.runtime.changedSinceSnapshot(repository: repository, since: context.snapshot) {
                 // New credentials arrived since this job read the configuration: try them before blaming anyone.
                 throw JobOutcome.retry(after: .milliseconds(200), "repository \(repository): its configuration changed; trying again")
             }

@@ -40,6 +40,34 @@ struct CredentialRecoveryTests {
         }
     }
 
+    /// A CI run once saw the repository paused for the hour right after new credentials were applied: a job that had
+    /// read the old configuration failed with the old credentials after another job had already rebuilt the connector
+    /// with the new ones, so "has the configuration changed since the connector was built?" said no, and the job opened
+    /// a blocker. The question is now asked against the configuration the failed job ran with.
+    @Test("a job that failed with the old credentials tries again even when the connector was already rebuilt with new ones")
+    func aJobThatRanWithOldCredentialsSeesTheChange() async throws {
+        let h = try await ClusterHarness.start(
+            environment: ["TANDEM_SECRET_RIGHT_TOKEN": "wrong-token"], rightAcceptedCredentials: .bearer("right-token")
+        ) { Self.yaml($0, $1) }
+        do {
+            let used = try await h.runtime.snapshot(force: true)
+            _ = try h.runtime.connector(for: try #require(used.repository(h.rightName)))
+            let store = ConfigStore(client: h.database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: ClusterHarness.logger)
+            _ = try await store.apply(yaml: Self.yaml(h.leftName, h.rightName), environment: ["TANDEM_SECRET_RIGHT_TOKEN": "right-token"])
+            // Another job reads the new configuration and rebuilds the connector before the first one's failure is handled.
+            let fresh = try await h.runtime.snapshot(force: true)
+            _ = try h.runtime.connector(for: try #require(fresh.repository(h.rightName)))
+            #expect(await h.runtime.changedSinceSnapshot(repository: h.rightName) == false, "the connector alone no longer shows it")
+            #expect(await h.runtime.changedSinceSnapshot(repository: h.rightName, since: used), "the failed job's configuration does")
+            #expect(await h.runtime.changedSinceSnapshot(repository: h.rightName, since: fresh) == false)
+            #expect(await h.runtime.changedSinceSnapshot(repository: h.leftName, since: used) == false, "the other repository is unchanged")
+        } catch {
+            await h.finish()
+            throw error
+        }
+        await h.finish()
+    }
+
     @Test("the rejecting repository alone pauses and is named; Retry re-tests; new credentials resume it at once")
     func rejectedCredentialsPauseOnlyTheirRepositoryAndRecover() async throws {
         let good: Credentials = .bearer("right-token")
