@@ -64,8 +64,8 @@ public struct AttributedConnector: Connector {
     public func applyTransition(id: String, to status: String) async throws -> WriteResult {
         try await self.attributed { try await self.base.applyTransition(id: id, to: status) }
     }
-    public func findByMarker(project: String, marker: String) async throws -> [String] {
-        try await self.attributed { try await self.base.findByMarker(project: project, marker: marker) }
+    public func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
+        try await self.attributed { try await self.base.findByMarker(project: project, marker: marker, createdSince: createdSince) }
     }
     public func deleteArtifact(id: String) async throws { try await self.attributed { try await self.base.deleteArtifact(id: id) } }
     public func textMarkups(projects: [String]) async throws -> TextMarkups? {

@@ -452,7 +452,7 @@ public struct SyncEngine: Sendable {
                 // This artifact is itself a twin whose pair is still being recorded: never create its twin.
                 throw JobOutcome.retry(after: .seconds(5), "\(sourceArtifact.formattedID) is a twin being created; waiting for its pair")
             }
-            let (marker, earlier, claimed, claim) = try await self.pairs.beginCreate(
+            let (marker, earlier, claimed, claim, firstAttempt) = try await self.pairs.beginCreate(
                 integration: id, side: s, source: sourceArtifact.id, project: plan.project, holder: self.runtime.presence?.current,
                 on: connection)
             guard claimed else {
@@ -461,7 +461,9 @@ public struct SyncEngine: Sendable {
             }
             do {
                 var targetID: String?
-                if earlier { targetID = try await target.findByMarker(project: plan.project, marker: marker).first }
+                if earlier {
+                    targetID = try await target.findByMarker(project: plan.project, marker: marker, createdSince: firstAttempt).first
+                }
                 var fields: [String: FieldValue] = [:]
                 for write in plan.fields { fields[write.repositoryField] = write.value }
                 var unrecorded = UnrecordedWrites.none

@@ -42,7 +42,9 @@ public protocol Connector: Sendable {
     /// Moves the artifact to a status (by option name), through the tool's workflow where it has one.
     func applyTransition(id: String, to status: String) async throws -> WriteResult
     /// Artifacts of a project created with this marker (`ArtifactDraft.marker`).
-    func findByMarker(project: String, marker: String) async throws -> [String]
+    /// `createdSince`: when the first attempt to create it began, if known (the twin cannot be older): a tool that has
+    /// to search by time for the marker searches from there (minus its clock's slack) rather than a fixed window.
+    func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String]
     /// Deletes (or retires) an artifact.
     func deleteArtifact(id: String) async throws
     /// The markups its text is written in — of its rich-text fields and its comments (DESIGN §6.10). Text written to
@@ -75,6 +77,10 @@ public struct TwinLink: Sendable, Hashable {
 extension Connector {
     public func textMarkups(projects: [String]) async throws -> TextMarkups? { nil }
     public func artifactTypeID(_ configured: String) async throws -> String { configured }
+    /// The twin's search without a creation time.
+    public func findByMarker(project: String, marker: String) async throws -> [String] {
+        try await self.findByMarker(project: project, marker: marker, createdSince: nil)
+    }
     public func linkTwin(id: String, twin: TwinLink) async throws {}
     public func people(project: String) async throws -> [Person]? { nil }
 

@@ -171,7 +171,7 @@ import Testing
             self.written.append(fields)
             return WriteResult(artifactID: id, updated: Date(timeIntervalSince1970: 0), version: "1")
         }
-        func findByMarker(project: String, marker: String) async throws -> [String] { [] }
+        func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] { [] }
     }
 
     @Test func whatAToolLacksIsRefusedByName() async throws {

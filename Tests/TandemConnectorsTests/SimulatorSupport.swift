@@ -91,7 +91,7 @@ struct DeferredConnector: Connector {
         try await self.remote().attachmentContent(artifactID: artifactID, attachment: attachment)
     }
     func applyTransition(id: String, to status: String) async throws -> WriteResult { try await self.remote().applyTransition(id: id, to: status) }
-    func findByMarker(project: String, marker: String) async throws -> [String] {
+    func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
         try await self.remote().findByMarker(project: project, marker: marker)
     }
     func deleteArtifact(id: String) async throws { try await self.remote().deleteArtifact(id: id) }

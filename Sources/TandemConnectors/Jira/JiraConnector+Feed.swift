@@ -79,8 +79,9 @@ extension JiraConnector {
         return SearchPage(issues: issues, isLast: issues.isEmpty || offset + issues.count >= total, nextToken: nil, date: response.date)
     }
 
-    /// The issues of a project created with this marker: the project's issues created in the last 30 days, newest first
-    /// (at most 200), with their marker property, filtered here. Entity properties are searchable by JQL only when an
+    /// The issues of a project created with this marker: the project's issues created since the first attempt (from the
+    /// minute before it, less `markerSlack` for the two clocks; every page), or without that time the last 30 days'
+    /// newest 200, with their marker property, filtered here. Entity properties are searchable by JQL only when an
     /// app declares them, so the filter cannot be JQL. Cloud's search returns the property; Data Center's does not,
     /// so each candidate's property is read (`GET /issue/{id}/properties/{key}`).
     /// Searches the project's recent issues for the marker. Jira's search index is eventually consistent: a create the
@@ -88,20 +89,29 @@ extension JiraConnector {
     /// So a search that finds nothing waits `markerSettle` and looks once more before answering (only an unrecorded
     /// create asks, after a crash: the wait is rare). The end-to-end run with workers killed every 4 s made one
     /// duplicate twin in 200 before this.
-    public func findByMarker(project: String, marker: String) async throws -> [String] {
-        let found = try await self.searchMarker(project: project, marker: marker)
+    public func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
+        let found = try await self.searchMarker(project: project, marker: marker, createdSince: createdSince)
         guard found.isEmpty else { return found }
         try await Task.sleep(for: .seconds(self.configuration.markerSettle))
-        return try await self.searchMarker(project: project, marker: marker)
+        return try await self.searchMarker(project: project, marker: marker, createdSince: createdSince)
     }
 
-    func searchMarker(project: String, marker: String) async throws -> [String] {
+    /// How far before the first attempt the search starts: the difference Jira's clock and the database's may have.
+    static let markerSlack: TimeInterval = 600
+
+    func searchMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
         let cloud = try await self.flavour() == .cloud
-        let jql = "project = \(JiraTime.quoted(project)) AND created >= -30d ORDER BY created DESC"
+        var jql = "project = \(JiraTime.quoted(project)) AND created >= -30d ORDER BY created DESC"
+        var limit = 200
+        if let createdSince {
+            let from = JiraTime.jqlMinute(createdSince.addingTimeInterval(-Self.markerSlack), in: try await self.timeZone())
+            jql = "project = \(JiraTime.quoted(project)) AND created >= \(from) ORDER BY created DESC"
+            limit = 100_000
+        }
         var found: [String] = []
         var offset = 0
         var token: String?
-        while offset < 200 {
+        while offset < limit {
             let page = try await self.search(
                 jql: jql, fields: ["created"], offset: offset, token: token, limit: 50, cloud: cloud, project: project,
                 properties: [self.configuration.markerProperty])

@@ -352,7 +352,7 @@ public struct InMemoryConnector: Connector {
         try await self.updateFields(id: id, ["status": .select(status)])
     }
 
-    public func findByMarker(project: String, marker: String) async throws -> [String] {
+    public func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
         try await self.authenticate()
         return await self.repository.find(project: project, marker: marker)
     }

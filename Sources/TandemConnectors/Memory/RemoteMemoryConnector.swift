@@ -215,7 +215,7 @@ public struct RemoteMemoryConnector: Connector {
         ).model
     }
 
-    public func findByMarker(project: String, marker: String) async throws -> [String] {
+    public func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
         try await self.get(SimulatorWire.IDs.self, Self.projectPath(project) + "/markers", query: [("marker", marker)]).ids
     }
 

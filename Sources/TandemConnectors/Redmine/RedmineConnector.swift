@@ -580,7 +580,7 @@ public struct RedmineConnector: Connector {
         return value?.isEmpty == false ? value : nil
     }
 
-    public func findByMarker(project: String, marker: String) async throws -> [String] {
+    public func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
         guard let field = self.configuration.markerField else {
             throw ConnectorError(.misconfigured, kind: .needsAttention, message: "Redmine marker custom field not configured")
         }

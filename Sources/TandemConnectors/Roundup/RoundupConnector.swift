@@ -442,7 +442,7 @@ public struct RoundupConnector: Connector {
         _ = try await self.write(id, .delete, nil, readBack: false)
     }
 
-    public func findByMarker(project: String, marker: String) async throws -> [String] {
+    public func findByMarker(project: String, marker: String, createdSince: Date?) async throws -> [String] {
         try self.checkProject(project)
         let (messages, _) = try await self.get("/data/msg", [("messageid:", Self.messageID(marker)), ("@fields", "messageid")])
         var ids: [String] = []

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Postgres
 public import TandemCore
 
@@ -101,8 +101,9 @@ public struct PairStore: Sendable {
     /// The start of every marker this integration gives the twins it creates.
     public static func markerPrefix(integration: Int64) -> String { "tandem-\(integration)-" }
 
-    /// Records the intent to create a twin of `source` before creating it; returns the marker and whether an earlier
-    /// attempt had already recorded it (then the twin may exist: look for the marker before creating again).
+    /// Records the intent to create a twin of `source` before creating it; returns the marker, whether an earlier
+    /// attempt had already recorded it (then the twin may exist: look for the marker before creating again), and when
+    /// the first attempt began (the twin, if any, is younger).
     ///
     /// The claim is ours when the row is new, when the previous claim went stale (`claimSeconds`: its holder may have
     /// waited that long for its tracker), or when its holder is gone: `holder` names this process's presence lock
@@ -112,7 +113,7 @@ public struct PairStore: Sendable {
         integration: Int64, side: Side, source: String, project: String, claimSeconds: Int = 120, holder: String? = nil,
         presenceSettle: Duration = .seconds(5), on connection: PostgresConnection
     )
-        async throws -> (marker: String, earlierAttempt: Bool, claimed: Bool, claim: String)
+        async throws -> (marker: String, earlierAttempt: Bool, claimed: Bool, claim: String, firstAttempt: Date)
     {
         let marker = "\(Self.markerPrefix(integration: integration))\(side.rawValue)-\(source)"
         let claim = UUID().uuidString
@@ -134,11 +135,11 @@ public struct PairStore: Sendable {
                 claim = CASE WHEN \(unescaped: abandoned) THEN EXCLUDED.claim ELSE pending_creates.claim END,
                 holder = CASE WHEN \(unescaped: abandoned) THEN EXCLUDED.holder ELSE pending_creates.holder END,
                 claimed_at = CASE WHEN \(unescaped: abandoned) THEN clock_timestamp() ELSE pending_creates.claimed_at END
-            RETURNING attempts, claim
+            RETURNING attempts, claim, created_at
             """)
         let attempts = try rows[0].decode(Int.self, at: 0)
         let holderClaim = try rows[0].decode(String?.self, at: 1)
-        return (marker, attempts > 0, holderClaim == claim, claim)
+        return (marker, attempts > 0, holderClaim == claim, claim, try rows[0].decode(Date.self, at: 2))
     }
 
     /// Gives up a claim after a failed attempt, so the next attempt need not wait for it to go stale. Safe: that attempt
