@@ -376,4 +376,102 @@ struct JiraRedmineProcessTests {
         await cluster.stop()
         await database.drop()
     }
+
+    /// Text carried exactly between Jira Cloud (ADF) and the real Redmine (CommonMark), through the cluster's processes:
+    /// the same multi-line text as the Redmine ↔ Roundup test (lists, code, emphasis, HTML-special characters, Unicode,
+    /// trailing spaces), each way. Redmine stores exactly the ADF's conversion to Markdown; Jira holds the Markdown's
+    /// conversion to ADF (compared as documents: Jira writes its own JSON); the words survive the round trip Redmine →
+    /// ADF → Redmine (whitespace between blocks and after a hard break does not: ADF has no place for it); a one-line
+    /// comment keeps every character (`&`, `<`, quotes) and gains only its author's name.
+    @Test("descriptions and comments keep their text between Jira (ADF) and Redmine (CommonMark), both ways")
+    func textBetweenJiraAndRedmine() async throws {
+        await RealTrackerLock.shared.acquire()
+        let tag = "jt" + UUID().uuidString.prefix(8).lowercased()
+        let database = try await TestDatabase.create(poolSize: 4)
+        var cluster: ProcessFaultTests.Cluster?
+        do {
+            let running = try await ProcessFaultTests.Cluster(databaseURL: database.url)
+            cluster = running
+            let project = try await RealTrackerEndToEndTests.createRedmineProject(tag)
+            try await Migrator.bundled().migrate(database.client, logger: ClusterHarness.logger)
+            let store = ConfigStore(client: database.client, box: SecretBox(key: ClusterHarness.masterKey), logger: ClusterHarness.logger)
+            let secrets = [
+                "TANDEM_SECRET_REDMINE_API_KEY": Self.environment["TANDEM_REDMINE_API_KEY"]!, "TANDEM_SECRET_JIRA_TOKEN": Self.jiraToken,
+            ]
+            _ = try await store.apply(yaml: Self.yaml(jiraURL: "\(running.simulatorURL)/jira/\(tag)", redmineProject: project), environment: secrets)
+            let (configuration, stored) = try await store.loadForRuntime()
+            func connector(_ name: String) throws -> any Connector {
+                let repository = try #require(configuration.repositories.first { $0.name == name })
+                return try ConnectorFactory.make(repository, secrets: stored[name] ?? [:], http: ProcessFaultTests.http)
+            }
+            let redmine = try connector("redmine")
+            let jira = try connector("jira")
+            let markdown = RealTrackerTextTests.markdown
+            let oneLine = RealTrackerTextTests.oneLine
+            let adf = Markup.convert(markdown, from: .markdown, to: .adf)
+
+            let fromRedmine = try await redmine.createArtifact(
+                ArtifactDraft(
+                    project: project, artifactType: "1",
+                    fields: ["subject": .string("\(tag) from redmine"), "description": .richText(markdown, markup: .markdown)])
+            ).artifactID
+            _ = try await redmine.addComment(id: fromRedmine, text: oneLine)
+            let fromJira = try await jira.createArtifact(
+                ArtifactDraft(
+                    project: "DEMO", artifactType: "10001",
+                    fields: ["summary": .string("\(tag) from jira"), "description": .richText(adf, markup: .adf)])
+            ).artifactID
+            _ = try await jira.addComment(id: fromJira, text: oneLine)
+
+            try running.startCoordinator()
+            try running.startWorker("worker-1")
+            let synced = try await ClusterHarness.waitUntil(timeout: .seconds(300), every: .seconds(2)) {
+                let pairs = try await ProcessFaultTests.pairs(database.client)
+                guard pairs.count == 2 else { return false }
+                for (l, r) in pairs {
+                    let counts = (try await redmine.artifact(id: l).comments.count, try await jira.artifact(id: r).comments.count)
+                    if counts.0 < 1 || counts.1 < 1 { return false }
+                }
+                return true
+            }
+            #expect(synced, "two pairs, each twin with its comment")
+            let pairs = try await ProcessFaultTests.pairs(database.client)
+            let jiraTwin = try await jira.artifact(id: try #require(pairs.first { $0.0 == fromRedmine }).1)
+            let redmineTwin = try await redmine.artifact(id: try #require(pairs.first { $0.1 == fromJira }).0)
+            let jiraSource = try await jira.artifact(id: fromJira)
+
+            // Jira → Redmine: Redmine stores exactly the ADF's Markdown, and the words are those written in Redmine.
+            guard case .richText(let stored, .adf)? = jiraSource.fields["description"] else {
+                Issue.record("Jira's description: \(String(describing: jiraSource.fields["description"]))")
+                return
+            }
+            let asMarkdown = Markup.convert(stored, from: .adf, to: .markdown)
+            #expect(redmineTwin.fields["description"] == .richText(asMarkdown, markup: .markdown))
+            // (Whitespace between blocks and before a line after a hard break is not the text's: CommonMark ignores it, ADF
+            // has no place for it.)
+            func words(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+            let written = words(Markup.convert(markdown, from: .markdown, to: .plain))
+            #expect(words(Markup.convert(asMarkdown, from: .markdown, to: .plain)) == written)
+            // Redmine → Jira: the twin holds the Markdown's ADF (the same document), the same words.
+            guard case .richText(let twinADF, .adf)? = jiraTwin.fields["description"] else {
+                Issue.record("Jira twin's description: \(String(describing: jiraTwin.fields["description"]))")
+                return
+            }
+            #expect(Markup.convert(twinADF, from: .adf, to: .markdown) == Markup.convert(adf, from: .adf, to: .markdown))
+            #expect(words(Markup.convert(twinADF, from: .adf, to: .plain)) == written)
+            // The one-line comments: every character kept, an author's name before them.
+            let redmineComments = redmineTwin.comments.map(\.text)
+            #expect(redmineComments.count == 1 && redmineComments[0].hasSuffix(": " + oneLine), "\(redmineComments)")
+            let jiraComments = jiraTwin.comments.map { Markup.convert($0.text, from: .adf, to: .plain) }
+            #expect(jiraComments.count == 1 && jiraComments[0].hasSuffix(": " + oneLine), "\(jiraComments)")
+        } catch {
+            await RealTrackerLock.shared.release()
+            if let cluster { await cluster.stop() }
+            await database.drop()
+            throw error
+        }
+        await RealTrackerLock.shared.release()
+        if let cluster { await cluster.stop() }
+        await database.drop()
+    }
 }
