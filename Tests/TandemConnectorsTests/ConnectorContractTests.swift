@@ -400,6 +400,19 @@ extension ConnectorContractTests {
         /// The server's text formatting is read from the server (the lab's Redmine is provisioned with CommonMark: an
         /// issue's editing form, then a new wiki page's), the option overrides it, and descriptions and notes are read in it
         /// with Redmine's CR LF as LF (issue 13: every Redmine text was taken for Markdown and converted to HTML elsewhere).
+        /// The project's members are its people (Redmine assigns only to them), with login and e-mail read from the user
+        /// list the administrator's key may see; a key that may not list users gets members by id and name.
+        @Test func theProjectsMembersAreItsPeople() async throws {
+            let base = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
+            let project = ProcessInfo.processInfo.environment["TANDEM_REDMINE_PROJECT"] ?? "sync"
+            let people = try #require(try await base.people(project: project))
+            let alice = try #require(people.first { $0.username == "alice" }, "\(people)")
+            #expect(alice.email == "alice@example.test" && alice.displayName == "Alice Lab" && alice.id.flatMap(Int.init) != nil)
+            #expect(Set(people.compactMap(\.id)).count == people.count, "each member once")
+            let directory = PersonDirectory(people)
+            #expect(directory.reconcile(Person(id: "5b10a2844c20165700ede21g", email: "ALICE@example.test")).person?.id == alice.id)
+        }
+
         @Test func textFormattingFromTheServer() async throws {
             let base = try #require(ConnectorUnderTest.redmine?.connector as? RedmineConnector)
             let project = ProcessInfo.processInfo.environment["TANDEM_REDMINE_PROJECT"] ?? "sync"
