@@ -126,6 +126,7 @@ public enum ConnectorRegistry {
     public static let all: [ConnectorRegistration] = [
         RedmineConnector.registration,
         JiraConnector.registration,
+        GitHubConnector.registration,
         RoundupConnector.registration,
         InMemoryConnector.registration,
     ]
