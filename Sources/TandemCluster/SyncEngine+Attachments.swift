@@ -40,6 +40,24 @@ extension SyncEngine {
             outcome.failure = error
             return outcome
         }
+        if source.capabilities.attachments, !target.capabilities.attachments, target.capabilities.comments {
+            // The target keeps no files (GitHub): each is named, with its link, in a comment there instead of dropped.
+            let markup = ((try? await target.textMarkups(projects: [])) ?? nil)?.comments ?? .plain
+            for copy in copies {
+                guard let info = sourceArtifact.attachments.first(where: { $0.id == copy.sourceID }) else { continue }
+                do {
+                    let written = try await target.addComment(
+                        id: targetID, text: Self.attachmentNote(info, of: sourceArtifact, on: target.tool, markup: markup))
+                    pair[s].flowedAttachments.insert(copy.sourceID)
+                    if let id = written.itemID { pair[t].createdComments.insert(id) }
+                    outcome.reasons.append(Reason(.attachmentSkipped, info.filename, "\(target.tool) keeps no files: named in a comment"))
+                } catch {
+                    outcome.failure = error
+                    return outcome
+                }
+            }
+            return outcome
+        }
         guard source.capabilities.attachments, target.capabilities.attachments else {
             let tool = source.capabilities.attachments ? target.tool : source.tool
             outcome.reasons = copies.map { Reason(.attachmentSkipped, $0.fileName, "\(tool) has no attachments") }
@@ -158,5 +176,24 @@ extension SyncEngine {
         guard !restore.isEmpty else { return [] }
         _ = try await target.updateFields(id: targetID, restore)
         return restore.keys.sorted().map { Reason(.fieldChanged, $0, "changed by the \(target.tool) itself while Tandem wrote to it: restored") }
+    }
+}
+
+extension SyncEngine {
+    /// A comment naming a file the target cannot keep: its name linked to where it is, its type and size, and why.
+    static func attachmentNote(_ info: AttachmentInfo, of source: RepositoryArtifact, on tool: String, markup: TextMarkup) -> String {
+        let size = info.size.map { ByteCountFormatter.string(fromByteCount: Int64($0), countStyle: .file) }
+        let details = [info.contentType, size].compactMap(\.self).joined(separator: ", ")
+        let name = Markup.convert(info.filename, from: .plain, to: markup)
+        let named: String
+        switch (markup, info.url) {
+        case (.markdown, let url?): named = "[\(name)](<\(url)>)"
+        case (_, let url?): named = "\(name) <\(url)>"
+        default: named = name
+        }
+        let note =
+            " is attached to \(source.formattedID)" + (details.isEmpty ? "" : " (\(details))")
+            + "; \(tool) keeps no files on its items, so it is linked here, not copied."
+        return "📎 " + named + Markup.convert(note, from: .plain, to: markup)
     }
 }
