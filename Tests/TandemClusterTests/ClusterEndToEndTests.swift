@@ -363,7 +363,9 @@ struct ClusterEndToEndTests {
                 let times = all.filter { $0.0 == side }.map(\.1)
                 let gaps = zip(times.dropFirst(), times).map { Self.seconds($0.0 - $0.1) }
                 let afterFailover = times.filter { $0 > killedAt + failover }.count
-                #expect(times.count >= 8, "\(side): \(times.count) detect jobs")
+                // Each leader schedules: the first before the kill, the second after it. (A total count bound, 8 in about
+                // 10 s, failed a loaded CI run with 7: it timed the machine, not the coordinators.)
+                #expect(times.filter { $0 < killedAt }.count >= 2, "\(side): the first leader schedules (\(times.count) in all)")
                 #expect(afterFailover >= 2, "\(side): the new leader schedules (\(afterFailover))")
                 // Detection every 1 s: two jobs for one interval would come less than half an interval apart.
                 #expect(gaps.allSatisfy { $0 >= 0.5 }, "\(side): gaps \(gaps.map { String(format: "%.2f", $0) })")
