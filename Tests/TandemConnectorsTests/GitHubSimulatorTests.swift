@@ -311,6 +311,10 @@ struct GitHubSimulatorTests {
             }
         }
         #expect(checked == 16)
+        // The recorded 422 is a `ValidationError`, the shape the simulator's 422s take.
+        let refused = try #require(try Self.recorded("errors").array?.first { $0["status"]?.int == 422 }?["response"])
+        #expect(document.validate(refused, against: "#/$defs/ValidationError") == [])
+        #expect(refused["errors"]?[0]?["code"]?.string == "invalid")
         let issue = try #require(try Self.recorded("paginate-issues").array?[1]["response"])
         #expect(check("POST", "/repos/o/r/issues", status: 201, issue) == [])
         var altered = try #require(issue.object)
