@@ -37,6 +37,10 @@ struct GitHubSimulatorTests {
             #expect(hidden["message"]?.string == "Not Found")
         }
         try await site.expect(404, .post, "/repos/tandem/private/issues", ["title": "hidden"], token: GitHubTestSite.noScopeToken)
+        // The `Link` form of its paths (`/repositories/<id>/…`) hides it the same way.
+        let id = try #require(repository["id"]?.int)
+        try await site.expect(200, .get, "/repositories/\(id)/issues")
+        try await site.expect(404, .get, "/repositories/\(id)/issues", token: GitHubTestSite.noScopeToken)
         let visible = try await site.expect(200, .get, "/repos/tandem/demo", token: GitHubTestSite.noScopeToken)
         #expect(visible["private"]?.bool == false)
         #expect(visible["has_issues"]?.bool == true)
@@ -108,6 +112,12 @@ struct GitHubSimulatorTests {
         #expect(!members.isEmpty)
         #expect(missing.isEmpty, "missing \(missing)")
         #expect(try await site.expect(200, .get, "/repos/tandem/demo/labels").array?.count == 5)
+        for (query, count) in [
+            ("labels=bug,SYNC", 1), ("labels=bug,enhancement", 0), ("assignee=octocat", 1), ("assignee=none", 0), ("milestone=1", 1),
+            ("milestone=none", 0), ("creator=tandem", 1), ("state=closed", 0),
+        ] {
+            #expect(try await site.expect(200, .get, "/repos/tandem/demo/issues?\(query)").array?.count == count, "\(query)")
+        }
         let closed = try await site.expect(
             200, .patch, "/repos/tandem/demo/issues/\(number)", ["state": "closed", "state_reason": "not_planned", "labels": ["enhancement"]])
         #expect(closed["state"]?.string == "closed")

@@ -124,6 +124,8 @@ final class GitHubServer: Sendable {
     }
 
     static let contentCreating: Set<String> = ["POST", "PATCH", "PUT", "DELETE"]
+    /// A client pins the API version with it; any other version than the description's is refused.
+    static let apiVersionHeader = HTTPFields.Element.Name("X-GitHub-Api-Version")!
 
     func respond(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
@@ -164,7 +166,7 @@ final class GitHubServer: Sendable {
             let failure = GitHubFailure(401, "Bad credentials")
             return self.response(self.checked(failure.reply, site: site), limit: limit)
         }
-        if let version = request.headers[HTTPFields.Element.Name("X-GitHub-Api-Version")!], version != GitHubSpecs.apiVersion {
+        if let version = request.headers[Self.apiVersionHeader], version != GitHubSpecs.apiVersion {
             let failure = GitHubFailure(
                 400, "API version \(version) is not supported.", documentation: "https://docs.github.com/rest/overview/api-versions")
             return self.response(self.checked(failure.reply, site: site), limit: limit)
