@@ -8,7 +8,6 @@ import enum HTTP.JSONValue
 
 /// One API call to a simulated GitHub, parsed and admitted.
 struct GitHubCall {
-    var site: GitHubSite
     var render: GitHubRender
     var path: [String: String]
     /// The path the operation matched (`/repositories/<id>/…` already read as `/repos/<owner>/<repo>/…`).
@@ -16,8 +15,6 @@ struct GitHubCall {
     var query: [(name: String, value: String)]
     var body: JSONValue?
     var token: String
-    /// The token may see private repositories.
-    var seesPrivate: Bool
     var now: Date
 
     func query(_ name: String) -> String? { self.query.last { $0.name == name }?.value }
@@ -230,9 +227,7 @@ final class GitHubServer: Sendable {
         {
             throw GitHubFailure(403, "Repository was archived so is read-only.", documentation: GitHubRender.documentation(operation.id))
         }
-        let call = GitHubCall(
-            site: site, render: render, path: pathParameters, route: path, query: query, body: body, token: token, seesPrivate: seesPrivate,
-            now: now)
+        let call = GitHubCall(render: render, path: pathParameters, route: path, query: query, body: body, token: token, now: now)
         var reply = try site.handle(operation.id, call)
         if (200..<300).contains(reply.status) {
             let responseViolations = document.validateResponse(operation, status: reply.status, body: reply.json)
