@@ -119,6 +119,7 @@ let package = Package(
             name: "TandemSimulator",
             dependencies: [
                 "TandemConnectors", "TandemCore", "HTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -42,6 +42,21 @@ import enum HTTP.FailureKind
 /// | `POST /sim/<flavour>/<site>/reset` | forget the site's issues and counters (settings stay) |
 /// | `GET`, `PUT /sim/<flavour>/<site>/settings` | `JiraSettings`: time zone, index lag, latency, rate limit, credentials, read-only projects |
 /// | `POST /sim/<flavour>/<site>/rate-limit` | `{"count": n}`: the next n API calls answer 429 |
+///
+/// And GitHubs (`GitHubServer`), created on first use with users `tandem` (the tokens' user, id 1), `octocat`, `mona`
+/// and repositories `tandem/demo` (public) and `tandem/private` (private): the REST API (version 2022-11-28) with
+/// `/github/<site>` as its root (what `https://api.github.com` is), `Authorization: Bearer ghs-sim-token` (or
+/// `token …`; `ghs-noscope-token` does not see private repositories). Every request and answer is validated against
+/// GitHub's description (`Configuration.githubSpecsDirectory`, see `GitHubSpecs.locate`) and `github/QUIRKS.md`.
+/// Its operations routes:
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /sim/github/<site>/stats` | calls, writes, creates, 304s, rate-limited and secondary-limited answers, validation failures, issues |
+/// | `GET /sim/github/<site>/log?after=<seq>&limit=` | the write log (`SimulatorWire.WriteLog`) |
+/// | `POST /sim/github/<site>/seed` | issues and pull requests with given time stamps (`GitHubServer.Seed`) |
+/// | `POST /sim/github/<site>/reset` | forget the site's issues, quotas and counters (settings stay) |
+/// | `GET`, `PUT /sim/github/<site>/settings` | `GitHubSettings`: latency, quotas, secondary limits, bare 429s, archived repositories, tokens |
 public struct RepositorySimulator: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -58,10 +73,16 @@ public struct RepositorySimulator: Sendable {
         public var jiraSpecsDirectory: URL?
         /// Every new Jira site's settings (time zone, index lag, rate limit, credentials…).
         public var jira: JiraSettings
+        /// The folder holding `github/routes.v2022_11_28.json` and `github/schemas.v2022_11_28.json` (see
+        /// `GitHubSpecs.locate`); without it the GitHub sites answer 500.
+        public var githubSpecsDirectory: URL?
+        /// Every new GitHub site's settings (quotas, secondary limits, tokens…).
+        public var github: GitHubSettings
 
         public init(
             host: String = "127.0.0.1", port: Int = 7070, latency: Duration = .zero, projects: [String] = ["demo", "left", "right"],
-            acceptedCredentials: Credentials = .none, jiraSpecsDirectory: URL? = JiraSpecs.locate(), jira: JiraSettings = JiraSettings()
+            acceptedCredentials: Credentials = .none, jiraSpecsDirectory: URL? = JiraSpecs.locate(), jira: JiraSettings = JiraSettings(),
+            githubSpecsDirectory: URL? = GitHubSpecs.locate(), github: GitHubSettings = GitHubSettings()
         ) {
             self.host = host
             self.port = port
@@ -70,12 +91,15 @@ public struct RepositorySimulator: Sendable {
             self.acceptedCredentials = acceptedCredentials
             self.jiraSpecsDirectory = jiraSpecsDirectory
             self.jira = jira
+            self.githubSpecsDirectory = githubSpecsDirectory
+            self.github = github
         }
     }
 
     public let configuration: Configuration
     let state: SimulatorState
     let jira: JiraServer
+    let github: GitHubServer
     let logger: Logger
     /// Largest request body (attachments).
     static let maxBody = 64 << 20
@@ -85,6 +109,7 @@ public struct RepositorySimulator: Sendable {
         self.state = SimulatorState(
             projects: configuration.projects, credentials: configuration.acceptedCredentials, latency: configuration.latency)
         self.jira = JiraServer(specsDirectory: configuration.jiraSpecsDirectory, defaults: configuration.jira)
+        self.github = GitHubServer(specsDirectory: configuration.githubSpecsDirectory, defaults: configuration.github)
         self.logger = logger
     }
 
@@ -116,6 +141,7 @@ public struct RepositorySimulator: Sendable {
         self.addReadRoutes(router)
         self.addWriteRoutes(router)
         self.jira.addRoutes(to: router)
+        self.github.addRoutes(to: router)
         return router
     }
 
@@ -159,6 +185,7 @@ public struct RepositorySimulator: Sendable {
         router.post("/reset") { _, _ in
             self.state.reset()
             self.jira.reset()
+            self.github.reset()
             return Self.json(["status": "reset"])
         }
         router.post("/repos/:repo/reset") { _, context in

@@ -28,6 +28,16 @@ struct SimulateCommand: AsyncParsableCommand {
             {"timeZone","indexLagMilliseconds","latencyMilliseconds","rateLimitCapacity","rateLimitRefillPerSecond",
             "email","apiToken","personalAccessToken","username","password","readOnlyProjects"} (a PUT changes the keys
             it names), POST /sim/FLAVOUR/SITE/rate-limit {"count": N} (the next N API calls answer 429).
+
+            GitHubs (created on first use: users tandem, octocat, mona; repositories tandem/demo, public, and
+            tandem/private): REST API 2022-11-28 rooted at http://HOST:PORT/github/SITE (Authorization: Bearer
+            ghs-sim-token; ghs-noscope-token does not see private repositories), validated against GitHub's description
+            in Tests/Fixtures/github (--github-specs DIR, or TANDEM_GITHUB_SPECS) plus its QUIRKS.md. Operations routes:
+            GET /sim/github/SITE/stats, GET /sim/github/SITE/log?after=&limit=, POST /sim/github/SITE/seed
+            {"repo","items":[{"title","pullRequest","createdAt","updatedAt",…}]} or {"repo","count","titlePrefix",
+            "pullRequestEvery","updatedAt","stepSeconds"}, POST /sim/github/SITE/reset, GET|PUT /sim/github/SITE/settings
+            {"latencyMilliseconds","primaryLimit","primaryWindowSeconds","primaryLimitStatus","secondaryPerMinute",
+            "secondaryPerHour","bare429Count","archived","token","noScopeToken"}.
             """)
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
@@ -35,6 +45,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Delay added to every repository API call, in milliseconds.") var latencyMs = 0
     @Option(help: "Folder holding jira-cloud/ and jira-dc/ OpenAPI subsets (default: $TANDEM_JIRA_SPECS, else Tests/Fixtures found upwards).")
     var jiraSpecs: String?
+    @Option(help: "Folder holding github/routes.v2022_11_28.json and its schemas (default: $TANDEM_GITHUB_SPECS, else Tests/Fixtures found upwards).")
+    var githubSpecs: String?
 
     func validate() throws {
         guard (0...65535).contains(self.port) else { throw ValidationError("port \(self.port) is out of range") }
@@ -47,7 +59,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let simulator = RepositorySimulator(
             configuration: .init(
                 host: self.host, port: self.port, latency: .milliseconds(self.latencyMs),
-                jiraSpecsDirectory: JiraSpecs.locate(explicit: self.jiraSpecs)),
+                jiraSpecsDirectory: JiraSpecs.locate(explicit: self.jiraSpecs), githubSpecsDirectory: GitHubSpecs.locate(explicit: self.githubSpecs)),
             logger: logger)
         let host = self.host
         let latency = self.latencyMs

@@ -93,7 +93,7 @@ final class JiraServer: Sendable {
         }
         let site = self.site(flavour, String(segments[segments.startIndex + 1]))
         let rest = "/" + segments.dropFirst(2).joined(separator: "/")
-        site.countCall()
+        site.counters.countCall()
         let settings = site.settings
         if settings.latencyMilliseconds > 0 { try? await Task.sleep(for: .milliseconds(settings.latencyMilliseconds)) }
         let now = Date()
@@ -163,7 +163,7 @@ final class JiraServer: Sendable {
         let contentType = request.headers[.contentType]
         let violations = document.validateRequest(operation, pathParameters: pathParameters, query: query, contentType: contentType, body: raw)
         if !violations.isEmpty {
-            site.countRequestFailure()
+            site.counters.countRequestFailure()
             var errors: [String: String] = [:]
             for violation in violations where errors[violation.instancePath.isEmpty ? "body" : violation.instancePath] == nil {
                 errors[violation.instancePath.isEmpty ? "body" : violation.instancePath] = violation.reason
@@ -184,7 +184,7 @@ final class JiraServer: Sendable {
             if let first = responseViolations.first {
                 let message =
                     "simulator bug: the answer to \(operation.id) fails the spec at \(first.instancePath.isEmpty ? "(root)" : first.instancePath): \(first.reason) (schema \(first.schemaLocation))"
-                site.countResponseFailure(message)
+                site.counters.countResponseFailure(message)
                 reply = JiraReply(status: 500, json: ["errorMessages": .array([.string(message)]), "errors": [:]])
             }
         }

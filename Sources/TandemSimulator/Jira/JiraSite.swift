@@ -34,7 +34,6 @@ final class JiraSite: Sendable {
         var forcedRateLimits = 0
         var writes = 0
         var rateLimited = 0
-        var lastResponseFailure: String?
         var log: [SimulatorWire.WriteEvent] = []
         var nextSeq = 1
     }
@@ -43,9 +42,7 @@ final class JiraSite: Sendable {
     let name: String
     let catalog: JiraCatalog
     let state: Mutex<State>
-    private let calls = Atomic<Int>(0)
-    private let requestFailures = Atomic<Int>(0)
-    private let responseFailures = Atomic<Int>(0)
+    let counters = SiteCounters()
 
     init(flavour: JiraFlavour, name: String, settings: Settings) {
         self.flavour = flavour
@@ -57,23 +54,16 @@ final class JiraSite: Sendable {
         self.state = Mutex(state)
     }
 
-    func countCall() { self.calls.add(1, ordering: .relaxed) }
-    func countRequestFailure() { self.requestFailures.add(1, ordering: .relaxed) }
-    func countResponseFailure(_ message: String) {
-        self.responseFailures.add(1, ordering: .relaxed)
-        self.state.withLock { $0.lastResponseFailure = message }
-    }
-
     var settings: Settings { self.state.withLock { $0.settings } }
     var zone: TimeZone { TimeZone(identifier: self.settings.timeZone) ?? TimeZone(identifier: "America/Los_Angeles")! }
 
     func stats() -> Stats {
         self.state.withLock { state in
             Stats(
-                calls: self.calls.load(ordering: .relaxed), writes: state.writes,
-                requestValidationFailures: self.requestFailures.load(ordering: .relaxed),
-                responseValidationFailures: self.responseFailures.load(ordering: .relaxed), rateLimited: state.rateLimited,
-                issues: state.issues.count, lastResponseFailure: state.lastResponseFailure)
+                calls: self.counters.callCount, writes: state.writes,
+                requestValidationFailures: self.counters.requestFailureCount,
+                responseValidationFailures: self.counters.responseFailureCount, rateLimited: state.rateLimited,
+                issues: state.issues.count, lastResponseFailure: self.counters.lastResponseFailure)
         }
     }
 
@@ -170,8 +160,6 @@ final class JiraSite: Sendable {
             state.settings = settings
             state.tokens = Double(settings.rateLimitCapacity)
         }
-        self.calls.store(0, ordering: .relaxed)
-        self.requestFailures.store(0, ordering: .relaxed)
-        self.responseFailures.store(0, ordering: .relaxed)
+        self.counters.reset()
     }
 }

@@ -36,24 +36,8 @@ public struct JiraSpecs: Sendable {
     /// The specs' folder: `explicit` if given, else `$TANDEM_JIRA_SPECS`, else the first `Tests/Fixtures` holding
     /// `jira-cloud/openapi-subset.json` found walking up from the current directory, then from the executable's.
     public static func locate(explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        if let explicit { return URL(fileURLWithPath: explicit) }
-        if let path = environment["TANDEM_JIRA_SPECS"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        let starts = [
-            URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-            URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath().deletingLastPathComponent(),
-            Bundle.main.executableURL?.deletingLastPathComponent(),
-        ].compactMap { $0 }
-        for start in starts {
-            var directory = start.standardizedFileURL
-            while true {
-                let candidate = directory.appending(path: "Tests/Fixtures")
-                if FileManager.default.fileExists(atPath: candidate.appending(path: "jira-cloud/openapi-subset.json").path) { return candidate }
-                let parent = directory.deletingLastPathComponent()
-                if parent.path == directory.path { break }
-                directory = parent
-            }
-        }
-        return nil
+        SpecsLocator.locate(
+            explicit: explicit, environmentVariable: "TANDEM_JIRA_SPECS", marker: "jira-cloud/openapi-subset.json", environment: environment)
     }
 }
 

@@ -14,9 +14,18 @@ public struct SchemaViolation: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// JSON Schemas in OpenAPI 3.0's dialect, compiled once: each schema is a node of one table, and a `$ref` is the
-/// index of its target, so recursive schemas cost nothing and validation never looks a name up.
+/// JSON Schemas compiled once: each schema is a node of one table, and a `$ref` is the index of its target, so
+/// recursive schemas cost nothing and validation never looks a name up.
+///
+/// Two dialects: OpenAPI 3.0's (Jira: `nullable`, one `type`, `$ref` alone) and JSON Schema 2020-12's as GitHub's
+/// description uses it (`{"type": "null"}` in an `anyOf`, `type` arrays, `const`, `$ref` beside other keywords,
+/// RFC 3339 `date-time` with seconds).
 struct SchemaTable: Sendable {
+    enum Dialect: Sendable {
+        case openAPI30
+        case jsonSchema2020
+    }
+
     enum Additional: Sendable {
         case allowed
         case forbidden
@@ -44,10 +53,26 @@ struct SchemaTable: Sendable {
     }
 
     private(set) var nodes: [Node] = []
-    private var named: [String: Int] = [:]
+    /// Compiled `$ref` targets by reference (`#/$defs/BasicError`).
+    private(set) var named: [String: Int] = [:]
+    var dialect: Dialect = .openAPI30
+
+    init(dialect: Dialect = .openAPI30) { self.dialect = dialect }
+
+    /// 2020-12 keywords that only annotate: a `$ref` beside them is still a plain reference.
+    private static let annotations: Set<String> = ["$ref", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"]
 
     /// Compiles `schema` (found at `location` in `document`), resolving `$ref`s against `document`.
     mutating func compile(_ schema: JSONValue, at location: String, in document: JSONValue) throws(OpenAPIError) -> Int {
+        if self.dialect == .jsonSchema2020, let ref = schema["$ref"]?.string, let object = schema.object,
+            object.keys.contains(where: { !Self.annotations.contains($0) })
+        {
+            // 2020-12: `$ref` applies beside the other keywords, as if both were in an `allOf`.
+            var rest = object
+            rest["$ref"] = nil
+            rest["allOf"] = .array((object["allOf"]?.array ?? []) + [["$ref": .string(ref)]])
+            return try self.compile(.object(rest), at: location, in: document)
+        }
         if let ref = schema["$ref"]?.string {
             if let index = self.named[ref] { return index }
             guard ref.hasPrefix("#/"), let target = Self.resolve(ref, in: document) else {
@@ -69,9 +94,11 @@ struct SchemaTable: Sendable {
         var node = Node(location: location)
         guard let object = schema.object else { return node }
         if let type = object["type"]?.string { node.types = [type] }
+        if self.dialect == .jsonSchema2020, let types = object["type"]?.array { node.types = types.compactMap(\.string) }
         node.nullable = object["nullable"]?.bool ?? false
         node.format = object["format"]?.string
         node.enumValues = object["enum"]?.array
+        if self.dialect == .jsonSchema2020, let constant = object["const"] { node.enumValues = [constant] }
         node.minLength = object["minLength"]?.int
         node.maxLength = object["maxLength"]?.int
         node.minimum = object["minimum"]?.double
@@ -112,14 +139,19 @@ struct SchemaTable: Sendable {
         guard violations.count < limit else { return }
         let node = self.nodes[index]
         func fail(_ reason: String) { violations.append(SchemaViolation(instancePath: path, schemaLocation: node.location, reason: reason)) }
-        if value == .null {
+        if self.dialect == .jsonSchema2020 {
+            // null is a value like any other: `{"type": "null"}`, a type array naming it, or no type at all.
+            if !node.types.isEmpty, !node.types.contains(where: { Self.matches(value, type: $0) }) {
+                fail("expected \(node.types.joined(separator: " or ")), got \(Self.typeName(value))")
+                return
+            }
+        } else if value == .null {
             if node.nullable || (node.types.isEmpty && node.enumValues == nil && node.allOf.isEmpty && node.oneOf.isEmpty && node.anyOf.isEmpty) {
                 return
             }
             fail("null is not allowed")
             return
-        }
-        if let type = node.types.first, !Self.matches(value, type: type) {
+        } else if let type = node.types.first, !Self.matches(value, type: type) {
             fail("expected \(type), got \(Self.typeName(value))")
             return
         }
@@ -130,7 +162,9 @@ struct SchemaTable: Sendable {
         case .string(let text):
             if let minLength = node.minLength, text.count < minLength { fail("shorter than \(minLength) characters") }
             if let maxLength = node.maxLength, text.count > maxLength { fail("longer than \(maxLength) characters") }
-            if let format = node.format, !SchemaFormat.check(text, format: format) { fail("\(Self.short(value)) is not a valid \(format)") }
+            if let format = node.format, !SchemaFormat.check(text, format: format, strict: self.dialect == .jsonSchema2020) {
+                fail("\(Self.short(value)) is not a valid \(format)")
+            }
         case .number(let number):
             if let minimum = node.minimum, number < minimum { fail("less than \(minimum)") }
             if let maximum = node.maximum, number > maximum { fail("greater than \(maximum)") }
@@ -161,12 +195,28 @@ struct SchemaTable: Sendable {
         }
         for member in node.allOf { self.validate(value, member, path: path, into: &violations, limit: limit) }
         if !node.anyOf.isEmpty, !node.anyOf.contains(where: { self.passes(value, $0) }) {
-            fail("matches none of anyOf")
+            fail(self.dialect == .jsonSchema2020 ? self.noneOf(node.anyOf, value) : "matches none of anyOf")
         }
         if !node.oneOf.isEmpty {
             let count = node.oneOf.filter { self.passes(value, $0) }.count
             if count != 1 { fail("matches \(count) of oneOf (exactly one needed)") }
         }
+    }
+
+    /// Why `value` fails every branch: the branches' types when they differ from the value's ("expected array or
+    /// null, got string"), else the first branch's own reason.
+    private func noneOf(_ branches: [Int], _ value: JSONValue) -> String {
+        let types = branches.flatMap { self.nodes[$0].types }
+        if !types.isEmpty, branches.allSatisfy({ !self.nodes[$0].types.isEmpty }), !types.contains(where: { Self.matches(value, type: $0) }) {
+            var unique: [String] = []
+            for type in types where !unique.contains(type) { unique.append(type) }
+            return "expected \(unique.joined(separator: " or ")), got \(Self.typeName(value))"
+        }
+        var violations: [SchemaViolation] = []
+        if let first = branches.first(where: { self.nodes[$0].types.contains { Self.matches(value, type: $0) } }) ?? branches.first {
+            self.validate(value, first, path: "", into: &violations, limit: 1)
+        }
+        return violations.first.map { "\($0.instancePath.isEmpty ? "" : $0.instancePath + ": ")\($0.reason)" } ?? "matches none of anyOf"
     }
 
     func passes(_ value: JSONValue, _ index: Int) -> Bool {
@@ -177,7 +227,7 @@ struct SchemaTable: Sendable {
 
     static func matches(_ value: JSONValue, type: String) -> Bool {
         switch (type, value) {
-        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("number", .number): true
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("number", .number), ("null", .null): true
         case ("integer", .number(let number)): number.rounded() == number && number.isFinite
         default: false
         }
@@ -204,9 +254,10 @@ struct SchemaTable: Sendable {
 
 /// Formats, checked loosely (OpenAPI leaves them open): dates and times in RFC 3339 or Jira's own form.
 enum SchemaFormat {
-    static func check(_ text: String, format: String) -> Bool {
+    /// `strict`: RFC 3339 `date-time` as JSON Schema 2020-12 means it (seconds required, offset with a colon).
+    static func check(_ text: String, format: String, strict: Bool = false) -> Bool {
         switch format {
-        case "date-time": Self.isDateTime(text)
+        case "date-time": strict ? Self.isRFC3339(text) : Self.isDateTime(text)
         case "date": Self.isDate(Substring(text))
         case "uri": URL(string: text)?.scheme != nil
         case "int32", "int64": Int64(text) != nil
@@ -241,6 +292,22 @@ enum SchemaFormat {
         let fields = clock.split(separator: ":", omittingEmptySubsequences: false)
         guard (2...3).contains(fields.count), fields.allSatisfy({ Self.digits($0, 2) }) else { return false }
         return fraction.map { !$0.isEmpty && $0.allSatisfy(\.isNumber) } ?? true
+    }
+}
+
+extension SchemaFormat {
+    /// `2026-12-08T01:02:03Z`, `…03.5+01:00`: seconds required, `Z` or an offset with a colon.
+    static func isRFC3339(_ text: String) -> Bool {
+        guard Self.isDateTime(text), let t = text.firstIndex(of: "T") else { return false }
+        var time = text[text.index(after: t)...]
+        if time.hasSuffix("Z") {
+            time = time.dropLast()
+        } else if let sign = time.lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            guard time[sign...].count == 6, time[time.index(sign, offsetBy: 3)] == ":" else { return false }
+            time = time[..<sign]
+        }
+        let clock = time.split(separator: ".", maxSplits: 1).first ?? ""
+        return clock.split(separator: ":").count == 3
     }
 }
 

@@ -47,7 +47,9 @@ public struct OpenAPIDocument: Sendable {
         try self.init(document: document)
     }
 
-    init(document: JSONValue) throws(OpenAPIError) {
+    /// Compiles an OpenAPI-shaped document whose schemas are in `dialect` (GitHub's are JSON Schema 2020-12).
+    init(document: JSONValue, dialect: SchemaTable.Dialect = .openAPI30) throws(OpenAPIError) {
+        self.schemas = SchemaTable(dialect: dialect)
         self.title = document["info"]?["title"]?.string ?? "API"
         guard let paths = document["paths"]?.object else { throw OpenAPIError("the document has no paths") }
         for (template, item) in paths.sorted(by: { $0.key < $1.key }) {
@@ -211,6 +213,14 @@ public struct OpenAPIDocument: Sendable {
         default: value = .string(text)
         }
         self.schemas.validate(value, index, path: name, into: &violations)
+    }
+
+    /// The ways `value` fails the schema a reference names (`#/$defs/BasicError`); nil when no operation uses it.
+    public func validate(_ value: JSONValue, against reference: String) -> [SchemaViolation]? {
+        guard let index = self.schemas.named[reference] else { return nil }
+        var violations: [SchemaViolation] = []
+        self.schemas.validate(value, index, path: "", into: &violations)
+        return violations
     }
 
     /// The ways an answer fails its operation: an undeclared success status, or a JSON body off its schema.
