@@ -9,7 +9,7 @@ import Testing
 @Suite("HTTP timeouts", .serialized, .timeLimit(.minutes(5)))
 struct HTTPTimeoutTests {
     @Test func idleConnectionsAreClosed() async throws {
-        try await withLiveServer({ $0.idleTimeout = .seconds(1) }) { port, _, _ in
+        try await withLiveServer({ $0.idleTimeout = .seconds(1) }) { port, logs, _ in
             // A connection that never sends anything.
             let silent = try RawConnection(port: port)
             let started = Date()
@@ -21,8 +21,14 @@ struct HTTPTimeoutTests {
             let kept = try RawConnection(port: port)
             kept.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             let closing = try await kept.closing(within: 90)
-            #expect(closing.closed, "still open after \(closing.seconds) s, having received: \(closing.received.debugDescription)")
-            if closing.seconds > 10 { print("HTTP timeouts: the kept-alive connection took \(closing.seconds) s to close") }
+            // The server's own record of its closes: in two CI runs the client saw no end of the connection for 90 s
+            // while other tests were starting child processes, which can hold a copy of the server's socket (then the
+            // close sends no FIN until they exit). The server closing it is what this test is about.
+            let closes = logs.entries.filter { "\($0.message)" == "Connection idle; closing it" }.count
+            #expect(closing.closed || closes >= 2, "still open after \(closing.seconds) s, having received: \(closing.received.debugDescription)")
+            if !closing.closed || closing.seconds > 10 {
+                print("HTTP timeouts: the kept-alive connection: seen closed \(closing.closed) after \(closing.seconds) s; server closes \(closes)")
+            }
         }
     }
 
