@@ -205,16 +205,19 @@ public struct GitHubConnector: Connector {
 
     public func textMarkups(projects: [String]) async throws -> TextMarkups? { TextMarkups(.markdown, fields: ["body"]) }
 
-    /// The people who may be assigned the repository's issues (`/assignees`), with their public e-mail.
+    /// The people who may be assigned the repository's issues (`/assignees`), with the name and public e-mail of the
+    /// first `profilesRead` (a call each, every 10 minutes: the quota is 5,000 an hour); the others by login only.
     public func people(project: String) async throws -> [Person]? {
         let logins = try await self.list(try self.repositoryPath(project) + "/assignees", limit: 1000).compactMap { $0["login"]?.string }
         var people: [Person] = []
-        for login in logins.prefix(200) {
+        for login in logins.prefix(Self.profilesRead) {
             let (user, _) = try await self.json(self.session.request(.get, "/users/\(RESTSession.encode(login))"))
             people.append(Self.person(user) ?? Person(id: login, username: login))
         }
-        return people + logins.dropFirst(200).map { Person(id: $0, username: $0) }
+        return people + logins.dropFirst(Self.profilesRead).map { Person(id: $0, username: $0) }
     }
+
+    static let profilesRead = 50
 
     /// A user object as a person: the login is both id and user name (what GitHub's writes take).
     static func person(_ json: JSONValue) -> Person? {
