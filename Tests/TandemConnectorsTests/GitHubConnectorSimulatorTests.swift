@@ -79,7 +79,7 @@ import Testing
     @Test func aPrivateRepositoryTheTokenMayNotSeeIsNamed() async throws {
         let site = try await GitHubTestSite.make("gc-private")
         let result = await Self.connector(site, token: GitHubTestSite.noScopeToken).testConnection(project: "tandem/private")
-        #expect(result.authenticated && result.projectFound == false)
+        #expect(result.authenticated && result.projectFound == false && result.error?.code == .projectNotFound)
         #expect(result.error?.message.contains("may not see it") == true, "\(String(describing: result.error))")
         let bad = await Self.connector(site, token: "ghs-wrong").testConnection(project: "tandem/demo")
         #expect(bad.error?.code == .credentialsRejected)

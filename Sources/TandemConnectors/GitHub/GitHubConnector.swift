@@ -130,7 +130,7 @@ public struct GitHubConnector: Connector {
     /// A repository that GitHub answers 404 for: missing, or private and not visible to the token.
     func repositoryNotFound(_ repository: String, _ error: ConnectorError) -> ConnectorError {
         ConnectorError(
-            .misconfigured, kind: .needsAttention,
+            .projectNotFound, kind: .needsAttention,
             message: "GitHub repository \(repository) does not exist, or the token may not see it (GitHub answers 404 for a "
                 + "private repository the token has no access to): \(error.message)",
             status: error.status, httpCode: error.httpCode)
