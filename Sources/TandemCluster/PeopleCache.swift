@@ -28,11 +28,13 @@ public final class PeopleCache: Sendable {
     /// The people of `projects` in the repository (one directory, each person once), or nil when the tool lists none.
     public func directory(repository: String, projects: [String], connector: any Connector) async throws -> PersonDirectory? {
         var everyone: [Person] = []
+        var seen: Set<Person> = []
         var listed = false
         for project in projects.sorted() {
             guard let people = try await self.people(repository: repository, project: project, connector: connector) else { continue }
             listed = true
-            for person in people where !everyone.contains(person) { everyone.append(person) }
+            // A set, not `contains` on the list: this runs for every sync that writes a person, over every member.
+            for person in people where seen.insert(person).inserted { everyone.append(person) }
         }
         return listed ? PersonDirectory(everyone) : nil
     }
